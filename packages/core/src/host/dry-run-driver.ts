@@ -1,0 +1,30 @@
+// A driver that needs no privileges: it records the plans it would apply.
+import type { HostPlan } from "../plan/host-plan.js";
+import type { HostCapabilities, HostDriver } from "./host-driver.js";
+
+export interface DryRunDriver extends HostDriver {
+  /** Plans currently "applied", by VM id. */
+  readonly applied: ReadonlyMap<string, HostPlan>;
+}
+
+export function createDryRunDriver(): DryRunDriver {
+  const applied = new Map<string, HostPlan>();
+  return {
+    name: "dry-run",
+    applied,
+    async compat(): Promise<HostCapabilities> {
+      return {
+        vlanDevices: false,
+        bridgeVlanFiltering: false,
+        nftables: false,
+        notes: ["dry-run driver: nothing is applied to the host; plans are recorded only"],
+      };
+    },
+    async applyVm(plan) {
+      applied.set(plan.vmId, plan);
+    },
+    async removeVm(vmId) {
+      applied.delete(vmId);
+    },
+  };
+}

@@ -1,0 +1,20 @@
+// The one interface between the control plane and a host's network stack.
+import type { HostPlan } from "../plan/host-plan.js";
+
+export interface HostCapabilities {
+  vlanDevices: boolean;
+  bridgeVlanFiltering: boolean;
+  nftables: boolean;
+  /** Why a capability is missing, for operators. */
+  notes: string[];
+}
+
+export interface HostDriver {
+  readonly name: "linux" | "sandbox" | "dry-run";
+  /** Probes what this host can do; never claims what it cannot. */
+  compat(): Promise<HostCapabilities>;
+  /** Makes the host match `plan` for its VM, atomically: on failure nothing of it remains. */
+  applyVm(plan: HostPlan): Promise<void>;
+  /** Removes everything a VM's plan created that no other VM uses. */
+  removeVm(vmId: string): Promise<void>;
+}

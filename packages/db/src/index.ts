@@ -1,0 +1,19 @@
+// @metald/db: the database behind metald (PGlite embedded, or PostgreSQL).
+export { migrate } from "./migrate.js";
+export { MIGRATIONS, type Migration } from "./migrations/index.js";
+export { type DatabaseOptions, openDatabase } from "./open-database.js";
+export { createPgliteClient } from "./pglite-client.js";
+export { createPostgresClient, type PostgresClientOptions } from "./postgres-client.js";
+export { isUniqueViolation, type SqlClient, type SqlExecutor, type SqlResult } from "./sql-client.js";
+export {
+  AddressTakenError,
+  type AddressAllocation,
+  type AuditEntry,
+  createVmRepository,
+  type NewVm,
+  type VmListFilter,
+  type VmRecord,
+  type VmRepository,
+  type VmStateName,
+  VmExistsError,
+} from "./vm-repository.js";

@@ -1,0 +1,241 @@
+// VM rows, their configuration versions, their address allocations and audit records.
+import { isUniqueViolation, type SqlClient } from "./sql-client.js";
+
+export type VmStateName = "CREATED" | "RUNNING" | "PAUSED" | "SHUTDOWN" | "TERMINATED" | "FAILED";
+
+export interface AddressAllocation {
+  address: string;
+  prefixLength: number;
+  interfaceId: string;
+}
+
+export interface AuditEntry {
+  id: string;
+  actor: string;
+  action: string;
+  details: Record<string, unknown>;
+}
+
+export interface NewVm {
+  id: string;
+  tenantId: string;
+  hostId: string;
+  state: VmStateName;
+  applicationTier: string;
+  config: unknown;
+  spec: unknown;
+  effective: unknown;
+  addresses: AddressAllocation[];
+  createdAt: Date;
+  audit: AuditEntry;
+}
+
+export interface VmRecord {
+  id: string;
+  tenantId: string;
+  hostId: string;
+  state: VmStateName;
+  isolated: boolean;
+  applicationTier: string;
+  configVersion: number;
+  createdAt: Date;
+  updatedAt: Date;
+  config: unknown;
+  spec: unknown;
+  effective: unknown;
+}
+
+export interface VmListFilter {
+  tenantId?: string;
+  state?: VmStateName;
+  /** Rows with id greater than this (keyset paging). */
+  afterId?: string;
+  limit: number;
+}
+
+/** An address that another VM (or an earlier request) already holds. */
+export class AddressTakenError extends Error {
+  override name = "AddressTakenError";
+  constructor(
+    readonly address: string,
+    readonly holderVmId: string | null,
+  ) {
+    super(`${address} is already allocated${holderVmId ? ` to ${holderVmId}` : ""}`);
+  }
+}
+
+export class VmExistsError extends Error {
+  override name = "VmExistsError";
+  constructor(readonly vmId: string) {
+    super(`VM ${vmId} already exists`);
+  }
+}
+
+interface VmRow {
+  id: string;
+  tenant_id: string;
+  host_id: string;
+  state: VmStateName;
+  isolated: boolean;
+  application_tier: string;
+  config_version: number;
+  created_at: string;
+  updated_at: string;
+  config: unknown;
+  spec: unknown;
+  effective: unknown;
+}
+
+function toRecord(row: VmRow): VmRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    hostId: row.host_id,
+    state: row.state,
+    isolated: row.isolated,
+    applicationTier: row.application_tier,
+    configVersion: Number(row.config_version),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    config: row.config,
+    spec: row.spec,
+    effective: row.effective,
+  };
+}
+
+// One statement, so one round trip and one implicit transaction: tenant, VM, first config
+// version, allocations and audit record are stored together or not at all.
+const INSERT_VM = `
+WITH tenant AS (
+  INSERT INTO tenants (id, name) VALUES ($2, $2) ON CONFLICT (id) DO NOTHING
+), vm AS (
+  INSERT INTO vms (id, tenant_id, host_id, state, application_tier, config_version, created_at, updated_at)
+  VALUES ($1, $2, $3, $4, $5, 1, $6, $6)
+), version AS (
+  INSERT INTO vm_config_versions (vm_id, version, config, spec, effective, created_at)
+  VALUES ($1, 1, $7, $8, $9, $6)
+), allocation AS (
+  INSERT INTO ipv6_allocations (address, prefix_length, vm_id, interface_id, allocated_at)
+  SELECT a.address, a.prefix_length, $1, a.interface_id, $6
+  FROM jsonb_to_recordset($10::jsonb) AS a (address text, prefix_length integer, interface_id text)
+), audit AS (
+  INSERT INTO audit_records (id, occurred_at, actor, action, tenant_id, vm_id, details)
+  VALUES ($11, $6, $12, $13, $2, $1, $14)
+)
+SELECT 1`;
+
+const SELECT_VM = `
+SELECT v.id, v.tenant_id, v.host_id, v.state, v.isolated, v.application_tier, v.config_version,
+       v.created_at, v.updated_at, c.config, c.spec, c.effective
+FROM vms v JOIN vm_config_versions c ON c.vm_id = v.id AND c.version = v.config_version`;
+
+export interface VmRepository {
+  insert(vm: NewVm): Promise<void>;
+  get(id: string): Promise<VmRecord | undefined>;
+  list(filter: VmListFilter): Promise<VmRecord[]>;
+  count(filter: Omit<VmListFilter, "afterId" | "limit">): Promise<number>;
+  /** Marks a VM terminated and releases its addresses. False if it was not live. */
+  terminate(id: string, at: Date, audit: AuditEntry): Promise<boolean>;
+  /** Removes every trace of a VM whose creation could not be completed on the host. */
+  discard(id: string, at: Date, audit: AuditEntry): Promise<void>;
+}
+
+export function createVmRepository(db: SqlClient): VmRepository {
+  const json = (value: unknown) => JSON.stringify(value);
+  return {
+    async insert(vm) {
+      const allocations = vm.addresses.map((a) => ({
+        address: a.address,
+        prefix_length: a.prefixLength,
+        interface_id: a.interfaceId,
+      }));
+      try {
+        await db.query(INSERT_VM, [
+          vm.id,
+          vm.tenantId,
+          vm.hostId,
+          vm.state,
+          vm.applicationTier,
+          vm.createdAt.toISOString(),
+          json(vm.config),
+          json(vm.spec),
+          json(vm.effective),
+          json(allocations),
+          vm.audit.id,
+          vm.audit.actor,
+          vm.audit.action,
+          json(vm.audit.details),
+        ]);
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        if (error.constraint === "vms_pkey" || (error.detail ?? "").includes("(id)")) throw new VmExistsError(vm.id);
+        const { rows } = await db.query<{ address: string; vm_id: string | null }>(
+          "SELECT address, vm_id FROM ipv6_allocations WHERE address = ANY($1::text[]) ORDER BY address",
+          [vm.addresses.map((a) => a.address)],
+        );
+        const taken = vm.addresses.find((a) => rows.some((r) => r.address === a.address));
+        if (!taken) throw error;
+        throw new AddressTakenError(taken.address, rows.find((r) => r.address === taken.address)?.vm_id ?? null);
+      }
+    },
+
+    async get(id) {
+      const { rows } = await db.query<VmRow>(`${SELECT_VM} WHERE v.id = $1`, [id]);
+      return rows[0] && toRecord(rows[0]);
+    },
+
+    async list(filter) {
+      const { rows } = await db.query<VmRow>(
+        `${SELECT_VM}
+         WHERE ($1::text IS NULL OR v.tenant_id = $1) AND ($2::text IS NULL OR v.state = $2)
+           AND ($3::text IS NULL OR v.id > $3)
+         ORDER BY v.id LIMIT $4`,
+        [filter.tenantId ?? null, filter.state ?? null, filter.afterId ?? null, filter.limit],
+      );
+      return rows.map(toRecord);
+    },
+
+    async count(filter) {
+      const { rows } = await db.query<{ n: string }>(
+        "SELECT count(*) AS n FROM vms WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR state = $2)",
+        [filter.tenantId ?? null, filter.state ?? null],
+      );
+      return Number(rows[0]?.n ?? 0);
+    },
+
+    async terminate(id, at, audit) {
+      return db.transaction(async (tx) => {
+        const updated = await tx.query(
+          "UPDATE vms SET state = 'TERMINATED', updated_at = $2 WHERE id = $1 AND state <> 'TERMINATED'",
+          [id, at.toISOString()],
+        );
+        if (updated.affectedRows === 0) return false;
+        await tx.query("DELETE FROM ipv6_allocations WHERE vm_id = $1", [id]);
+        await insertAudit(tx, audit, at, id);
+        return true;
+      });
+    },
+
+    async discard(id, at, audit) {
+      await db.transaction(async (tx) => {
+        await tx.query("DELETE FROM ipv6_allocations WHERE vm_id = $1", [id]);
+        await tx.query("DELETE FROM vm_config_versions WHERE vm_id = $1", [id]);
+        await tx.query("DELETE FROM vms WHERE id = $1", [id]);
+        await insertAudit(tx, audit, at, id);
+      });
+    },
+  };
+}
+
+async function insertAudit(
+  tx: { query: SqlClient["query"] },
+  audit: AuditEntry,
+  at: Date,
+  vmId: string,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO audit_records (id, occurred_at, actor, action, tenant_id, vm_id, details)
+     VALUES ($1, $2, $3, $4, (SELECT tenant_id FROM vms WHERE id = $5), $5, $6)`,
+    [audit.id, at.toISOString(), audit.actor, audit.action, vmId, JSON.stringify(audit.details)],
+  );
+}
