@@ -1,0 +1,19 @@
+// Maps domain errors onto Connect's fixed set of codes.
+import { Code, ConnectError } from "@connectrpc/connect";
+import { FieldError } from "@metald/core";
+import { AddressTakenError, VmExistsError } from "@metald/db";
+
+const FIELD_CODES: Record<FieldError["code"], Code> = {
+  invalid_argument: Code.InvalidArgument,
+  already_exists: Code.AlreadyExists,
+  not_found: Code.NotFound,
+  resource_exhausted: Code.ResourceExhausted,
+};
+
+export function toConnectError(error: unknown): ConnectError {
+  if (error instanceof ConnectError) return error;
+  if (error instanceof FieldError) return new ConnectError(error.message, FIELD_CODES[error.code], undefined, undefined, error);
+  if (error instanceof VmExistsError) return new ConnectError(`vm_id: ${error.message}`, Code.AlreadyExists);
+  if (error instanceof AddressTakenError) return new ConnectError(error.message, Code.AlreadyExists);
+  return ConnectError.from(error, Code.Internal);
+}

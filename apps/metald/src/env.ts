@@ -1,0 +1,33 @@
+// The only module that reads process.env: settings for the server, validated.
+import { hostname } from "node:os";
+import { z } from "zod";
+
+const EnvSchema = z.object({
+  METALD_HTTP_HOST: z.string().default("0.0.0.0"),
+  METALD_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  METALD_DATA_DIR: z.string().min(1).default("/var/lib/metald"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  METALD_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+  METALD_DRIVER: z.enum(["dry-run"]).default("dry-run"),
+  METALD_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  METALD_HOST_ID: z.string().min(1).default(hostname()),
+  METALD_DEFAULT_PROFILE: z
+    .enum(["high", "medium", "low", "custom"])
+    .default("high")
+    .transform((p) => p.toUpperCase() as "HIGH" | "MEDIUM" | "LOW" | "CUSTOM"),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid environment:\n  ${lines.join("\n  ")}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// metald command line: `metald serve` (the default) runs the control plane.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { createDryRunDriver } from "@metald/core";
+import { openDatabase } from "@metald/db";
+import { readEnv } from "./env.js";
+import { createServer } from "./server.js";
+
+const USAGE = `usage: metald [serve] [--listen HOST:PORT] [--data-dir DIR] [--database-url URL] [--log-level LEVEL]
+       metald --version
+
+Environment: METALD_HTTP_HOST, METALD_HTTP_PORT, METALD_DATA_DIR, DATABASE_URL, METALD_DB_POOL_SIZE,
+METALD_DRIVER, METALD_LOG_LEVEL, METALD_HOST_ID, METALD_DEFAULT_PROFILE. Flags override them.`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+async function serve(flags: { listen?: string; "data-dir"?: string; "database-url"?: string; "log-level"?: string }) {
+  const env = readEnv({
+    ...process.env,
+    ...(flags["data-dir"] && { METALD_DATA_DIR: flags["data-dir"] }),
+    ...(flags["database-url"] && { DATABASE_URL: flags["database-url"] }),
+    ...(flags["log-level"] && { METALD_LOG_LEVEL: flags["log-level"] }),
+    ...(flags.listen && {
+      METALD_HTTP_HOST: flags.listen.slice(0, flags.listen.lastIndexOf(":")).replace(/^\[|\]$/g, ""),
+      METALD_HTTP_PORT: flags.listen.slice(flags.listen.lastIndexOf(":") + 1),
+    }),
+  });
+  const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.METALD_DATA_DIR, poolSize: env.METALD_DB_POOL_SIZE });
+  const app = await createServer({
+    db,
+    driver: createDryRunDriver(),
+    hostId: env.METALD_HOST_ID,
+    defaultProfile: env.METALD_DEFAULT_PROFILE,
+    logLevel: env.METALD_LOG_LEVEL,
+    version: version(),
+  });
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, "shutting down: finishing in-flight requests");
+    try {
+      await app.close();
+      await db.close();
+      process.exit(0);
+    } catch (error) {
+      app.log.error({ err: error }, "unclean shutdown");
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  await app.listen({ host: env.METALD_HTTP_HOST, port: env.METALD_HTTP_PORT });
+  app.log.info(
+    { database: db.kind, dataDir: env.DATABASE_URL ? undefined : env.METALD_DATA_DIR, driver: "dry-run" },
+    "metald ready",
+  );
+}
+
+async function main(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      listen: { type: "string" },
+      "data-dir": { type: "string" },
+      "database-url": { type: "string" },
+      "log-level": { type: "string" },
+      version: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return console.log(USAGE);
+  if (values.version) return console.log(version());
+  const command = positionals[0] ?? "serve";
+  if (command !== "serve") {
+    console.error(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
+    process.exit(2);
+  }
+  await serve(values);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,61 @@
+// Builds the HTTP server: Connect services, /health, request compatibility rules.
+import { createServer as createHttpServer } from "node:http";
+import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
+import type { HostDriver, SecurityProfileName } from "@metald/core";
+import { createVmRepository, type SqlClient } from "@metald/db";
+import Fastify, { type FastifyInstance } from "fastify";
+import { monotonicFactory } from "ulid";
+import { createRoutes, SERVICES } from "./connect.js";
+import { createJsonBodyCheck, inputSchemasByPath } from "./connect/json-body-check.js";
+import { applySeedCompatibility } from "./http/seed-compat.js";
+import { createVmProvisioner } from "./vm/vm-provisioner.js";
+
+export interface ServerOptions {
+  db: SqlClient;
+  driver: HostDriver;
+  hostId: string;
+  defaultProfile: SecurityProfileName;
+  logLevel: string;
+  version: string;
+}
+
+export async function createServer(options: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: options.logLevel },
+    serverFactory: (handler) =>
+      createHttpServer((req, res) => {
+        applySeedCompatibility(req);
+        handler(req, res);
+      }),
+  });
+  const ulid = monotonicFactory();
+  const provisioner = createVmProvisioner({
+    repository: createVmRepository(options.db),
+    driver: options.driver,
+    clock: { now: () => new Date() },
+    ids: { vmId: () => `vm-${ulid().toLowerCase()}`, auditId: () => `audit-${ulid().toLowerCase()}` },
+    hostId: options.hostId,
+    defaultProfile: options.defaultProfile,
+    defaultTenant: "default",
+    logger: app.log,
+  });
+
+  app.get("/health", async (_req, reply) => {
+    try {
+      await options.db.query("SELECT 1");
+    } catch (error) {
+      return reply.code(503).send({ status: "unavailable", database: "error", error: String(error) });
+    }
+    return { status: "ok", version: options.version, database: options.db.kind, driver: options.driver.name };
+  });
+
+  await app.register(async (connect) => {
+    connect.addHook("preHandler", createJsonBodyCheck(inputSchemasByPath(SERVICES)));
+    await connect.register(fastifyConnectPlugin, {
+      routes: createRoutes({ provisioner }),
+      shutdownTimeoutMs: 10_000,
+      jsonOptions: { ignoreUnknownFields: false },
+    });
+  });
+  return app;
+}
