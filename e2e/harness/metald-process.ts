@@ -1,0 +1,103 @@
+// Starts the built metald server as a real process, on a free port, against PGlite in a
+// temporary data directory or PostgreSQL in a schema of its own.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+
+export const POSTGRES_URL = process.env.METALD_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const MAIN = fileURLToPath(new URL("../../apps/metald/dist/main.js", import.meta.url));
+
+export type DatabaseKind = "pglite" | "postgres";
+
+export interface MetaldProcess {
+  readonly url: string;
+  readonly log: string[];
+  /** Stops the server (SIGTERM) and starts it again on the same database. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+  /** Stops the server and removes its database. */
+  destroy(): Promise<void>;
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+function launch(env: NodeJS.ProcessEnv, log: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [MAIN, "serve", "--listen", "127.0.0.1:0"], {
+    env: { ...process.env, ...env, METALD_LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return new Promise((resolve, reject) => {
+    let buffered = "";
+    const onData = (chunk: Buffer) => {
+      buffered += chunk.toString("utf8");
+      const lines = buffered.split("\n");
+      buffered = lines.pop() ?? "";
+      for (const line of lines) {
+        log.push(line);
+        const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+        if (match?.[1]) resolve({ child, url: match[1] });
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`metald exited with ${code} before listening:\n${log.join("\n")}`)));
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    child.once("exit", (code) => resolve(code));
+    child.kill("SIGTERM");
+  });
+}
+
+export async function startMetald(kind: DatabaseKind): Promise<MetaldProcess> {
+  const log: string[] = [];
+  let env: NodeJS.ProcessEnv;
+  let cleanup: () => Promise<void>;
+  if (kind === "pglite") {
+    const dataDir = await mkdtemp(join(tmpdir(), "metald-e2e-"));
+    env = { METALD_DATA_DIR: dataDir, DATABASE_URL: "" };
+    cleanup = () => rm(dataDir, { recursive: true, force: true });
+  } else {
+    const schema = `metald_e2e_${randomBytes(6).toString("hex")}`;
+    await adminQuery(`CREATE SCHEMA ${schema}`);
+    const url = new URL(POSTGRES_URL);
+    url.searchParams.set("options", `-c search_path=${schema}`);
+    env = { DATABASE_URL: url.toString(), METALD_DATA_DIR: "/nonexistent-unused" };
+    cleanup = () => adminQuery(`DROP SCHEMA ${schema} CASCADE`);
+  }
+  let current = await launch(env, log);
+  const process_: MetaldProcess = {
+    get url() {
+      return current.url;
+    },
+    log,
+    async restart() {
+      const code = await stopChild(current.child);
+      if (code !== 0) throw new Error(`metald exited with ${code} on SIGTERM`);
+      current = await launch(env, log);
+    },
+    async stop() {
+      await stopChild(current.child);
+    },
+    async destroy() {
+      await stopChild(current.child);
+      await cleanup();
+    },
+  };
+  return process_;
+}
