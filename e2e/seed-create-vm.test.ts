@@ -16,11 +16,23 @@ const VALID_AS_WRITTEN: SeedBodyName[] = ["000-high-security-web-server", "000-c
 const PLACEHOLDER_BODIES: [SeedBodyName, string, string][] = [
   ["000-multi-tier-frontend", "config.ipv6_config.addresses[0]", 'group "app" is not hexadecimal'],
   ["000-multi-tier-backend", "config.ipv6_config.addresses[0]", 'group "app" is not hexadecimal'],
-  ["001-example1-secure-web-server", "config.network[0].ipv6.address", 'group "web" is not hexadecimal'],
+  [
+    "001-example1-secure-web-server",
+    "config.network[0].ipv6.address",
+    'group "web" is not hexadecimal',
+  ],
   ["001-example2-web-tier", "config.network[0].ipv6.address", 'group "dmz" is not hexadecimal'],
   ["001-example2-app-tier", "config.network[0].ipv6.address", 'group "app" is not hexadecimal'],
-  ["001-example2-db-tier", "config.network[0].security_policy.ingress_rules[0]", 'group "app" is not hexadecimal'],
-  ["001-example3-tenant-a-financial", "config.network[0].ipv6.address", 'group "fin" is not hexadecimal'],
+  [
+    "001-example2-db-tier",
+    "config.network[0].security_policy.ingress_rules[0]",
+    'group "app" is not hexadecimal',
+  ],
+  [
+    "001-example3-tenant-a-financial",
+    "config.network[0].ipv6.address",
+    'group "fin" is not hexadecimal',
+  ],
 ];
 
 interface GetVmJson {
@@ -112,7 +124,10 @@ describe.each(["pglite", "postgres"] as const)("seed CreateVm bodies on %s", (ki
     const res = await curlData(metald.url + GET, JSON.stringify({ vm_id: vmId }));
     const vm = res.body as GetVmJson;
     expect(vm.network[0]?.ipv6.address).toBe("2001:db8:1000::10/64");
-    expect(vm.network[0]?.ipv6.security).toMatchObject({ enableRaGuard: true, blockRoutingHeader: true });
+    expect(vm.network[0]?.ipv6.security).toMatchObject({
+      enableRaGuard: true,
+      blockRoutingHeader: true,
+    });
     expect(vm.ipv6Security?.profile).toBe("SECURITY_PROFILE_HIGH");
   });
 
@@ -127,13 +142,20 @@ describe.each(["pglite", "postgres"] as const)("seed CreateVm bodies on %s", (ki
     const ids = [...created.values()];
     expect(ids).toHaveLength(9);
     const before = await curlData(metald.url + LIST, "{}");
-    expect((before.body as { vms: { vmId: string }[] }).vms.map((v) => v.vmId).sort()).toEqual([...ids].sort());
+    expect((before.body as { vms: { vmId: string }[] }).vms.map((v) => v.vmId).sort()).toEqual(
+      [...ids].sort(),
+    );
 
     await metald.restart();
 
     const after = await curlData(metald.url + LIST, "{}");
-    expect((after.body as { vms: { vmId: string }[] }).vms.map((v) => v.vmId).sort()).toEqual([...ids].sort());
-    const vm = await curlData(metald.url + GET, JSON.stringify({ vm_id: created.get("001-example2-db-tier") }));
+    expect((after.body as { vms: { vmId: string }[] }).vms.map((v) => v.vmId).sort()).toEqual(
+      [...ids].sort(),
+    );
+    const vm = await curlData(
+      metald.url + GET,
+      JSON.stringify({ vm_id: created.get("001-example2-db-tier") }),
+    );
     expect((vm.body as GetVmJson).network[0]?.ipv6.address).toBe("2600:beef:1002:db::100/64");
   });
 });

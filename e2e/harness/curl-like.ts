@@ -16,7 +16,11 @@ export async function postJson(url: string, body: unknown): Promise<CurlResponse
 }
 
 /** `curl -s URL -d '…'` (no Content-Type: curl sends application/x-www-form-urlencoded) */
-export async function curlData(url: string, data: string, method: "POST" | "PUT" = "POST"): Promise<CurlResponse> {
+export async function curlData(
+  url: string,
+  data: string,
+  method: "POST" | "PUT" = "POST",
+): Promise<CurlResponse> {
   const res = await fetch(url, {
     method,
     headers: { "Content-Type": "application/x-www-form-urlencoded" },

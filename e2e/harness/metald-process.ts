@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 
-export const POSTGRES_URL = process.env.METALD_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export const POSTGRES_URL =
+  process.env.METALD_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const MAIN = fileURLToPath(new URL("../../apps/metald/dist/main.js", import.meta.url));
 
 export type DatabaseKind = "pglite" | "postgres";
@@ -33,7 +34,10 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
-function launch(env: NodeJS.ProcessEnv, log: string[]): Promise<{ child: ChildProcess; url: string }> {
+function launch(
+  env: NodeJS.ProcessEnv,
+  log: string[],
+): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [MAIN, "serve", "--listen", "127.0.0.1:0"], {
     env: { ...process.env, ...env, METALD_LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -52,7 +56,9 @@ function launch(env: NodeJS.ProcessEnv, log: string[]): Promise<{ child: ChildPr
     };
     child.stdout?.on("data", onData);
     child.stderr?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`metald exited with ${code} before listening:\n${log.join("\n")}`)));
+    child.once("exit", (code) =>
+      reject(new Error(`metald exited with ${code} before listening:\n${log.join("\n")}`)),
+    );
   });
 }
 

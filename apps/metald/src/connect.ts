@@ -11,7 +11,13 @@ import {
 import { createVmServiceImpl } from "./connect/vm-service.js";
 import type { VmProvisioner } from "./vm/vm-provisioner.js";
 
-export const SERVICES = [VmService, SecurityEventService, TenantService, Ipv6PoolService, ComplianceService] as const;
+export const SERVICES = [
+  VmService,
+  SecurityEventService,
+  TenantService,
+  Ipv6PoolService,
+  ComplianceService,
+] as const;
 
 export function createRoutes(deps: { provisioner: VmProvisioner }) {
   return (router: ConnectRouter) => {

@@ -13,7 +13,9 @@ const EnvSchema = z.object({
     .or(z.literal("").transform(() => undefined)),
   METALD_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
   METALD_DRIVER: z.enum(["dry-run"]).default("dry-run"),
-  METALD_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  METALD_LOG_LEVEL: z
+    .enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
+    .default("info"),
   METALD_HOST_ID: z.string().min(1).default(hostname()),
   METALD_DEFAULT_PROFILE: z
     .enum(["high", "medium", "low", "custom"])

@@ -14,22 +14,35 @@ Environment: METALD_HTTP_HOST, METALD_HTTP_PORT, METALD_DATA_DIR, DATABASE_URL, 
 METALD_DRIVER, METALD_LOG_LEVEL, METALD_HOST_ID, METALD_DEFAULT_PROFILE. Flags override them.`;
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
   return pkg.version;
 }
 
-async function serve(flags: { listen?: string; "data-dir"?: string; "database-url"?: string; "log-level"?: string }) {
+async function serve(flags: {
+  listen?: string;
+  "data-dir"?: string;
+  "database-url"?: string;
+  "log-level"?: string;
+}) {
   const env = readEnv({
     ...process.env,
     ...(flags["data-dir"] && { METALD_DATA_DIR: flags["data-dir"] }),
     ...(flags["database-url"] && { DATABASE_URL: flags["database-url"] }),
     ...(flags["log-level"] && { METALD_LOG_LEVEL: flags["log-level"] }),
     ...(flags.listen && {
-      METALD_HTTP_HOST: flags.listen.slice(0, flags.listen.lastIndexOf(":")).replace(/^\[|\]$/g, ""),
+      METALD_HTTP_HOST: flags.listen
+        .slice(0, flags.listen.lastIndexOf(":"))
+        .replace(/^\[|\]$/g, ""),
       METALD_HTTP_PORT: flags.listen.slice(flags.listen.lastIndexOf(":") + 1),
     }),
   });
-  const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.METALD_DATA_DIR, poolSize: env.METALD_DB_POOL_SIZE });
+  const db = await openDatabase({
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.METALD_DATA_DIR,
+    poolSize: env.METALD_DB_POOL_SIZE,
+  });
   const app = await createServer({
     db,
     driver: createDryRunDriver(),
@@ -56,7 +69,11 @@ async function serve(flags: { listen?: string; "data-dir"?: string; "database-ur
   process.on("SIGINT", () => void shutdown("SIGINT"));
   await app.listen({ host: env.METALD_HTTP_HOST, port: env.METALD_HTTP_PORT });
   app.log.info(
-    { database: db.kind, dataDir: env.DATABASE_URL ? undefined : env.METALD_DATA_DIR, driver: "dry-run" },
+    {
+      database: db.kind,
+      dataDir: env.DATABASE_URL ? undefined : env.METALD_DATA_DIR,
+      driver: "dry-run",
+    },
     "metald ready",
   );
 }

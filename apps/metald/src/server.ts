@@ -5,8 +5,8 @@ import type { HostDriver, SecurityProfileName } from "@metald/core";
 import { createVmRepository, type SqlClient } from "@metald/db";
 import Fastify, { type FastifyInstance } from "fastify";
 import { monotonicFactory } from "ulid";
-import { createRoutes, SERVICES } from "./connect.js";
 import { createJsonBodyCheck, inputSchemasByPath } from "./connect/json-body-check.js";
+import { createRoutes, SERVICES } from "./connect.js";
 import { applySeedCompatibility } from "./http/seed-compat.js";
 import { createVmProvisioner } from "./vm/vm-provisioner.js";
 
@@ -33,7 +33,10 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     repository: createVmRepository(options.db),
     driver: options.driver,
     clock: { now: () => new Date() },
-    ids: { vmId: () => `vm-${ulid().toLowerCase()}`, auditId: () => `audit-${ulid().toLowerCase()}` },
+    ids: {
+      vmId: () => `vm-${ulid().toLowerCase()}`,
+      auditId: () => `audit-${ulid().toLowerCase()}`,
+    },
     hostId: options.hostId,
     defaultProfile: options.defaultProfile,
     defaultTenant: "default",
@@ -44,9 +47,16 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     try {
       await options.db.query("SELECT 1");
     } catch (error) {
-      return reply.code(503).send({ status: "unavailable", database: "error", error: String(error) });
+      return reply
+        .code(503)
+        .send({ status: "unavailable", database: "error", error: String(error) });
     }
-    return { status: "ok", version: options.version, database: options.db.kind, driver: options.driver.name };
+    return {
+      status: "ok",
+      version: options.version,
+      database: options.db.kind,
+      driver: options.driver.name,
+    };
   });
 
   await app.register(async (connect) => {

@@ -7,8 +7,12 @@ export { compileHostPlan, type PlannedInterface } from "./plan/compile-host-plan
 export { tapName, tenantBridgeName } from "./plan/device-names.js";
 export type { HostPlan, LinkStep, SysctlStep } from "./plan/host-plan.js";
 export { FieldError, type FieldErrorCode } from "./policy/field-error.js";
-export { normalizeCreateVm, type NormalizedVm, type NormalizeOptions } from "./policy/normalize-create-vm.js";
-export { toInterfaceView, toIPv6SecurityConfig, profileToProto } from "./policy/render-policy.js";
+export {
+  type NormalizedVm,
+  type NormalizeOptions,
+  normalizeCreateVm,
+} from "./policy/normalize-create-vm.js";
+export { profileToProto, toInterfaceView, toIPv6SecurityConfig } from "./policy/render-policy.js";
 export { type PolicySource, type ResolvedPolicy, resolvePolicy } from "./policy/resolve-policy.js";
 export type { PolicyLayer, SecurityPolicy, SecurityProfileName } from "./policy/security-policy.js";
 export { DEFAULT_POLICY, profileLayer } from "./policy/security-profiles.js";

@@ -4,16 +4,21 @@ export { MIGRATIONS, type Migration } from "./migrations/index.js";
 export { type DatabaseOptions, openDatabase } from "./open-database.js";
 export { createPgliteClient } from "./pglite-client.js";
 export { createPostgresClient, type PostgresClientOptions } from "./postgres-client.js";
-export { isUniqueViolation, type SqlClient, type SqlExecutor, type SqlResult } from "./sql-client.js";
 export {
-  AddressTakenError,
+  isUniqueViolation,
+  type SqlClient,
+  type SqlExecutor,
+  type SqlResult,
+} from "./sql-client.js";
+export {
   type AddressAllocation,
+  AddressTakenError,
   type AuditEntry,
   createVmRepository,
   type NewVm,
+  VmExistsError,
   type VmListFilter,
   type VmRecord,
   type VmRepository,
   type VmStateName,
-  VmExistsError,
 } from "./vm-repository.js";

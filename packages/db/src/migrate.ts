@@ -5,7 +5,10 @@ import type { SqlClient } from "./sql-client.js";
 
 const LOCK_ID = 0x6d65_7461; // "meta"
 
-export async function migrate(db: SqlClient, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+export async function migrate(
+  db: SqlClient,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
   return db.transaction(async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock($1)", [LOCK_ID]);
     await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -16,7 +19,10 @@ export async function migrate(db: SqlClient, migrations: readonly Migration[] = 
     for (const m of migrations) {
       if (done.has(m.version)) continue;
       await tx.exec(m.sql);
-      await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [m.version, m.name]);
+      await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
+        m.version,
+        m.name,
+      ]);
       applied.push(m.version);
     }
     return applied;

@@ -1,6 +1,7 @@
 // Opens the configured database and brings its schema up to date.
-import { createPgliteClient } from "./pglite-client.js";
+
 import { migrate } from "./migrate.js";
+import { createPgliteClient } from "./pglite-client.js";
 import { createPostgresClient } from "./postgres-client.js";
 import type { SqlClient } from "./sql-client.js";
 
@@ -15,7 +16,11 @@ export interface DatabaseOptions {
 
 export async function openDatabase(options: DatabaseOptions): Promise<SqlClient> {
   const db = options.databaseUrl
-    ? await createPostgresClient({ url: options.databaseUrl, max: options.poolSize, schema: options.schema })
+    ? await createPostgresClient({
+        url: options.databaseUrl,
+        max: options.poolSize,
+        schema: options.schema,
+      })
     : await createPgliteClient(options.dataDir);
   try {
     await migrate(db);

@@ -16,7 +16,8 @@ pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (v) => v);
 
 export async function createPostgresClient(options: PostgresClientOptions): Promise<SqlClient> {
   const schema = options.schema;
-  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new Error(`invalid schema name ${schema}`);
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.max ?? 20,

@@ -6,7 +6,10 @@ export interface SqlResult<T> {
 }
 
 export interface SqlExecutor {
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<SqlResult<T>>;
+  query<T = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<SqlResult<T>>;
   /** Runs a script of several statements (no parameters). */
   exec(sql: string): Promise<void>;
 }
@@ -19,6 +22,10 @@ export interface SqlClient extends SqlExecutor {
 }
 
 /** A unique-constraint violation (SQLSTATE 23505), from either driver. */
-export function isUniqueViolation(error: unknown): error is { code: string; constraint?: string; detail?: string } {
-  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "23505";
+export function isUniqueViolation(
+  error: unknown,
+): error is { code: string; constraint?: string; detail?: string } {
+  return (
+    typeof error === "object" && error !== null && (error as { code?: unknown }).code === "23505"
+  );
 }

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_DATABASES, type TestDatabase } from "../test/test-databases.js";
 import { migrate } from "./migrate.js";
-import { AddressTakenError, createVmRepository, type NewVm, VmExistsError } from "./vm-repository.js";
+import {
+  AddressTakenError,
+  createVmRepository,
+  type NewVm,
+  VmExistsError,
+} from "./vm-repository.js";
 
 function newVm(id: string, addresses: string[], tenantId = "tenant-a"): NewVm {
   return {
@@ -32,7 +37,12 @@ describe.each(Object.entries(TEST_DATABASES))("VM repository on %s", (_name, ope
     const repo = createVmRepository(t.db);
     await repo.insert(newVm("vm-a1", ["2001:db8::10"]));
     const vm = await repo.get("vm-a1");
-    expect(vm).toMatchObject({ id: "vm-a1", tenantId: "tenant-a", state: "CREATED", configVersion: 1 });
+    expect(vm).toMatchObject({
+      id: "vm-a1",
+      tenantId: "tenant-a",
+      state: "CREATED",
+      configVersion: 1,
+    });
     expect(vm?.config).toEqual({ cpu: { vcpu_count: 1 } });
     const audit = await t.db.query("SELECT action FROM audit_records WHERE vm_id = 'vm-a1'");
     expect(audit.rows).toEqual([{ action: "vm.create" }]);
@@ -46,7 +56,9 @@ describe.each(Object.entries(TEST_DATABASES))("VM repository on %s", (_name, ope
     await expect(attempt).rejects.toBeInstanceOf(AddressTakenError);
     await expect(attempt).rejects.toMatchObject({ address: "2001:db8::10", holderVmId: "vm-a1" });
     expect(await repo.get("vm-a2")).toBeUndefined();
-    const leftovers = await t.db.query("SELECT * FROM ipv6_allocations WHERE address = '2001:db8::11'");
+    const leftovers = await t.db.query(
+      "SELECT * FROM ipv6_allocations WHERE address = '2001:db8::11'",
+    );
     expect(leftovers.rows).toHaveLength(0);
     const audit = await t.db.query("SELECT * FROM audit_records WHERE vm_id = 'vm-a2'");
     expect(audit.rows).toHaveLength(0);
@@ -54,7 +66,9 @@ describe.each(Object.entries(TEST_DATABASES))("VM repository on %s", (_name, ope
 
   it("refuses a VM id that exists", async () => {
     const repo = createVmRepository(t.db);
-    await expect(repo.insert(newVm("vm-a1", ["2001:db8::99"]))).rejects.toBeInstanceOf(VmExistsError);
+    await expect(repo.insert(newVm("vm-a1", ["2001:db8::99"]))).rejects.toBeInstanceOf(
+      VmExistsError,
+    );
   });
 
   it("lists by tenant with keyset paging and counts", async () => {
@@ -73,14 +87,21 @@ describe.each(Object.entries(TEST_DATABASES))("VM repository on %s", (_name, ope
     const audit = { id: "audit-del-a1", actor: "test", action: "vm.delete", details: {} };
     expect(await repo.terminate("vm-a1", new Date(), audit)).toBe(true);
     expect((await repo.get("vm-a1"))?.state).toBe("TERMINATED");
-    expect(await repo.terminate("vm-a1", new Date(), { ...audit, id: "audit-del-a1-again" })).toBe(false);
+    expect(await repo.terminate("vm-a1", new Date(), { ...audit, id: "audit-del-a1-again" })).toBe(
+      false,
+    );
     await repo.insert(newVm("vm-a3", ["2001:db8::10"]));
     expect((await repo.get("vm-a3"))?.state).toBe("CREATED");
   });
 
   it("discarding removes every row of a VM but keeps an audit record", async () => {
     const repo = createVmRepository(t.db);
-    await repo.discard("vm-a3", new Date(), { id: "audit-discard", actor: "test", action: "vm.create_failed", details: {} });
+    await repo.discard("vm-a3", new Date(), {
+      id: "audit-discard",
+      actor: "test",
+      action: "vm.create_failed",
+      details: {},
+    });
     expect(await repo.get("vm-a3")).toBeUndefined();
     const held = await t.db.query("SELECT * FROM ipv6_allocations WHERE address = '2001:db8::10'");
     expect(held.rows).toHaveLength(0);

@@ -168,14 +168,18 @@ export function createVmRepository(db: SqlClient): VmRepository {
         ]);
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
-        if (error.constraint === "vms_pkey" || (error.detail ?? "").includes("(id)")) throw new VmExistsError(vm.id);
+        if (error.constraint === "vms_pkey" || (error.detail ?? "").includes("(id)"))
+          throw new VmExistsError(vm.id);
         const { rows } = await db.query<{ address: string; vm_id: string | null }>(
           "SELECT address, vm_id FROM ipv6_allocations WHERE address = ANY($1::text[]) ORDER BY address",
           [vm.addresses.map((a) => a.address)],
         );
         const taken = vm.addresses.find((a) => rows.some((r) => r.address === a.address));
         if (!taken) throw error;
-        throw new AddressTakenError(taken.address, rows.find((r) => r.address === taken.address)?.vm_id ?? null);
+        throw new AddressTakenError(
+          taken.address,
+          rows.find((r) => r.address === taken.address)?.vm_id ?? null,
+        );
       }
     },
 

@@ -1,11 +1,12 @@
 // Both databases every repository test runs against: PGlite in memory and PostgreSQL in a
 // schema of its own (METALD_TEST_POSTGRES_URL, default the local server's "test" database).
 import { randomBytes } from "node:crypto";
-import { createPostgresClient } from "../src/postgres-client.js";
 import { openDatabase } from "../src/open-database.js";
+import { createPostgresClient } from "../src/postgres-client.js";
 import type { SqlClient } from "../src/sql-client.js";
 
-export const POSTGRES_URL = process.env.METALD_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export const POSTGRES_URL =
+  process.env.METALD_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 export interface TestDatabase {
   db: SqlClient;

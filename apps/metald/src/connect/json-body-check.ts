@@ -1,8 +1,9 @@
 // Reads Connect JSON request bodies before the Connect handler does, so that a body that does
 // not fit its message schema is refused with the path of the offending field. The parsed
 // body is handed on to Connect (it does not read the stream again).
-import { type DescMessage, fromJson, type JsonValue } from "@bufbuild/protobuf";
+
 import type { DescService } from "@bufbuild/protobuf";
+import { type DescMessage, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { findJsonFieldError } from "./json-field-error.js";
 
@@ -12,7 +13,8 @@ export function inputSchemasByPath(services: readonly DescService[]): Map<string
   const byPath = new Map<string, DescMessage>();
   for (const service of services) {
     for (const method of service.methods) {
-      if (method.methodKind === "unary") byPath.set(`/${service.typeName}/${method.name}`, method.input);
+      if (method.methodKind === "unary")
+        byPath.set(`/${service.typeName}/${method.name}`, method.input);
     }
   }
   return byPath;
@@ -35,12 +37,26 @@ function refuse(reply: FastifyReply, message: string, code = "invalid_argument",
 
 export function createJsonBodyCheck(schemas: Map<string, DescMessage>) {
   return async function checkJsonBody(req: FastifyRequest, reply: FastifyReply) {
-    if (req.method !== "POST" || req.headers["content-type"]?.split(";")[0]?.trim() !== "application/json") return;
-    if (req.headers["content-encoding"] !== undefined && req.headers["content-encoding"] !== "identity") return;
+    if (
+      req.method !== "POST" ||
+      req.headers["content-type"]?.split(";")[0]?.trim() !== "application/json"
+    )
+      return;
+    if (
+      req.headers["content-encoding"] !== undefined &&
+      req.headers["content-encoding"] !== "identity"
+    )
+      return;
     const schema = schemas.get(req.url.split("?")[0] ?? "");
     if (!schema) return;
     const body = await readBody(req);
-    if (body === "too-large") return refuse(reply, `request body exceeds ${MAX_BODY_BYTES} bytes`, "resource_exhausted", 429);
+    if (body === "too-large")
+      return refuse(
+        reply,
+        `request body exceeds ${MAX_BODY_BYTES} bytes`,
+        "resource_exhausted",
+        429,
+      );
     let json: JsonValue;
     try {
       json = body.length === 0 ? {} : (JSON.parse(body.toString("utf8")) as JsonValue);

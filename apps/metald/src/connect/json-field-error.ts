@@ -28,7 +28,8 @@ function integerProblem(value: unknown, min: bigint, max: bigint): string | unde
   } else {
     return `${describe(value)} is not an integer`;
   }
-  if (n < min) return min === 0n ? `${n} is negative; this field is unsigned` : `${n} is below ${min}`;
+  if (n < min)
+    return min === 0n ? `${n} is negative; this field is unsigned` : `${n} is below ${min}`;
   if (n > max) return `${n} is above ${max}`;
   return undefined;
 }
@@ -45,7 +46,9 @@ function scalarProblem(type: ScalarType, value: unknown): string | undefined {
       return typeof value === "boolean" ? undefined : `${describe(value)} is not true or false`;
     case ScalarType.DOUBLE:
     case ScalarType.FLOAT:
-      return typeof value === "number" || typeof value === "string" ? undefined : `${describe(value)} is not a number`;
+      return typeof value === "number" || typeof value === "string"
+        ? undefined
+        : `${describe(value)} is not a number`;
     case ScalarType.BYTES:
       return typeof value === "string" ? undefined : `${describe(value)} is not base64 text`;
     default:
@@ -62,7 +65,8 @@ function singleProblem(field: DescField, value: unknown, path: string): string |
     case "enum": {
       const names = field.enum.values.map((v) => v.name);
       if (typeof value === "string" && names.includes(value)) return undefined;
-      if (typeof value === "number" && field.enum.values.some((v) => v.number === value)) return undefined;
+      if (typeof value === "number" && field.enum.values.some((v) => v.number === value))
+        return undefined;
       return `${path}: ${describe(value)} is not one of ${names.join(", ")}`;
     }
     case "message":
@@ -72,7 +76,11 @@ function singleProblem(field: DescField, value: unknown, path: string): string |
   }
 }
 
-function listItemProblem(field: DescField & { fieldKind: "list" }, item: unknown, path: string): string | undefined {
+function listItemProblem(
+  field: DescField & { fieldKind: "list" },
+  item: unknown,
+  path: string,
+): string | undefined {
   switch (field.listKind) {
     case "scalar": {
       const problem = scalarProblem(field.scalar, item);
@@ -81,7 +89,8 @@ function listItemProblem(field: DescField & { fieldKind: "list" }, item: unknown
     case "enum": {
       const names = field.enum.values.map((v) => v.name);
       if (typeof item === "string" && names.includes(item)) return undefined;
-      if (typeof item === "number" && field.enum.values.some((v) => v.number === item)) return undefined;
+      if (typeof item === "number" && field.enum.values.some((v) => v.number === item))
+        return undefined;
       return `${path}: ${describe(item)} is not one of ${names.join(", ")}`;
     }
     case "message":
@@ -90,7 +99,11 @@ function listItemProblem(field: DescField & { fieldKind: "list" }, item: unknown
 }
 
 /** Returns "<path>: <problem>" for the first misfit, or undefined when the body fits. */
-export function findJsonFieldError(schema: DescMessage, json: unknown, path = ""): string | undefined {
+export function findJsonFieldError(
+  schema: DescMessage,
+  json: unknown,
+  path = "",
+): string | undefined {
   // Well-known types have their own JSON forms; protobuf-es reports on those well enough.
   if (schema.typeName.startsWith("google.protobuf.")) return undefined;
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
@@ -110,7 +123,8 @@ export function findJsonFieldError(schema: DescMessage, json: unknown, path = ""
         if (problem) return problem;
       }
     } else if (field.fieldKind === "map") {
-      if (typeof value !== "object" || Array.isArray(value)) return `${fieldPath}: expected an object, got ${describe(value)}`;
+      if (typeof value !== "object" || Array.isArray(value))
+        return `${fieldPath}: expected an object, got ${describe(value)}`;
     } else {
       const problem = singleProblem(field, value, fieldPath);
       if (problem) return problem;

@@ -12,8 +12,11 @@ const FIELD_CODES: Record<FieldError["code"], Code> = {
 
 export function toConnectError(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
-  if (error instanceof FieldError) return new ConnectError(error.message, FIELD_CODES[error.code], undefined, undefined, error);
-  if (error instanceof VmExistsError) return new ConnectError(`vm_id: ${error.message}`, Code.AlreadyExists);
-  if (error instanceof AddressTakenError) return new ConnectError(error.message, Code.AlreadyExists);
+  if (error instanceof FieldError)
+    return new ConnectError(error.message, FIELD_CODES[error.code], undefined, undefined, error);
+  if (error instanceof VmExistsError)
+    return new ConnectError(`vm_id: ${error.message}`, Code.AlreadyExists);
+  if (error instanceof AddressTakenError)
+    return new ConnectError(error.message, Code.AlreadyExists);
   return ConnectError.from(error, Code.Internal);
 }

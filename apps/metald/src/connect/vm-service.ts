@@ -4,12 +4,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { profileToProto, tapName, toInterfaceView, toIPv6SecurityConfig } from "@metald/core";
 import type { VmStateName } from "@metald/db";
-import {
-  GetVmResponseSchema,
-  VmInfoSchema,
-  type VmService,
-  VmState,
-} from "@metald/proto";
+import { GetVmResponseSchema, VmInfoSchema, type VmService, VmState } from "@metald/proto";
 import type { VmProvisioner, VmView } from "../vm/vm-provisioner.js";
 import { toConnectError } from "./to-connect-error.js";
 
@@ -35,7 +30,8 @@ function encodePageToken(id: string): string {
 function decodePageToken(token: string): string | undefined {
   if (token === "") return undefined;
   const id = Buffer.from(token, "base64url").toString("utf8");
-  if (!/^vm-[a-z0-9-]{1,60}$/.test(id)) throw new ConnectError("page_token: is not a token this server issued", Code.InvalidArgument);
+  if (!/^vm-[a-z0-9-]{1,60}$/.test(id))
+    throw new ConnectError("page_token: is not a token this server issued", Code.InvalidArgument);
   return id;
 }
 
@@ -43,7 +39,11 @@ function toGetVmResponse(vm: VmView) {
   const { record, spec, effective } = vm;
   const network = spec.interfaces.map((iface, i) => {
     const policy = effective[i]?.policy;
-    if (!policy) throw new ConnectError(`vm ${record.id} has no effective policy for ${iface.id}`, Code.Internal);
+    if (!policy)
+      throw new ConnectError(
+        `vm ${record.id} has no effective policy for ${iface.id}`,
+        Code.Internal,
+      );
     return toInterfaceView(iface, policy, tapName(record.id, i));
   });
   const first = effective[0];
@@ -71,7 +71,9 @@ function toVmInfo(vm: VmView) {
     tenantId: record.tenantId,
     vcpuCount: spec.resources.vcpuCount,
     memorySizeBytes: BigInt(spec.resources.memoryBytes),
-    ipv6Addresses: spec.interfaces.flatMap((i) => i.addresses.map((a) => `${a.address}/${a.prefixLength}`)),
+    ipv6Addresses: spec.interfaces.flatMap((i) =>
+      i.addresses.map((a) => `${a.address}/${a.prefixLength}`),
+    ),
     securityProfile: profileToProto(spec.profile),
     isolated: record.isolated,
     applicationTier: record.applicationTier,
@@ -89,7 +91,9 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createVmServiceImpl(provisioner: VmProvisioner): Partial<ServiceImpl<typeof VmService>> {
+export function createVmServiceImpl(
+  provisioner: VmProvisioner,
+): Partial<ServiceImpl<typeof VmService>> {
   const actor = "operator";
   return {
     createVm: (req) =>
@@ -108,8 +112,12 @@ export function createVmServiceImpl(provisioner: VmProvisioner): Partial<Service
     listVms: (req) =>
       guarded(async () => {
         const limit = req.pageSize === 0 ? MAX_PAGE : Math.min(req.pageSize, MAX_PAGE);
-        const state = req.state === VmState.UNSPECIFIED ? undefined : (VmState[req.state] as VmStateName | undefined);
-        if (req.state !== VmState.UNSPECIFIED && !state) throw new ConnectError("state: unknown VM state", Code.InvalidArgument);
+        const state =
+          req.state === VmState.UNSPECIFIED
+            ? undefined
+            : (VmState[req.state] as VmStateName | undefined);
+        if (req.state !== VmState.UNSPECIFIED && !state)
+          throw new ConnectError("state: unknown VM state", Code.InvalidArgument);
         const tenantId = req.tenantId === "" ? undefined : req.tenantId;
         const afterId = decodePageToken(req.pageToken);
         const [vms, total] = await Promise.all([

@@ -1,5 +1,5 @@
 // The VM lifecycle: normalize → validate → resolve → compile → persist → apply, with rollback.
-import { type JsonValue, fromJson, toJson } from "@bufbuild/protobuf";
+import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import {
   compileHostPlan,
   FieldError,
@@ -55,7 +55,12 @@ export interface VmProvisionerOptions {
 export interface VmProvisioner {
   create(request: CreateVmRequest, actor: string): Promise<{ vmId: string; state: VmStateName }>;
   get(vmId: string): Promise<VmView | undefined>;
-  list(filter: { tenantId?: string; state?: VmStateName; afterId?: string; limit: number }): Promise<VmView[]>;
+  list(filter: {
+    tenantId?: string;
+    state?: VmStateName;
+    afterId?: string;
+    limit: number;
+  }): Promise<VmView[]>;
   count(filter: { tenantId?: string; state?: VmStateName }): Promise<number>;
   delete(vmId: string, actor: string): Promise<VmStateName | undefined>;
 }
@@ -92,7 +97,10 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       const plan = compileHostPlan(
         vmId,
         spec.tenantId,
-        spec.interfaces.map((iface, i) => ({ spec: iface, policy: (effective[i] as EffectiveInterface).policy })),
+        spec.interfaces.map((iface, i) => ({
+          spec: iface,
+          policy: (effective[i] as EffectiveInterface).policy,
+        })),
       );
       const now = clock.now();
       try {
@@ -106,7 +114,11 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
           spec,
           effective,
           addresses: spec.interfaces.flatMap((iface) =>
-            iface.addresses.map((a) => ({ address: a.address, prefixLength: a.prefixLength, interfaceId: iface.id })),
+            iface.addresses.map((a) => ({
+              address: a.address,
+              prefixLength: a.prefixLength,
+              interfaceId: iface.id,
+            })),
           ),
           createdAt: now,
           audit: {
@@ -118,8 +130,14 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         });
       } catch (error) {
         if (error instanceof AddressTakenError) {
-          const path = spec.interfaces.flatMap((i) => i.addresses).find((a) => a.address === error.address)?.path;
-          throw new FieldError(path ?? "config", `${error.address} is already in use by another VM`, "already_exists");
+          const path = spec.interfaces
+            .flatMap((i) => i.addresses)
+            .find((a) => a.address === error.address)?.path;
+          throw new FieldError(
+            path ?? "config",
+            `${error.address} is already in use by another VM`,
+            "already_exists",
+          );
         }
         throw error;
       }
@@ -156,7 +174,12 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       if (!record) return undefined;
       if (record.state === "TERMINATED") return "TERMINATED";
       await driver.removeVm(vmId);
-      await repository.terminate(vmId, clock.now(), { id: ids.auditId(), actor, action: "vm.delete", details: {} });
+      await repository.terminate(vmId, clock.now(), {
+        id: ids.auditId(),
+        actor,
+        action: "vm.delete",
+        details: {},
+      });
       logger.info({ vmId }, "vm deleted");
       return "TERMINATED";
     },

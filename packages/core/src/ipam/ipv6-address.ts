@@ -11,11 +11,13 @@ const MAX = (1n << 128n) - 1n;
 export function parseIpv6(text: string): bigint {
   if (text.length === 0) throw new Ipv6SyntaxError("empty address");
   if (text.includes("%")) throw new Ipv6SyntaxError("zone indexes (%…) are not accepted");
+  if (text.includes(":::")) throw new Ipv6SyntaxError("has an empty group (a stray ':')");
   const doubleColon = text.indexOf("::");
   if (doubleColon !== -1 && text.indexOf("::", doubleColon + 1) !== -1) {
     throw new Ipv6SyntaxError('"::" may appear only once');
   }
-  const [headText = "", tailText] = doubleColon === -1 ? [text] : [text.slice(0, doubleColon), text.slice(doubleColon + 2)];
+  const [headText = "", tailText] =
+    doubleColon === -1 ? [text] : [text.slice(0, doubleColon), text.slice(doubleColon + 2)];
   const head = headText === "" ? [] : headText.split(":");
   const tail = tailText === undefined || tailText === "" ? [] : tailText.split(":");
   const groups = [...head, ...tail];
@@ -56,7 +58,10 @@ export function parseIpv6(text: string): bigint {
 
 function parseEmbeddedIpv4(text: string): [number, number] {
   const parts = text.split(".");
-  if (parts.length !== 4 || parts.some((p) => !/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255)) {
+  if (
+    parts.length !== 4 ||
+    parts.some((p) => !/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255)
+  ) {
     throw new Ipv6SyntaxError(`embedded IPv4 part "${text}" is not a dotted quad`);
   }
   const [a, b, c, d] = parts.map(Number) as [number, number, number, number];

@@ -15,7 +15,9 @@ export function linuxNameProblem(name: string): string | undefined {
   }
   if (name === "." || name === "..") return "is not a name";
   if (!LINUX_NAME.test(name)) {
-    const bad = [...name].find((c, i) => !/[A-Za-z0-9._-]/.test(c) || (i === 0 && !/[A-Za-z0-9]/.test(c)));
+    const bad = [...name].find(
+      (c, i) => !/[A-Za-z0-9._-]/.test(c) || (i === 0 && !/[A-Za-z0-9]/.test(c)),
+    );
     const shown = bad === undefined ? "" : ` (${JSON.stringify(bad)})`;
     return `has a character not allowed in a Linux name${shown}; use letters, digits, '.', '_' and '-', starting with a letter or digit`;
   }

@@ -9,7 +9,11 @@ export interface PlannedInterface {
   policy: SecurityPolicy;
 }
 
-export function compileHostPlan(vmId: string, tenantId: string, interfaces: PlannedInterface[]): HostPlan {
+export function compileHostPlan(
+  vmId: string,
+  tenantId: string,
+  interfaces: PlannedInterface[],
+): HostPlan {
   const links: LinkStep[] = [];
   const sysctls: SysctlStep[] = [];
   const bridges = new Set<string>();
@@ -29,7 +33,14 @@ export function compileHostPlan(vmId: string, tenantId: string, interfaces: Plan
       links.push({ kind: "namespace", name: ns });
     }
     const tap = tapName(vmId, index);
-    links.push({ kind: "tap", name: tap, bridge, mtu: spec.mtu, vmInterface: spec.id, vlan: policy.isolation.customerVlan });
+    links.push({
+      kind: "tap",
+      name: tap,
+      bridge,
+      mtu: spec.mtu,
+      vmInterface: spec.id,
+      vlan: policy.isolation.customerVlan,
+    });
     // The host end of a VM's link carries no host addresses and accepts nothing from the guest.
     sysctls.push({ key: `net.ipv6.conf.${tap}.accept_ra`, value: "0" });
     sysctls.push({ key: `net.ipv6.conf.${tap}.accept_redirects`, value: "0" });

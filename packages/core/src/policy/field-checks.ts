@@ -32,8 +32,10 @@ function isMulticast(value: bigint): boolean {
 /** A unicast IPv6 address without prefix length, returned canonical. */
 export function checkUnicastAddress(text: string, path: string): string {
   const value = syntax(path, text, "an IPv6 address", () => parseIpv6(text));
-  if (value === 0n) throw new FieldError(path, `${JSON.stringify(text)} is the unspecified address`);
-  if (isMulticast(value)) throw new FieldError(path, `${JSON.stringify(text)} is multicast; a unicast address is needed`);
+  if (value === 0n)
+    throw new FieldError(path, `${JSON.stringify(text)} is the unspecified address`);
+  if (isMulticast(value))
+    throw new FieldError(path, `${JSON.stringify(text)} is multicast; a unicast address is needed`);
   return formatIpv6(value);
 }
 
@@ -44,12 +46,19 @@ export function checkVmAddress(text: string, path: string): Ipv6Cidr {
   if (cidr.value === 0n || cidr.value === 1n) {
     throw new FieldError(path, `${shown} is the unspecified or loopback address`);
   }
-  if (isMulticast(cidr.value)) throw new FieldError(path, `${shown} is multicast; a VM address must be unicast`);
+  if (isMulticast(cidr.value))
+    throw new FieldError(path, `${shown} is multicast; a VM address must be unicast`);
   if (networkOf(cidr.value, 10) === LINK_LOCAL) {
-    throw new FieldError(path, `${shown} is link-local; the guest derives its own, give a global or unique-local address`);
+    throw new FieldError(
+      path,
+      `${shown} is link-local; the guest derives its own, give a global or unique-local address`,
+    );
   }
   if (cidr.prefixLength < 8) {
-    throw new FieldError(path, `${shown} has prefix length /${cidr.prefixLength}; an interface prefix is /8 to /128`);
+    throw new FieldError(
+      path,
+      `${shown} has prefix length /${cidr.prefixLength}; an interface prefix is /8 to /128`,
+    );
   }
   return cidr;
 }
@@ -57,7 +66,10 @@ export function checkVmAddress(text: string, path: string): Ipv6Cidr {
 /** A network prefix "addr/len" with no host bits set, returned canonical. */
 export function checkPrefix(text: string, path: string): string {
   if (!text.includes("/")) {
-    throw new FieldError(path, `${JSON.stringify(text)} is not a prefix: it needs a length, e.g. "/64"`);
+    throw new FieldError(
+      path,
+      `${JSON.stringify(text)} is not a prefix: it needs a length, e.g. "/64"`,
+    );
   }
   const cidr = syntax(path, text, "an IPv6 prefix", () => parseIpv6Cidr(text));
   const network = networkOf(cidr.value, cidr.prefixLength);
@@ -80,25 +92,39 @@ export function checkVlan(value: number, path: string): number {
 /** The string form the interface shape sends ("100"); "" means untagged. */
 export function checkVlanText(text: string, path: string): number {
   if (text === "") return 0;
-  if (!/^[0-9]{1,4}$/.test(text)) throw new FieldError(path, `${JSON.stringify(text)} is not a VLAN id (1–4094)`);
+  if (!/^[0-9]{1,4}$/.test(text))
+    throw new FieldError(path, `${JSON.stringify(text)} is not a VLAN id (1–4094)`);
   return checkVlan(Number(text), path);
 }
 
 export function checkLinuxName(name: string, path: string): string {
   const problem = linuxNameProblem(name);
-  if (problem) throw new FieldError(path, `${JSON.stringify(name)} is not a valid Linux name: it ${problem}`);
+  if (problem)
+    throw new FieldError(path, `${JSON.stringify(name)} is not a valid Linux name: it ${problem}`);
   return name;
 }
 
-export function checkLimit(value: number | bigint, max: number, path: string, unit: string): number {
+export function checkLimit(
+  value: number | bigint,
+  max: number,
+  path: string,
+  unit: string,
+): number {
   const n = Number(value);
   if (n < 0) throw new FieldError(path, `${n} is negative`);
   if (n > max) throw new FieldError(path, `${n} ${unit} is above the maximum of ${max} ${unit}`);
   return n;
 }
 
-export function checkRange(value: number, min: number, max: number, path: string, unit: string): number {
-  if (value < min || value > max) throw new FieldError(path, `${value} ${unit} is outside ${min}–${max}`);
+export function checkRange(
+  value: number,
+  min: number,
+  max: number,
+  path: string,
+  unit: string,
+): number {
+  if (value < min || value > max)
+    throw new FieldError(path, `${value} ${unit} is outside ${min}–${max}`);
   return value;
 }
 
@@ -116,14 +142,20 @@ export function checkIdentifier(text: string, path: string): string {
 }
 
 export function checkAbsolutePath(text: string, path: string): string {
-  if (!text.startsWith("/") || text.includes("\0") || text.split("/").includes("..") || text.length > 4096) {
+  if (
+    !text.startsWith("/") ||
+    text.includes("\0") ||
+    text.split("/").includes("..") ||
+    text.length > 4096
+  ) {
     throw new FieldError(path, `${JSON.stringify(text)} is not an absolute path without ".."`);
   }
   return text;
 }
 
 export function checkListLength<T>(list: readonly T[], max: number, path: string): readonly T[] {
-  if (list.length > max) throw new FieldError(path, `has ${list.length} entries; at most ${max} are allowed`);
+  if (list.length > max)
+    throw new FieldError(path, `has ${list.length} entries; at most ${max} are allowed`);
   return list;
 }
 

@@ -1,6 +1,10 @@
 // A problem with one field of a request, named by its path as the caller wrote it.
 
-export type FieldErrorCode = "invalid_argument" | "already_exists" | "not_found" | "resource_exhausted";
+export type FieldErrorCode =
+  | "invalid_argument"
+  | "already_exists"
+  | "not_found"
+  | "resource_exhausted";
 
 export class FieldError extends Error {
   override name = "FieldError";

@@ -22,11 +22,16 @@ export const ISOLATION_LEVELS: Record<TenantIsolationLevel, InterTenantPolicy> =
   none: "ALLOW_ALL",
 };
 
-export function interfaceSecurityLayer(security: InterfaceIPv6Security, path: string): {
+export function interfaceSecurityLayer(
+  security: InterfaceIPv6Security,
+  path: string,
+): {
   layer: PolicyLayer;
   switches: ExtensionHeaderSwitches;
 } {
-  const sources = security.allowedRaSources.map((s, i) => checkUnicastAddress(s, `${path}.allowed_ra_sources[${i}]`));
+  const sources = security.allowedRaSources.map((s, i) =>
+    checkUnicastAddress(s, `${path}.allowed_ra_sources[${i}]`),
+  );
   checkListLength(sources, LIMITS.listEntries, `${path}.allowed_ra_sources`);
   security.allowedRaSources = sources;
   const rate = (value: number | undefined, field: string, max: number, unit: string) =>
@@ -47,8 +52,18 @@ export function interfaceSecurityLayer(security: InterfaceIPv6Security, path: st
     },
     neighborDiscovery: {
       ndRateLimit: rate(security.ndRateLimit, "nd_rate_limit", LIMITS.ndPps, "packets/s"),
-      icmpv6RateLimit: rate(security.icmpv6RateLimit, "icmpv6_rate_limit", LIMITS.ndPps, "packets/s"),
-      multicastRateLimit: rate(security.multicastRateLimit, "multicast_rate_limit", LIMITS.ndPps, "packets/s"),
+      icmpv6RateLimit: rate(
+        security.icmpv6RateLimit,
+        "icmpv6_rate_limit",
+        LIMITS.ndPps,
+        "packets/s",
+      ),
+      multicastRateLimit: rate(
+        security.multicastRateLimit,
+        "multicast_rate_limit",
+        LIMITS.ndPps,
+        "packets/s",
+      ),
     },
     isolation: { enableMldSnooping: security.enableMldSnooping },
   };
@@ -82,7 +97,12 @@ export function securityPolicyLayer(policy: ProtoSecurityPolicy, path: string): 
   const mbps =
     policy.bandwidthLimitMbps === undefined
       ? undefined
-      : checkLimit(policy.bandwidthLimitMbps, LIMITS.bandwidthMbps, `${path}.bandwidth_limit_mbps`, "Mbit/s");
+      : checkLimit(
+          policy.bandwidthLimitMbps,
+          LIMITS.bandwidthMbps,
+          `${path}.bandwidth_limit_mbps`,
+          "Mbit/s",
+        );
   return {
     rules: {
       ingress: ingress.length > 0 ? ingress : undefined,
@@ -96,9 +116,15 @@ export function securityPolicyLayer(policy: ProtoSecurityPolicy, path: string): 
       maxPpsPerVm:
         policy.packetRateLimit === undefined
           ? undefined
-          : checkLimit(policy.packetRateLimit, LIMITS.ppsPerVm, `${path}.packet_rate_limit`, "packets/s"),
+          : checkLimit(
+              policy.packetRateLimit,
+              LIMITS.ppsPerVm,
+              `${path}.packet_rate_limit`,
+              "packets/s",
+            ),
     },
-    isolation: level === undefined ? undefined : { level, interTenantPolicy: ISOLATION_LEVELS[level] },
+    isolation:
+      level === undefined ? undefined : { level, interTenantPolicy: ISOLATION_LEVELS[level] },
     sourceValidation: { allowedDestinations: destinations.length > 0 ? destinations : undefined },
   };
 }

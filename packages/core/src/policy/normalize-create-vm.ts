@@ -71,12 +71,18 @@ export function parseFrameworkName(text: string, path: string): ComplianceFramew
   const key = text.toUpperCase().replace(/^COMPLIANCE_FRAMEWORK_/, "");
   const name = FRAMEWORK_NAMES[key];
   if (!name) {
-    throw new FieldError(path, `${JSON.stringify(text)} is not a compliance framework; use SOC2, PCI-DSS, GDPR, HIPAA or ISO27001`);
+    throw new FieldError(
+      path,
+      `${JSON.stringify(text)} is not a compliance framework; use SOC2, PCI-DSS, GDPR, HIPAA or ISO27001`,
+    );
   }
   return name;
 }
 
-export function normalizeCreateVm(request: CreateVmRequest, options: NormalizeOptions): NormalizedVm {
+export function normalizeCreateVm(
+  request: CreateVmRequest,
+  options: NormalizeOptions,
+): NormalizedVm {
   if (!request.config) throw new FieldError("config", "is required");
   const config = clone(VmConfigSchema, request.config);
   const path = "config";
@@ -84,12 +90,21 @@ export function normalizeCreateVm(request: CreateVmRequest, options: NormalizeOp
   let vmId: string | undefined;
   if (request.vmId !== "") {
     if (!/^vm-[a-z0-9][a-z0-9-]{0,59}$/.test(request.vmId)) {
-      throw new FieldError("vm_id", `${JSON.stringify(request.vmId)} is not a VM id: "vm-" then 1–60 of a-z, 0-9, '-'`);
+      throw new FieldError(
+        "vm_id",
+        `${JSON.stringify(request.vmId)} is not a VM id: "vm-" then 1–60 of a-z, 0-9, '-'`,
+      );
     }
     vmId = request.vmId;
   }
-  const applicationTier = request.applicationTier === "" ? "" : checkIdentifier(request.applicationTier, "application_tier");
-  const tenantId = config.tenantId === "" ? options.defaultTenant : checkIdentifier(config.tenantId, `${path}.tenant_id`);
+  const applicationTier =
+    request.applicationTier === ""
+      ? ""
+      : checkIdentifier(request.applicationTier, "application_tier");
+  const tenantId =
+    config.tenantId === ""
+      ? options.defaultTenant
+      : checkIdentifier(config.tenantId, `${path}.tenant_id`);
 
   if (config.ipv6Config && config.network.length > 0) {
     throw new FieldError(path, "gives both ipv6_config and network[]; use one form");
@@ -116,14 +131,20 @@ export function normalizeCreateVm(request: CreateVmRequest, options: NormalizeOp
   );
   const dataResidency = vmCompliance?.dataResidency ?? "";
   if (dataResidency !== "" && !/^[A-Za-z][A-Za-z0-9-]{1,31}$/.test(dataResidency)) {
-    throw new FieldError(`${path}.compliance.data_residency`, `${JSON.stringify(dataResidency)} is not a region code`);
+    throw new FieldError(
+      `${path}.compliance.data_residency`,
+      `${JSON.stringify(dataResidency)} is not a region code`,
+    );
   }
   // VM-wide compliance and encryption requirements become part of every interface's request layer.
   const vmLayer: PolicyLayer = {
     compliance: {
       frameworks: frameworks.length > 0 ? [...new Set(frameworks)] : undefined,
       encryption: {
-        requireTls: vmCompliance?.encryptionRequired === true || sp?.requireEncryptedTraffic === true ? true : undefined,
+        requireTls:
+          vmCompliance?.encryptionRequired === true || sp?.requireEncryptedTraffic === true
+            ? true
+            : undefined,
       },
       audit: { enabled: vmCompliance?.auditLogging },
     },
@@ -133,7 +154,8 @@ export function normalizeCreateVm(request: CreateVmRequest, options: NormalizeOp
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(config.metadata)) {
     checkIdentifier(key, `${path}.metadata`);
-    if (value.length > 256) throw new FieldError(`${path}.metadata.${key}`, "is longer than 256 characters");
+    if (value.length > 256)
+      throw new FieldError(`${path}.metadata.${key}`, "is longer than 256 characters");
     metadata[key] = value;
   }
 
@@ -161,7 +183,10 @@ export function normalizeCreateVm(request: CreateVmRequest, options: NormalizeOp
   return { spec, config };
 }
 
-function resolveProfile(config: VmConfig, fallback: SecurityProfileName): { name: SecurityProfileName; requested: boolean } {
+function resolveProfile(
+  config: VmConfig,
+  fallback: SecurityProfileName,
+): { name: SecurityProfileName; requested: boolean } {
   const protoProfile = config.ipv6Config?.security?.profile;
   const fromConfig = protoProfile === undefined ? undefined : PROFILE_FROM_PROTO[protoProfile];
   const nameText = config.securityProfile?.profileName ?? "";
@@ -190,15 +215,25 @@ function resources(config: VmConfig, path: string): VmSpec["resources"] {
   checkRange(vcpuCount, 1, LIMITS.vcpus, `${path}.cpu.vcpu_count`, "vCPUs");
   const maxVcpuCount = config.cpu?.maxVcpuCount || vcpuCount;
   if (maxVcpuCount < vcpuCount || maxVcpuCount > LIMITS.vcpus) {
-    throw new FieldError(`${path}.cpu.max_vcpu_count`, `${maxVcpuCount} is outside ${vcpuCount}–${LIMITS.vcpus}`);
+    throw new FieldError(
+      `${path}.cpu.max_vcpu_count`,
+      `${maxVcpuCount} is outside ${vcpuCount}–${LIMITS.vcpus}`,
+    );
   }
   const memoryBytes = config.memory?.sizeBytes ? Number(config.memory.sizeBytes) : DEFAULT_MEMORY;
   if (memoryBytes < LIMITS.minMemoryBytes || memoryBytes > LIMITS.memoryBytes) {
-    throw new FieldError(`${path}.memory.size_bytes`, `${memoryBytes} bytes is outside 16 MiB–16 TiB`);
+    throw new FieldError(
+      `${path}.memory.size_bytes`,
+      `${memoryBytes} bytes is outside 16 MiB–16 TiB`,
+    );
   }
   const boot = config.boot;
-  const kernelPath = boot?.kernelPath ? checkAbsolutePath(boot.kernelPath, `${path}.boot.kernel_path`) : "";
-  const initrdPath = boot?.initrdPath ? checkAbsolutePath(boot.initrdPath, `${path}.boot.initrd_path`) : "";
+  const kernelPath = boot?.kernelPath
+    ? checkAbsolutePath(boot.kernelPath, `${path}.boot.kernel_path`)
+    : "";
+  const initrdPath = boot?.initrdPath
+    ? checkAbsolutePath(boot.initrdPath, `${path}.boot.initrd_path`)
+    : "";
   const kernelArgs = boot?.kernelArgs ?? "";
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we reject
   if (kernelArgs.length > 4096 || /[\u0000-\u001f]/.test(kernelArgs)) {
@@ -259,13 +294,21 @@ function ipv6ConfigInterface(ipv6: IPv6Config, path: string): InterfaceSpec {
   iface.addresses = ipv6.addresses.map((a, i) => address(a, `${path}.addresses[${i}]`));
   ipv6.addresses = iface.addresses.map((a) => `${a.address}/${a.prefixLength}`);
   if (nic) {
-    if (nic.macAddress) iface.macAddress = checkMacAddress(nic.macAddress, `${path}.interface.mac_address`);
+    if (nic.macAddress)
+      iface.macAddress = checkMacAddress(nic.macAddress, `${path}.interface.mac_address`);
     iface.mtu = checkMtu(nic.mtu, `${path}.interface.mtu`);
     if (nic.vlan) {
       if (nic.vlan.vlanId !== 0) checkVlan(nic.vlan.vlanId, `${path}.interface.vlan.vlan_id`);
-      iface.vlanPriority = checkRange(nic.vlan.priority, 0, 7, `${path}.interface.vlan.priority`, "(802.1p priority)");
+      iface.vlanPriority = checkRange(
+        nic.vlan.priority,
+        0,
+        7,
+        `${path}.interface.vlan.priority`,
+        "(802.1p priority)",
+      );
       iface.vlanName = nic.vlan.name;
-      if (nic.vlan.name.length > 64) throw new FieldError(`${path}.interface.vlan.name`, "is longer than 64 characters");
+      if (nic.vlan.name.length > 64)
+        throw new FieldError(`${path}.interface.vlan.name`, "is longer than 64 characters");
     }
   }
   if (ipv6.security) {
@@ -294,17 +337,23 @@ function networkInterfaces(network: NetworkInterface[], path: string): Interface
   return network.map((nic, i) => {
     const p = `${path}[${i}]`;
     const id = nic.id === "" ? `eth${i}` : checkLinuxName(nic.id, `${p}.id`);
-    if (seen.has(id)) throw new FieldError(`${p}.id`, `${JSON.stringify(id)} is used by another interface`);
+    if (seen.has(id))
+      throw new FieldError(`${p}.id`, `${JSON.stringify(id)} is used by another interface`);
     seen.add(id);
     if (nic.interfaceType !== "" && nic.interfaceType !== "virtio-net") {
-      throw new FieldError(`${p}.interface_type`, `${JSON.stringify(nic.interfaceType)} is not supported; use "virtio-net"`);
+      throw new FieldError(
+        `${p}.interface_type`,
+        `${JSON.stringify(nic.interfaceType)} is not supported; use "virtio-net"`,
+      );
     }
     const iface = emptyInterface(id);
-    const bridge = nic.bridgeName === "" ? undefined : checkLinuxName(nic.bridgeName, `${p}.bridge_name`);
+    const bridge =
+      nic.bridgeName === "" ? undefined : checkLinuxName(nic.bridgeName, `${p}.bridge_name`);
     const vlan = checkVlanText(nic.vlanId, `${p}.vlan_id`);
     if (nic.macAddress) iface.macAddress = checkMacAddress(nic.macAddress, `${p}.mac_address`);
     iface.mtu = checkMtu(nic.mtu, `${p}.mtu`);
-    if (nic.tapDevice !== "") throw new FieldError(`${p}.tap_device`, "is chosen by the host and cannot be set");
+    if (nic.tapDevice !== "")
+      throw new FieldError(`${p}.tap_device`, "is chosen by the host and cannot be set");
     let layer: PolicyLayer = {
       isolation: { bridgeInterface: bridge, customerVlan: vlan === 0 ? undefined : vlan },
     };
@@ -313,29 +362,40 @@ function networkInterfaces(network: NetworkInterface[], path: string): Interface
       const ip = `${p}.ipv6`;
       const texts = [ipv6.address, ...ipv6.additionalAddresses].filter((a) => a !== "");
       iface.addresses = texts.map((a, j) =>
-        address(a, j === 0 && ipv6.address !== "" ? `${ip}.address` : `${ip}.additional_addresses[${j - (ipv6.address ? 1 : 0)}]`),
+        address(
+          a,
+          j === 0 && ipv6.address !== ""
+            ? `${ip}.address`
+            : `${ip}.additional_addresses[${j - (ipv6.address ? 1 : 0)}]`,
+        ),
       );
       const [first, ...rest] = iface.addresses.map((a) => `${a.address}/${a.prefixLength}`);
       if (ipv6.address !== "" && first) ipv6.address = first;
-      ipv6.additionalAddresses = ipv6.address !== "" ? rest : [first ?? "", ...rest].filter((a) => a !== "");
+      ipv6.additionalAddresses =
+        ipv6.address !== "" ? rest : [first ?? "", ...rest].filter((a) => a !== "");
       if (ipv6.gateway !== "") {
         iface.gateway = checkUnicastAddress(ipv6.gateway, `${ip}.gateway`);
         ipv6.gateway = iface.gateway;
       }
       checkListLength(ipv6.dnsServers, 8, `${ip}.dns_servers`);
-      iface.dnsServers = ipv6.dnsServers.map((d, j) => checkUnicastAddress(d, `${ip}.dns_servers[${j}]`));
+      iface.dnsServers = ipv6.dnsServers.map((d, j) =>
+        checkUnicastAddress(d, `${ip}.dns_servers[${j}]`),
+      );
       ipv6.dnsServers = iface.dnsServers;
       iface.enablePrivacyExtensions = ipv6.enablePrivacyExtensions ?? false;
       iface.enableStablePrivacy = ipv6.enableStablePrivacy ?? false;
       iface.tempValidLifetime =
-        ipv6.tempValidLifetime === undefined ? 0 : checkLimit(ipv6.tempValidLifetime, 31_536_000, `${ip}.temp_valid_lifetime`, "s");
+        ipv6.tempValidLifetime === undefined
+          ? 0
+          : checkLimit(ipv6.tempValidLifetime, 31_536_000, `${ip}.temp_valid_lifetime`, "s");
       if (ipv6.security) {
         const fromSecurity = interfaceSecurityLayer(ipv6.security, `${ip}.security`);
         layer = mergeLayers(layer, fromSecurity.layer);
         iface.switches = fromSecurity.switches;
       }
     }
-    if (nic.securityPolicy) layer = mergeLayers(layer, securityPolicyLayer(nic.securityPolicy, `${p}.security_policy`));
+    if (nic.securityPolicy)
+      layer = mergeLayers(layer, securityPolicyLayer(nic.securityPolicy, `${p}.security_policy`));
     iface.requestLayer = layer;
     return iface;
   });
@@ -346,7 +406,12 @@ function rejectDuplicateAddresses(interfaces: InterfaceSpec[]): void {
   for (const iface of interfaces) {
     for (const a of iface.addresses) {
       const other = seen.get(a.address);
-      if (other) throw new FieldError(a.path, `${a.address} is already given at ${other}`, "invalid_argument");
+      if (other)
+        throw new FieldError(
+          a.path,
+          `${a.address} is already given at ${other}`,
+          "invalid_argument",
+        );
       seen.set(a.address, a.path);
     }
   }

@@ -4,9 +4,9 @@ import {
   ComplianceFramework,
   ExtensionHeaderMode,
   FragmentPolicy,
-  InterTenantPolicy,
   InterfaceIPv6ConfigSchema,
   InterfaceIPv6SecuritySchema,
+  InterTenantPolicy,
   type IPv6SecurityConfig,
   IPv6SecurityConfigSchema,
   LogLevel,
@@ -24,8 +24,19 @@ export function profileToProto(profile: SecurityProfileName): SecurityProfile {
   return SecurityProfile[profile];
 }
 
-export function toIPv6SecurityConfig(policy: SecurityPolicy, profile: SecurityProfileName): IPv6SecurityConfig {
-  const { raGuard, sourceValidation: sv, extensionHeaders: eh, isolation, rateLimits: rl, monitoring, compliance } = policy;
+export function toIPv6SecurityConfig(
+  policy: SecurityPolicy,
+  profile: SecurityProfileName,
+): IPv6SecurityConfig {
+  const {
+    raGuard,
+    sourceValidation: sv,
+    extensionHeaders: eh,
+    isolation,
+    rateLimits: rl,
+    monitoring,
+    compliance,
+  } = policy;
   return create(IPv6SecurityConfigSchema, {
     profile: profileToProto(profile),
     raGuard: {
@@ -95,7 +106,11 @@ function blocks(policy: SecurityPolicy, type: number): boolean {
 }
 
 /** One interface in the interface form, every control filled in from the effective policy. */
-export function toInterfaceView(iface: InterfaceSpec, policy: SecurityPolicy, tapDevice: string): NetworkInterface {
+export function toInterfaceView(
+  iface: InterfaceSpec,
+  policy: SecurityPolicy,
+  tapDevice: string,
+): NetworkInterface {
   const [first, ...rest] = iface.addresses.map((a) => `${a.address}/${a.prefixLength}`);
   const nd = policy.neighborDiscovery;
   return create(NetworkInterfaceSchema, {
@@ -118,10 +133,13 @@ export function toInterfaceView(iface: InterfaceSpec, policy: SecurityPolicy, ta
         enableRaGuard: policy.raGuard.enabled,
         allowedRaSources: policy.raGuard.allowedRouters,
         enableSourceGuard: policy.sourceValidation.sourceGuard,
-        strictSourceValidation: policy.sourceValidation.strictIngress && policy.sourceValidation.strictEgress,
+        strictSourceValidation:
+          policy.sourceValidation.strictIngress && policy.sourceValidation.strictEgress,
         blockHopByHop: blocks(policy, EXTENSION_HEADER_TYPES.hopByHop),
         blockRoutingHeader: blocks(policy, EXTENSION_HEADER_TYPES.routing),
-        blockFragmentHeader: policy.extensionHeaders.fragmentPolicy === "BLOCK" || blocks(policy, EXTENSION_HEADER_TYPES.fragment),
+        blockFragmentHeader:
+          policy.extensionHeaders.fragmentPolicy === "BLOCK" ||
+          blocks(policy, EXTENSION_HEADER_TYPES.fragment),
         blockDestinationOptions: blocks(policy, EXTENSION_HEADER_TYPES.destinationOptions),
         ndRateLimit: nd.ndRateLimit,
         icmpv6RateLimit: nd.icmpv6RateLimit,

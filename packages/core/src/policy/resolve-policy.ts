@@ -59,7 +59,13 @@ function applySwitches(
 ): void {
   const eh = policy.extensionHeaders;
   if (SWITCH_TYPES.every(([key]) => switches[key] === undefined)) return;
-  let allowed = new Set(eh.mode === "ALLOW_ALL" ? ALL_EXTENSION_HEADER_TYPES : eh.mode === "BLOCK_ALL" ? [] : eh.allowedTypes);
+  let allowed = new Set(
+    eh.mode === "ALLOW_ALL"
+      ? ALL_EXTENSION_HEADER_TYPES
+      : eh.mode === "BLOCK_ALL"
+        ? []
+        : eh.allowedTypes,
+  );
   for (const [key, type] of SWITCH_TYPES) {
     const block = switches[key];
     if (block === true) allowed.delete(type);

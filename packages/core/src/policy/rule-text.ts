@@ -12,10 +12,14 @@ export function checkRuleList(rules: readonly string[], path: string): string[] 
 
 function checkRuleText(rule: string, path: string): string {
   if (rule.trim() === "") throw new FieldError(path, "is empty");
-  if (rule.length > LIMITS.ruleLength) throw new FieldError(path, `is ${rule.length} characters; at most ${LIMITS.ruleLength}`);
+  if (rule.length > LIMITS.ruleLength)
+    throw new FieldError(path, `is ${rule.length} characters; at most ${LIMITS.ruleLength}`);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we reject
   if (/[\u0000-\u001f\u007f"'`;{}\\$]/.test(rule)) {
-    throw new FieldError(path, "contains a control character, quote, semicolon, brace, backslash or '$'");
+    throw new FieldError(
+      path,
+      "contains a control character, quote, semicolon, brace, backslash or '$'",
+    );
   }
   let column = 1;
   for (const token of rule.split(/(\s+|,)/)) {
@@ -24,7 +28,10 @@ function checkRuleText(rule: string, path: string): string {
         parseIpv6Cidr(token, 128);
       } catch (error) {
         if (error instanceof Ipv6SyntaxError) {
-          throw new FieldError(path, `at column ${column}: ${JSON.stringify(token)} is not an IPv6 address or prefix: ${error.message}`);
+          throw new FieldError(
+            path,
+            `at column ${column}: ${JSON.stringify(token)} is not an IPv6 address or prefix: ${error.message}`,
+          );
         }
         throw error;
       }

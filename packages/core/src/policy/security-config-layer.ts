@@ -1,10 +1,10 @@
 // The architecture-guide form (IPv6SecurityConfig) → one policy layer, checking each field.
 import {
-  ComplianceFramework as ProtoFramework,
+  type IPv6SecurityConfig,
   ExtensionHeaderMode as ProtoEhMode,
   FragmentPolicy as ProtoFragmentPolicy,
+  ComplianceFramework as ProtoFramework,
   InterTenantPolicy as ProtoInterTenant,
-  type IPv6SecurityConfig,
   LogLevel as ProtoLogLevel,
   RateLimitMethod as ProtoMethod,
   SecurityProfile as ProtoProfile,
@@ -80,7 +80,11 @@ export const FRAMEWORK_FROM_PROTO: Record<ProtoFramework, ComplianceFramework | 
   [ProtoFramework.ISO27001]: "ISO27001",
 };
 
-function enumValue<E extends number, T>(table: Record<E, T | undefined>, value: E, path: string): T | undefined {
+function enumValue<E extends number, T>(
+  table: Record<E, T | undefined>,
+  value: E,
+  path: string,
+): T | undefined {
   if (!(value in table)) throw new FieldError(path, `unknown enum value ${value}`);
   return table[value];
 }
@@ -106,17 +110,25 @@ export function securityConfigLayer(config: IPv6SecurityConfig, path: string): S
   const ra = config.raGuard;
   if (ra) {
     const p = `${path}.ra_guard`;
-    const allowedRouters = ra.allowedRouters.map((r, i) => checkUnicastAddress(r, `${p}.allowed_routers[${i}]`));
+    const allowedRouters = ra.allowedRouters.map((r, i) =>
+      checkUnicastAddress(r, `${p}.allowed_routers[${i}]`),
+    );
     ra.allowedRouters = allowedRouters;
     if (ra.blockAllRa === true && allowedRouters.length > 0) {
-      throw new FieldError(`${p}.allowed_routers`, "lists routers while block_all_ra is true; set block_all_ra to false to allow them");
+      throw new FieldError(
+        `${p}.allowed_routers`,
+        "lists routers while block_all_ra is true; set block_all_ra to false to allow them",
+      );
     }
     layer.raGuard = {
       enabled: ra.enabled,
       // Listing routers means "allow these", so it implies block_all_ra=false unless set.
       blockAllRa: ra.blockAllRa ?? (allowedRouters.length > 0 ? false : undefined),
       allowedRouters: allowedRouters.length > 0 ? allowedRouters : undefined,
-      maxRaRate: ra.maxRaRate === undefined ? undefined : checkLimit(ra.maxRaRate, LIMITS.raPerMinute, `${p}.max_ra_rate`, "RAs/minute"),
+      maxRaRate:
+        ra.maxRaRate === undefined
+          ? undefined
+          : checkLimit(ra.maxRaRate, LIMITS.raPerMinute, `${p}.max_ra_rate`, "RAs/minute"),
       blockConfig: ra.blockConfig && {
         blockPrefixInfo: ra.blockConfig.blockPrefixInfo,
         blockMtuOptions: ra.blockConfig.blockMtuOptions,
@@ -153,11 +165,15 @@ export function securityConfigLayer(config: IPv6SecurityConfig, path: string): S
     const p = `${path}.extension_headers`;
     const mode = enumValue(EH_MODE, eh.mode, `${p}.mode`);
     if (eh.allowedTypes.length > 0 && mode !== undefined && mode !== "SELECTIVE") {
-      throw new FieldError(`${p}.allowed_types`, "applies only with mode EXTENSION_HEADER_MODE_SELECTIVE");
+      throw new FieldError(
+        `${p}.allowed_types`,
+        "applies only with mode EXTENSION_HEADER_MODE_SELECTIVE",
+      );
     }
     const seen = new Set<number>();
     for (const [i, t] of eh.allowedTypes.entries()) {
-      if (t > 255) throw new FieldError(`${p}.allowed_types[${i}]`, `${t} is not a Next Header value (0–255)`);
+      if (t > 255)
+        throw new FieldError(`${p}.allowed_types[${i}]`, `${t} is not a Next Header value (0–255)`);
       if (seen.has(t)) throw new FieldError(`${p}.allowed_types[${i}]`, `${t} is listed twice`);
       seen.add(t);
     }
@@ -167,7 +183,12 @@ export function securityConfigLayer(config: IPv6SecurityConfig, path: string): S
       maxChainLength:
         eh.maxChainLength === undefined
           ? undefined
-          : checkLimit(eh.maxChainLength, LIMITS.maxChainLength, `${p}.max_chain_length`, "headers"),
+          : checkLimit(
+              eh.maxChainLength,
+              LIMITS.maxChainLength,
+              `${p}.max_chain_length`,
+              "headers",
+            ),
       fragmentPolicy: enumValue(FRAGMENT, eh.fragmentPolicy, `${p}.fragment_policy`),
     };
   }
@@ -175,8 +196,13 @@ export function securityConfigLayer(config: IPv6SecurityConfig, path: string): S
   const iso = config.isolation;
   if (iso) {
     const p = `${path}.isolation`;
-    const customerVlan = iso.customerVlan === undefined ? undefined : checkVlan(iso.customerVlan, `${p}.customer_vlan`);
-    const additional = iso.additionalVlans.map((v, i) => checkVlan(v, `${p}.additional_vlans[${i}]`));
+    const customerVlan =
+      iso.customerVlan === undefined
+        ? undefined
+        : checkVlan(iso.customerVlan, `${p}.customer_vlan`);
+    const additional = iso.additionalVlans.map((v, i) =>
+      checkVlan(v, `${p}.additional_vlans[${i}]`),
+    );
     for (const [i, v] of additional.entries()) {
       if (v === customerVlan || additional.indexOf(v) !== i) {
         throw new FieldError(`${p}.additional_vlans[${i}]`, `VLAN ${v} is listed twice`);
@@ -186,9 +212,13 @@ export function securityConfigLayer(config: IPv6SecurityConfig, path: string): S
       customerVlan,
       additionalVlans: additional.length > 0 ? additional : undefined,
       networkNamespace:
-        iso.networkNamespace === undefined ? undefined : checkLinuxName(iso.networkNamespace, `${p}.network_namespace`),
+        iso.networkNamespace === undefined
+          ? undefined
+          : checkLinuxName(iso.networkNamespace, `${p}.network_namespace`),
       bridgeInterface:
-        iso.bridgeInterface === undefined ? undefined : checkLinuxName(iso.bridgeInterface, `${p}.bridge_interface`),
+        iso.bridgeInterface === undefined
+          ? undefined
+          : checkLinuxName(iso.bridgeInterface, `${p}.bridge_interface`),
       interTenantPolicy: enumValue(INTER_TENANT, iso.interTenantPolicy, `${p}.inter_tenant_policy`),
       enableMldSnooping: iso.enableMldSnooping,
     };
@@ -200,29 +230,57 @@ export function securityConfigLayer(config: IPv6SecurityConfig, path: string): S
     const off = rl.enabled === false ? 0 : undefined;
     const burst = rl.burstConfig;
     layer.rateLimits = {
-      maxPpsPerVm: rl.maxPpsPerVm === undefined ? off : checkLimit(rl.maxPpsPerVm, LIMITS.ppsPerVm, `${p}.max_pps_per_vm`, "packets/s"),
+      maxPpsPerVm:
+        rl.maxPpsPerVm === undefined
+          ? off
+          : checkLimit(rl.maxPpsPerVm, LIMITS.ppsPerVm, `${p}.max_pps_per_vm`, "packets/s"),
       maxBandwidthPerVm:
         rl.maxBandwidthPerVm === undefined
           ? off
-          : checkLimit(rl.maxBandwidthPerVm, LIMITS.bandwidthBytesPerSecond, `${p}.max_bandwidth_per_vm`, "bytes/s"),
+          : checkLimit(
+              rl.maxBandwidthPerVm,
+              LIMITS.bandwidthBytesPerSecond,
+              `${p}.max_bandwidth_per_vm`,
+              "bytes/s",
+            ),
       maxConnectionsPerVm:
         rl.maxConnectionsPerVm === undefined
           ? off
-          : checkLimit(rl.maxConnectionsPerVm, LIMITS.connectionsPerVm, `${p}.max_connections_per_vm`, "connections"),
+          : checkLimit(
+              rl.maxConnectionsPerVm,
+              LIMITS.connectionsPerVm,
+              `${p}.max_connections_per_vm`,
+              "connections",
+            ),
       method: enumValue(METHOD, rl.method, `${p}.method`),
       burst: burst && {
         packets:
           burst.burstPackets === undefined
             ? undefined
-            : checkLimit(burst.burstPackets, LIMITS.burstPackets, `${p}.burst_config.burst_packets`, "packets"),
+            : checkLimit(
+                burst.burstPackets,
+                LIMITS.burstPackets,
+                `${p}.burst_config.burst_packets`,
+                "packets",
+              ),
         durationMs:
           burst.burstDurationMs === undefined
             ? undefined
-            : checkLimit(burst.burstDurationMs, LIMITS.burstDurationMs, `${p}.burst_config.burst_duration_ms`, "ms"),
+            : checkLimit(
+                burst.burstDurationMs,
+                LIMITS.burstDurationMs,
+                `${p}.burst_config.burst_duration_ms`,
+                "ms",
+              ),
         recoveryS:
           burst.recoveryTimeS === undefined
             ? undefined
-            : checkLimit(burst.recoveryTimeS, LIMITS.recoveryS, `${p}.burst_config.recovery_time_s`, "s"),
+            : checkLimit(
+                burst.recoveryTimeS,
+                LIMITS.recoveryS,
+                `${p}.burst_config.recovery_time_s`,
+                "s",
+              ),
       },
     };
   }
@@ -231,13 +289,23 @@ export function securityConfigLayer(config: IPv6SecurityConfig, path: string): S
   if (nd) {
     const p = `${path}.neighbor_discovery`;
     layer.neighborDiscovery = {
-      ndRateLimit: nd.ndRateLimit === undefined ? undefined : checkLimit(nd.ndRateLimit, LIMITS.ndPps, `${p}.nd_rate_limit`, "packets/s"),
+      ndRateLimit:
+        nd.ndRateLimit === undefined
+          ? undefined
+          : checkLimit(nd.ndRateLimit, LIMITS.ndPps, `${p}.nd_rate_limit`, "packets/s"),
       icmpv6RateLimit:
-        nd.icmpv6RateLimit === undefined ? undefined : checkLimit(nd.icmpv6RateLimit, LIMITS.ndPps, `${p}.icmpv6_rate_limit`, "packets/s"),
+        nd.icmpv6RateLimit === undefined
+          ? undefined
+          : checkLimit(nd.icmpv6RateLimit, LIMITS.ndPps, `${p}.icmpv6_rate_limit`, "packets/s"),
       multicastRateLimit:
         nd.multicastRateLimit === undefined
           ? undefined
-          : checkLimit(nd.multicastRateLimit, LIMITS.ndPps, `${p}.multicast_rate_limit`, "packets/s"),
+          : checkLimit(
+              nd.multicastRateLimit,
+              LIMITS.ndPps,
+              `${p}.multicast_rate_limit`,
+              "packets/s",
+            ),
     };
   }
 
@@ -258,11 +326,23 @@ export function securityConfigLayer(config: IPv6SecurityConfig, path: string): S
       metricsIntervalS:
         mon.metricsIntervalS === undefined || mon.metricsIntervalS === 0
           ? undefined
-          : checkRange(mon.metricsIntervalS, 1, LIMITS.metricsIntervalS, `${p}.metrics_interval_s`, "s"),
+          : checkRange(
+              mon.metricsIntervalS,
+              1,
+              LIMITS.metricsIntervalS,
+              `${p}.metrics_interval_s`,
+              "s",
+            ),
       siem: siem && {
         enabled: siem.enabled,
-        endpoint: siem.endpoint === undefined ? undefined : checkSiemEndpoint(siem.endpoint, `${p}.siem_config.endpoint`),
-        logFormat: siem.logFormat === undefined ? undefined : checkLogFormat(siem.logFormat, `${p}.siem_config.log_format`),
+        endpoint:
+          siem.endpoint === undefined
+            ? undefined
+            : checkSiemEndpoint(siem.endpoint, `${p}.siem_config.endpoint`),
+        logFormat:
+          siem.logFormat === undefined
+            ? undefined
+            : checkLogFormat(siem.logFormat, `${p}.siem_config.log_format`),
       },
     };
   }
@@ -272,7 +352,11 @@ export function securityConfigLayer(config: IPv6SecurityConfig, path: string): S
     const p = `${path}.compliance`;
     const frameworks = comp.frameworks.map((f, i) => {
       const name = enumValue(FRAMEWORK_FROM_PROTO, f, `${p}.frameworks[${i}]`);
-      if (!name) throw new FieldError(`${p}.frameworks[${i}]`, "COMPLIANCE_FRAMEWORK_UNSPECIFIED is not a framework");
+      if (!name)
+        throw new FieldError(
+          `${p}.frameworks[${i}]`,
+          "COMPLIANCE_FRAMEWORK_UNSPECIFIED is not a framework",
+        );
       return name;
     });
     const audit = comp.auditConfig;
@@ -282,7 +366,13 @@ export function securityConfigLayer(config: IPv6SecurityConfig, path: string): S
       dataRetentionDays:
         comp.dataRetentionDays === undefined
           ? undefined
-          : checkRange(comp.dataRetentionDays, 1, LIMITS.dataRetentionDays, `${p}.data_retention_days`, "days"),
+          : checkRange(
+              comp.dataRetentionDays,
+              1,
+              LIMITS.dataRetentionDays,
+              `${p}.data_retention_days`,
+              "days",
+            ),
       audit: audit && {
         enabled: audit.enabled,
         logDestination:
@@ -295,11 +385,15 @@ export function securityConfigLayer(config: IPv6SecurityConfig, path: string): S
       encryption: enc && {
         requireTls: enc.requireTls,
         minTlsVersion:
-          enc.minTlsVersion === undefined ? undefined : checkTlsVersion(enc.minTlsVersion, `${p}.encryption.min_tls_version`),
+          enc.minTlsVersion === undefined
+            ? undefined
+            : checkTlsVersion(enc.minTlsVersion, `${p}.encryption.min_tls_version`),
         requireEncryptionAtRest: enc.requireEncryptionAtRest,
         allowedCiphers:
           enc.allowedCiphers.length > 0
-            ? enc.allowedCiphers.map((c, i) => checkCipher(c, `${p}.encryption.allowed_ciphers[${i}]`))
+            ? enc.allowedCiphers.map((c, i) =>
+                checkCipher(c, `${p}.encryption.allowed_ciphers[${i}]`),
+              )
             : undefined,
       },
     };
@@ -324,17 +418,22 @@ function checkSiemEndpoint(text: string, path: string): string {
 function checkLogFormat(text: string, path: string): "JSON" | "CEF" | "LEEF" {
   const upper = text.toUpperCase();
   if (upper !== "JSON" && upper !== "CEF" && upper !== "LEEF") {
-    throw new FieldError(path, `${JSON.stringify(text)} is not a log format; use JSON, CEF or LEEF`);
+    throw new FieldError(
+      path,
+      `${JSON.stringify(text)} is not a log format; use JSON, CEF or LEEF`,
+    );
   }
   return upper;
 }
 
 function checkTlsVersion(text: string, path: string): string {
-  if (text !== "1.2" && text !== "1.3") throw new FieldError(path, `${JSON.stringify(text)} is not a TLS version; use "1.2" or "1.3"`);
+  if (text !== "1.2" && text !== "1.3")
+    throw new FieldError(path, `${JSON.stringify(text)} is not a TLS version; use "1.2" or "1.3"`);
   return text;
 }
 
 function checkCipher(text: string, path: string): string {
-  if (!/^TLS_[A-Z0-9_]{4,60}$/.test(text)) throw new FieldError(path, `${JSON.stringify(text)} is not a TLS cipher suite name`);
+  if (!/^TLS_[A-Z0-9_]{4,60}$/.test(text))
+    throw new FieldError(path, `${JSON.stringify(text)} is not a TLS cipher suite name`);
   return text;
 }

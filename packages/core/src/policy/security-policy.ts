@@ -101,7 +101,11 @@ export interface SecurityPolicy {
 export type PolicyLayer = DeepPartial<SecurityPolicy>;
 
 export type DeepPartial<T> = {
-  [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K];
+  [K in keyof T]?: T[K] extends readonly unknown[]
+    ? T[K]
+    : T[K] extends object
+      ? DeepPartial<T[K]>
+      : T[K];
 };
 
 /** Extension header numbers (RFC 8200 4 and the IANA registry). */

@@ -8,7 +8,12 @@ export const DEFAULT_POLICY: SecurityPolicy = {
     blockAllRa: false,
     allowedRouters: [],
     maxRaRate: 0,
-    blockConfig: { blockPrefixInfo: false, blockMtuOptions: false, blockRouteInfo: false, blockRdnss: false },
+    blockConfig: {
+      blockPrefixInfo: false,
+      blockMtuOptions: false,
+      blockRouteInfo: false,
+      blockRdnss: false,
+    },
   },
   sourceValidation: {
     sourceGuard: false,
@@ -20,7 +25,12 @@ export const DEFAULT_POLICY: SecurityPolicy = {
     reversePathFiltering: false,
     allowedDestinations: [],
   },
-  extensionHeaders: { mode: "ALLOW_ALL", allowedTypes: [], maxChainLength: 0, fragmentPolicy: "ALLOW" },
+  extensionHeaders: {
+    mode: "ALLOW_ALL",
+    allowedTypes: [],
+    maxChainLength: 0,
+    fragmentPolicy: "ALLOW",
+  },
   isolation: {
     customerVlan: 0,
     additionalVlans: [],
@@ -64,7 +74,12 @@ const HIGH: PolicyLayer = {
     enabled: true,
     blockAllRa: true,
     maxRaRate: 0,
-    blockConfig: { blockPrefixInfo: true, blockMtuOptions: true, blockRouteInfo: true, blockRdnss: true },
+    blockConfig: {
+      blockPrefixInfo: true,
+      blockMtuOptions: true,
+      blockRouteInfo: true,
+      blockRdnss: true,
+    },
   },
   sourceValidation: {
     sourceGuard: true,
@@ -75,7 +90,12 @@ const HIGH: PolicyLayer = {
   },
   // Hop-by-hop stays allowed: MLD reports carry a Router Alert in it. Routing and
   // destination-options headers are refused; fragments are reassembled before checks.
-  extensionHeaders: { mode: "SELECTIVE", allowedTypes: [0, 44], maxChainLength: 3, fragmentPolicy: "REASSEMBLE" },
+  extensionHeaders: {
+    mode: "SELECTIVE",
+    allowedTypes: [0, 44],
+    maxChainLength: 3,
+    fragmentPolicy: "REASSEMBLE",
+  },
   isolation: { interTenantPolicy: "BLOCK_ALL", level: "strict", enableMldSnooping: true },
   rateLimits: {
     maxPpsPerVm: 10_000,
@@ -91,7 +111,12 @@ const HIGH: PolicyLayer = {
 const MEDIUM: PolicyLayer = {
   raGuard: { enabled: true, blockAllRa: true, maxRaRate: 0 },
   sourceValidation: { sourceGuard: true, reversePathFiltering: true },
-  extensionHeaders: { mode: "SELECTIVE", allowedTypes: [0, 44, 60], maxChainLength: 6, fragmentPolicy: "ALLOW" },
+  extensionHeaders: {
+    mode: "SELECTIVE",
+    allowedTypes: [0, 44, 60],
+    maxChainLength: 6,
+    fragmentPolicy: "ALLOW",
+  },
   isolation: { interTenantPolicy: "BLOCK_ALL", level: "strict" },
   rateLimits: {
     maxPpsPerVm: 50_000,

@@ -7,4 +7,6 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "initial-schema", sql: initialSchema }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "initial-schema", sql: initialSchema },
+];
