@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,32 +35,46 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
-function launch(
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function launch(
   env: NodeJS.ProcessEnv,
   log: string[],
 ): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [MAIN, "serve", "--listen", "127.0.0.1:0"], {
-    env: { ...process.env, ...env, METALD_LOG_LEVEL: "info" },
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [MAIN, "serve", "--listen", `127.0.0.1:${port}`], {
+    env: { ...process.env, METALD_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  return new Promise((resolve, reject) => {
-    let buffered = "";
-    const onData = (chunk: Buffer) => {
-      buffered += chunk.toString("utf8");
-      const lines = buffered.split("\n");
-      buffered = lines.pop() ?? "";
-      for (const line of lines) {
-        log.push(line);
-        const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
-        if (match?.[1]) resolve({ child, url: match[1] });
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) =>
-      reject(new Error(`metald exited with ${code} before listening:\n${log.join("\n")}`)),
+  const collect = (chunk: Buffer) =>
+    log.push(
+      ...chunk
+        .toString("utf8")
+        .split("\n")
+        .filter((l) => l !== ""),
     );
-  });
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`metald exited with ${child.exitCode}:\n${log.join("\n")}`);
+    const healthy = await fetch(`${url}/health`).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (healthy) return { child, url };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill("SIGKILL");
+  throw new Error(`metald did not become healthy within 30 s:\n${log.join("\n")}`);
 }
 
 function stopChild(child: ChildProcess): Promise<number | null> {
@@ -70,7 +85,15 @@ function stopChild(child: ChildProcess): Promise<number | null> {
   });
 }
 
-export async function startMetald(kind: DatabaseKind): Promise<MetaldProcess> {
+export interface StartOptions {
+  /** Server log level (default info; benchmarks use warn so logging does not dominate). */
+  logLevel?: string;
+}
+
+export async function startMetald(
+  kind: DatabaseKind,
+  options: StartOptions = {},
+): Promise<MetaldProcess> {
   const log: string[] = [];
   let env: NodeJS.ProcessEnv;
   let cleanup: () => Promise<void>;
@@ -86,6 +109,7 @@ export async function startMetald(kind: DatabaseKind): Promise<MetaldProcess> {
     env = { DATABASE_URL: url.toString(), METALD_DATA_DIR: "/nonexistent-unused" };
     cleanup = () => adminQuery(`DROP SCHEMA ${schema} CASCADE`);
   }
+  if (options.logLevel) env.METALD_LOG_LEVEL = options.logLevel;
   let current = await launch(env, log);
   const process_: MetaldProcess = {
     get url() {

@@ -63,7 +63,6 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     connect.addHook("preHandler", createJsonBodyCheck(inputSchemasByPath(SERVICES)));
     await connect.register(fastifyConnectPlugin, {
       routes: createRoutes({ provisioner }),
-      shutdownTimeoutMs: 10_000,
       jsonOptions: { ignoreUnknownFields: false },
     });
   });

@@ -2,8 +2,7 @@
 // not fit its message schema is refused with the path of the offending field. The parsed
 // body is handed on to Connect (it does not read the stream again).
 
-import type { DescService } from "@bufbuild/protobuf";
-import { type DescMessage, fromJson, type JsonValue } from "@bufbuild/protobuf";
+import type { DescMessage, DescService, JsonValue } from "@bufbuild/protobuf";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { findJsonFieldError } from "./json-field-error.js";
 
@@ -63,11 +62,10 @@ export function createJsonBodyCheck(schemas: Map<string, DescMessage>) {
     } catch (error) {
       return refuse(reply, `request body is not valid JSON: ${(error as Error).message}`);
     }
-    try {
-      fromJson(schema, json);
-    } catch (error) {
-      return refuse(reply, findJsonFieldError(schema, json) ?? (error as Error).message);
-    }
+    // The walk finds what protobuf's JSON decoding would refuse, with the path; anything it
+    // lets through that decoding still refuses comes back from Connect as invalid_argument.
+    const problem = findJsonFieldError(schema, json);
+    if (problem) return refuse(reply, problem);
     req.body = json;
     return undefined;
   };

@@ -6,7 +6,6 @@ import {
   type HostDriver,
   normalizeCreateVm,
   type PolicyLayer,
-  type PolicySource,
   resolvePolicy,
   type SecurityPolicy,
   type SecurityProfileName,
@@ -28,7 +27,6 @@ export interface IdSource {
 export interface EffectiveInterface {
   interfaceId: string;
   policy: SecurityPolicy;
-  sources: Record<string, PolicySource>;
 }
 
 /** A stored VM with its decoded configuration. */
@@ -85,13 +83,14 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       });
       const tenant = options.tenantLayer?.(spec.tenantId);
       const effective: EffectiveInterface[] = spec.interfaces.map((iface) => {
-        const { policy, sources } = resolvePolicy({
+        // Provenance (which layer set each value) is recomputed from the spec when asked for.
+        const { policy } = resolvePolicy({
           profile: spec.profile,
           tenant,
           request: iface.requestLayer,
           switches: iface.switches,
         });
-        return { interfaceId: iface.id, policy, sources };
+        return { interfaceId: iface.id, policy };
       });
       const vmId = spec.vmId ?? ids.vmId();
       const plan = compileHostPlan(

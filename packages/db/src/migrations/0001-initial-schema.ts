@@ -26,13 +26,14 @@ CREATE TABLE vms (
 CREATE INDEX vms_tenant_idx ON vms (tenant_id, id);
 
 -- Every version of a VM's desired configuration: the submitted config (canonical addresses),
--- the normalized spec and the effective policy it resolved to.
+-- the normalized spec and the effective policy it resolved to. Stored as json, not jsonb:
+-- these documents are written once and read whole, never queried inside.
 CREATE TABLE vm_config_versions (
   vm_id      text NOT NULL REFERENCES vms (id),
   version    integer NOT NULL,
-  config     jsonb NOT NULL,
-  spec       jsonb NOT NULL,
-  effective  jsonb NOT NULL,
+  config     json NOT NULL,
+  spec       json NOT NULL,
+  effective  json NOT NULL,
   created_at timestamptz NOT NULL,
   PRIMARY KEY (vm_id, version)
 );
