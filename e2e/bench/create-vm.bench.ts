@@ -38,7 +38,11 @@ interface Result {
   requests: number;
   perSecond: number;
   p50Ms: number;
+  p90Ms: number;
+  p90Ms: number;
   p99Ms: number;
+  maxMs: number;
+  maxMs: number;
 }
 
 async function run(url: string, concurrency: number, durationMs: number): Promise<number[]> {
@@ -81,7 +85,11 @@ for (const database of ["pglite", "postgres"] as const) {
         requests: latencies.length,
         perSecond: Math.round(latencies.length / (DURATION_MS / 1000)),
         p50Ms: Math.round(percentile(latencies, 50) * 100) / 100,
+        p90Ms: Math.round(percentile(latencies, 90) * 100) / 100,
+        p90Ms: Math.round(percentile(latencies, 90) * 100) / 100,
         p99Ms: Math.round(percentile(latencies, 99) * 100) / 100,
+        maxMs: Math.round((latencies[latencies.length - 1] ?? Number.NaN) * 100) / 100,
+        maxMs: Math.round((latencies[latencies.length - 1] ?? Number.NaN) * 100) / 100,
       });
     }
   } finally {
@@ -89,10 +97,12 @@ for (const database of ["pglite", "postgres"] as const) {
   }
 }
 
-console.log("| database | clients | CreateVm/s | p50 (ms) | p99 (ms) | requests |");
-console.log("|---|---|---|---|---|---|");
+console.log(
+  "| database | clients | CreateVm/s | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | requests |",
+);
+console.log("|---|---|---|---|---|---|---|---|");
 for (const r of results) {
   console.log(
-    `| ${r.database} | ${r.concurrency} | ${r.perSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.requests} |`,
+    `| ${r.database} | ${r.concurrency} | ${r.perSecond} | ${r.p50Ms} | ${r.p90Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.requests} |`,
   );
 }

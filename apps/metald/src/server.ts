@@ -4,10 +4,10 @@ import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import type { HostDriver, SecurityProfileName } from "@metald/core";
 import { createVmRepository, type SqlClient } from "@metald/db";
 import Fastify, { type FastifyInstance } from "fastify";
-import { monotonicFactory } from "ulid";
 import { createJsonBodyCheck, inputSchemasByPath } from "./connect/json-body-check.js";
 import { createRoutes, SERVICES } from "./connect.js";
 import { applySeedCompatibility } from "./http/seed-compat.js";
+import { createSortableIdFactory } from "./sortable-id.js";
 import { createVmProvisioner } from "./vm/vm-provisioner.js";
 
 export interface ServerOptions {
@@ -28,14 +28,14 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
         handler(req, res);
       }),
   });
-  const ulid = monotonicFactory();
+  const ulid = createSortableIdFactory();
   const provisioner = createVmProvisioner({
     repository: createVmRepository(options.db),
     driver: options.driver,
     clock: { now: () => new Date() },
     ids: {
-      vmId: () => `vm-${ulid().toLowerCase()}`,
-      auditId: () => `audit-${ulid().toLowerCase()}`,
+      vmId: () => `vm-${ulid()}`,
+      auditId: () => `audit-${ulid()}`,
     },
     hostId: options.hostId,
     defaultProfile: options.defaultProfile,

@@ -14,6 +14,17 @@ export interface PostgresClientOptions {
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (v) => v);
 
+const statementNames = new Map<string, string>();
+
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `metald_${statementNames.size}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
 export async function createPostgresClient(options: PostgresClientOptions): Promise<SqlClient> {
   const schema = options.schema;
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
@@ -29,7 +40,10 @@ export async function createPostgresClient(options: PostgresClientOptions): Prom
       await q.query(sql);
     },
     async query<T>(sql: string, params: readonly unknown[] = []) {
-      const result = await q.query(sql, params as unknown[]);
+      // Parameterized statements are prepared once per connection (named by their text), so
+      // PostgreSQL parses and plans each only once.
+      const name = params.length > 0 ? statementName(sql) : undefined;
+      const result = await q.query({ text: sql, values: params as unknown[], name });
       return { rows: result.rows as T[], affectedRows: result.rowCount ?? 0 };
     },
   });

@@ -84,12 +84,10 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       const tenant = options.tenantLayer?.(spec.tenantId);
       const effective: EffectiveInterface[] = spec.interfaces.map((iface) => {
         // Provenance (which layer set each value) is recomputed from the spec when asked for.
-        const { policy } = resolvePolicy({
-          profile: spec.profile,
-          tenant,
-          request: iface.requestLayer,
-          switches: iface.switches,
-        });
+        const { policy } = resolvePolicy(
+          { profile: spec.profile, tenant, request: iface.requestLayer, switches: iface.switches },
+          { trackSources: false },
+        );
         return { interfaceId: iface.id, policy };
       });
       const vmId = spec.vmId ?? ids.vmId();

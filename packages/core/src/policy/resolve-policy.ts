@@ -26,10 +26,15 @@ export interface PolicyLayers {
   switches?: ExtensionHeaderSwitches;
 }
 
-export function resolvePolicy(layers: PolicyLayers): ResolvedPolicy {
-  const policy = structuredClone(DEFAULT_POLICY) as unknown as Record<string, unknown>;
+export interface ResolveOptions {
+  /** Record which layer set each value (default true); off on hot paths that store the policy only. */
+  trackSources?: boolean;
+}
+
+export function resolvePolicy(layers: PolicyLayers, options: ResolveOptions = {}): ResolvedPolicy {
+  const policy = JSON.parse(DEFAULT_POLICY_JSON) as Record<string, unknown>;
   const sources: Record<string, PolicySource> = {};
-  recordLeaves(policy, "", "default", sources);
+  if (options.trackSources !== false) recordLeaves(policy, "", "default", sources);
   const ordered: [PolicySource, PolicyLayer | undefined][] = [
     ["profile", profileLayer(layers.profile)],
     ["tenant", layers.tenant],
@@ -84,6 +89,8 @@ function applySwitches(
     sources["extensionHeaders.fragmentPolicy"] = "request";
   }
 }
+
+const DEFAULT_POLICY_JSON = JSON.stringify(DEFAULT_POLICY);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
