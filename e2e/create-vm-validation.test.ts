@@ -1,7 +1,7 @@
 // Bad input over the real server: each class is refused with the field path, and nothing of
 // the request is stored. Also the generated Connect client, in JSON and binary.
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { VmService, VmState } from "@metald/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postJson } from "./harness/curl-like.js";
@@ -288,6 +288,17 @@ describe.each(["pglite", "postgres"] as const)("CreateVm validation on %s", (kin
       expect(error?.code).toBe(Code.InvalidArgument);
       expect(error?.rawMessage).toBe("config.network[0].vlan_id: VLAN id 5000 is outside 1–4094");
     });
+  });
+
+  it("answers gRPC-web too", async () => {
+    const client = createClient(
+      VmService,
+      createGrpcWebTransport({ baseUrl: metald.url, httpVersion: "1.1" }),
+    );
+    const { vmId } = await client.createVm({
+      config: { ipv6Config: { addresses: ["2001:db8:7a::1/64"] } },
+    });
+    expect((await client.getVm({ vmId })).network[0]?.ipv6?.address).toBe("2001:db8:7a::1/64");
   });
 
   it("RPCs that later work implements answer unimplemented", async () => {

@@ -39,9 +39,7 @@ interface Result {
   perSecond: number;
   p50Ms: number;
   p90Ms: number;
-  p90Ms: number;
   p99Ms: number;
-  maxMs: number;
   maxMs: number;
 }
 
@@ -86,9 +84,7 @@ for (const database of ["pglite", "postgres"] as const) {
         perSecond: Math.round(latencies.length / (DURATION_MS / 1000)),
         p50Ms: Math.round(percentile(latencies, 50) * 100) / 100,
         p90Ms: Math.round(percentile(latencies, 90) * 100) / 100,
-        p90Ms: Math.round(percentile(latencies, 90) * 100) / 100,
         p99Ms: Math.round(percentile(latencies, 99) * 100) / 100,
-        maxMs: Math.round((latencies[latencies.length - 1] ?? Number.NaN) * 100) / 100,
         maxMs: Math.round((latencies[latencies.length - 1] ?? Number.NaN) * 100) / 100,
       });
     }
