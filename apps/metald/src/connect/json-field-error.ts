@@ -1,6 +1,6 @@
 // Finds the first field of a JSON request body that does not fit its message schema, and
 // names it by path ("config.ipv6_config.security.profile"), as the caller spelled it.
-import { type DescField, type DescMessage, ScalarType } from "@bufbuild/protobuf";
+import { type DescEnum, type DescMessage, ScalarType } from "@bufbuild/protobuf";
 
 const INT32 = [ScalarType.INT32, ScalarType.SINT32, ScalarType.SFIXED32];
 const UINT32 = [ScalarType.UINT32, ScalarType.FIXED32];
@@ -56,46 +56,26 @@ function scalarProblem(type: ScalarType, value: unknown): string | undefined {
   }
 }
 
-function singleProblem(field: DescField, value: unknown, path: string): string | undefined {
-  switch (field.fieldKind) {
-    case "scalar": {
-      const problem = scalarProblem(field.scalar, value);
-      return problem && `${path}: ${problem}`;
-    }
-    case "enum": {
-      const names = field.enum.values.map((v) => v.name);
-      if (typeof value === "string" && names.includes(value)) return undefined;
-      if (typeof value === "number" && field.enum.values.some((v) => v.number === value))
-        return undefined;
-      return `${path}: ${describe(value)} is not one of ${names.join(", ")}`;
-    }
-    case "message":
-      return findJsonFieldError(field.message, value, path);
-    default:
-      return undefined;
-  }
+function enumProblem(desc: DescEnum, value: unknown, path: string): string | undefined {
+  if (typeof value === "string" && desc.values.some((v) => v.name === value)) return undefined;
+  if (typeof value === "number" && desc.values.some((v) => v.number === value)) return undefined;
+  return `${path}: ${describe(value)} is not one of ${desc.values.map((v) => v.name).join(", ")}`;
 }
 
-function listItemProblem(
-  field: DescField & { fieldKind: "list" },
-  item: unknown,
+// One value of a singular field or one item of a list field.
+function valueProblem(
+  kind: "scalar" | "enum" | "message",
+  field: { scalar?: ScalarType; enum?: DescEnum; message?: DescMessage },
+  value: unknown,
   path: string,
 ): string | undefined {
-  switch (field.listKind) {
-    case "scalar": {
-      const problem = scalarProblem(field.scalar, item);
-      return problem && `${path}: ${problem}`;
-    }
-    case "enum": {
-      const names = field.enum.values.map((v) => v.name);
-      if (typeof item === "string" && names.includes(item)) return undefined;
-      if (typeof item === "number" && field.enum.values.some((v) => v.number === item))
-        return undefined;
-      return `${path}: ${describe(item)} is not one of ${names.join(", ")}`;
-    }
-    case "message":
-      return findJsonFieldError(field.message, item, path);
+  if (kind === "scalar" && field.scalar !== undefined) {
+    const problem = scalarProblem(field.scalar, value);
+    return problem && `${path}: ${problem}`;
   }
+  if (kind === "enum" && field.enum) return enumProblem(field.enum, value, path);
+  if (kind === "message" && field.message) return findJsonFieldError(field.message, value, path);
+  return undefined;
 }
 
 /** Returns "<path>: <problem>" for the first misfit, or undefined when the body fits. */
@@ -119,14 +99,14 @@ export function findJsonFieldError(
     if (field.fieldKind === "list") {
       if (!Array.isArray(value)) return `${fieldPath}: expected a list, got ${describe(value)}`;
       for (const [i, item] of value.entries()) {
-        const problem = listItemProblem(field, item, `${fieldPath}[${i}]`);
+        const problem = valueProblem(field.listKind, field, item, `${fieldPath}[${i}]`);
         if (problem) return problem;
       }
     } else if (field.fieldKind === "map") {
       if (typeof value !== "object" || Array.isArray(value))
         return `${fieldPath}: expected an object, got ${describe(value)}`;
     } else {
-      const problem = singleProblem(field, value, fieldPath);
+      const problem = valueProblem(field.fieldKind, field, value, fieldPath);
       if (problem) return problem;
     }
   }
