@@ -88,6 +88,10 @@ function stopChild(child: ChildProcess): Promise<number | null> {
 export interface StartOptions {
   /** Server log level (default info; benchmarks use warn so logging does not dominate). */
   logLevel?: string;
+  /** Host driver (default dry-run); "sandbox" programs a namespace of its own (needs root). */
+  driver?: "dry-run" | "sandbox";
+  /** The sandbox driver's namespace (default a fresh one). */
+  sandboxNamespace?: string;
 }
 
 export async function startMetald(
@@ -110,6 +114,11 @@ export async function startMetald(
     cleanup = () => adminQuery(`DROP SCHEMA ${schema} CASCADE`);
   }
   if (options.logLevel) env.METALD_LOG_LEVEL = options.logLevel;
+  env.METALD_DRIVER = options.driver ?? "dry-run";
+  if (options.driver === "sandbox") {
+    env.METALD_SANDBOX_NAMESPACE =
+      options.sandboxNamespace ?? `msbx-${randomBytes(4).toString("hex")}`;
+  }
   let current = await launch(env, log);
   const process_: MetaldProcess = {
     get url() {

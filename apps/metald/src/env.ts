@@ -12,7 +12,14 @@ const EnvSchema = z.object({
     .optional()
     .or(z.literal("").transform(() => undefined)),
   METALD_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
-  METALD_DRIVER: z.enum(["dry-run"]).default("dry-run"),
+  // The sandbox driver needs root; without it nothing can be programmed, so plans are recorded.
+  METALD_DRIVER: z
+    .enum(["dry-run", "sandbox"])
+    .default(process.getuid?.() === 0 ? "sandbox" : "dry-run"),
+  METALD_SANDBOX_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$/)
+    .default("metald-sbx"),
   METALD_LOG_LEVEL: z
     .enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
     .default("info"),

@@ -2,7 +2,13 @@
 // metald command line: `metald serve` (the default) runs the control plane.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { createDryRunDriver } from "@metald/core";
+import {
+  createCommandRunner,
+  createDryRunDriver,
+  createNetnsRuntime,
+  createNoRuntime,
+  createSandboxDriver,
+} from "@metald/core";
 import { openDatabase } from "@metald/db";
 import { readEnv } from "./env.js";
 import { createServer } from "./server.js";
@@ -43,9 +49,16 @@ async function serve(flags: {
     dataDir: env.METALD_DATA_DIR,
     poolSize: env.METALD_DB_POOL_SIZE,
   });
+  const runner = createCommandRunner();
+  const sandbox =
+    env.METALD_DRIVER === "sandbox"
+      ? createSandboxDriver({ runner, namespace: env.METALD_SANDBOX_NAMESPACE })
+      : undefined;
   const app = await createServer({
     db,
-    driver: createDryRunDriver(),
+    driver: sandbox ?? createDryRunDriver(),
+    runtime: sandbox ? createNetnsRuntime(runner) : createNoRuntime(),
+    readCounters: sandbox && (() => sandbox.readCounters()),
     hostId: env.METALD_HOST_ID,
     defaultProfile: env.METALD_DEFAULT_PROFILE,
     logLevel: env.METALD_LOG_LEVEL,

@@ -1,11 +1,12 @@
 // Builds the HTTP server: Connect services, /health, request compatibility rules.
 import { createServer as createHttpServer } from "node:http";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
-import type { HostDriver, SecurityProfileName } from "@metald/core";
+import type { HostDriver, PortCounters, SecurityProfileName, VmRuntime } from "@metald/core";
 import { createVmRepository, type SqlClient } from "@metald/db";
 import Fastify, { type FastifyInstance } from "fastify";
 import { createJsonBodyCheck, inputSchemasByPath } from "./connect/json-body-check.js";
 import { createRoutes, SERVICES } from "./connect.js";
+import { registerDebugRoutes } from "./http/debug-routes.js";
 import { applySeedCompatibility } from "./http/seed-compat.js";
 import { createSortableIdFactory } from "./sortable-id.js";
 import { createVmProvisioner } from "./vm/vm-provisioner.js";
@@ -13,6 +14,8 @@ import { createVmProvisioner } from "./vm/vm-provisioner.js";
 export interface ServerOptions {
   db: SqlClient;
   driver: HostDriver;
+  runtime: VmRuntime;
+  readCounters?: () => Promise<PortCounters>;
   hostId: string;
   defaultProfile: SecurityProfileName;
   logLevel: string;
@@ -32,6 +35,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   const provisioner = createVmProvisioner({
     repository: createVmRepository(options.db),
     driver: options.driver,
+    runtime: options.runtime,
     clock: { now: () => new Date() },
     ids: {
       vmId: () => `vm-${ulid()}`,
@@ -58,6 +62,9 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
       driver: options.driver.name,
     };
   });
+
+  registerDebugRoutes(app, { provisioner, readCounters: options.readCounters });
+  await provisioner.reconcile();
 
   await app.register(async (connect) => {
     connect.addHook("preHandler", createJsonBodyCheck(inputSchemasByPath(SERVICES)));

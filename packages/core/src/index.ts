@@ -1,11 +1,36 @@
-// @metald/core: policy normalization, validation and resolution; host plans and drivers.
+// @metald/core: policy normalization, validation and resolution; rules; host plans and drivers.
+export { type CommandRunner, createCommandRunner, RunError } from "./host/command-runner.js";
 export { createDryRunDriver, type DryRunDriver } from "./host/dry-run-driver.js";
 export type { HostCapabilities, HostDriver } from "./host/host-driver.js";
+export {
+  createSandboxDriver,
+  type SandboxDriver,
+  type SandboxDriverOptions,
+} from "./host/sandbox-driver.js";
+export { type PacketCount, type PortCounters, parseSetCounters } from "./host/set-counters.js";
+export { createNetnsRuntime, createNoRuntime, type VmRuntime } from "./host/vm-runtime.js";
 export { formatIpv6, Ipv6SyntaxError, parseIpv6, parseIpv6Cidr } from "./ipam/ipv6-address.js";
+export { linkLocalFromMac } from "./ipam/link-local.js";
 export { isLinuxName, linuxNameProblem } from "./net/linux-name.js";
-export { compileHostPlan, type PlannedInterface } from "./plan/compile-host-plan.js";
-export { tapName, tenantBridgeName } from "./plan/device-names.js";
-export type { HostPlan, LinkStep, SysctlStep } from "./plan/host-plan.js";
+export { PORT_SETS, renderBaseTable, TABLE_FAMILY, TABLE_NAME } from "./nft/ruleset-table.js";
+export {
+  compileVmElements,
+  diffElements,
+  renderElementChanges,
+  type SetElements,
+} from "./nft/vm-elements.js";
+export {
+  compileHostPlan,
+  type PlanContext,
+  type PlannedInterface,
+} from "./plan/compile-host-plan.js";
+export {
+  guestNamespaceName,
+  macAddressFor,
+  tapName,
+  tenantBridgeName,
+} from "./plan/device-names.js";
+export type { HostPlan, LinkStep, PortPlan, SysctlStep } from "./plan/host-plan.js";
 export { FieldError, type FieldErrorCode } from "./policy/field-error.js";
 export {
   type NormalizedVm,
@@ -17,3 +42,5 @@ export { type PolicySource, type ResolvedPolicy, resolvePolicy } from "./policy/
 export type { PolicyLayer, SecurityPolicy, SecurityProfileName } from "./policy/security-policy.js";
 export { DEFAULT_POLICY, profileLayer } from "./policy/security-profiles.js";
 export type { InterfaceSpec, VmSpec } from "./policy/vm-spec.js";
+export { parseRule, RuleSyntaxError } from "./rules/parse-rule.js";
+export type { Rule } from "./rules/rule-ast.js";

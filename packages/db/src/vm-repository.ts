@@ -136,6 +136,14 @@ export interface VmRepository {
   count(filter: Omit<VmListFilter, "afterId" | "limit">): Promise<number>;
   /** Marks a VM terminated and releases its addresses. False if it was not live. */
   terminate(id: string, at: Date, audit: AuditEntry): Promise<boolean>;
+  /** Moves a VM from one of `from` to `to`; false if it was in none of them. */
+  setState(
+    id: string,
+    from: VmStateName[],
+    to: VmStateName,
+    at: Date,
+    audit: AuditEntry,
+  ): Promise<boolean>;
   /** Removes every trace of a VM whose creation could not be completed on the host. */
   discard(id: string, at: Date, audit: AuditEntry): Promise<void>;
 }
@@ -215,6 +223,18 @@ export function createVmRepository(db: SqlClient): VmRepository {
         );
         if (updated.affectedRows === 0) return false;
         await tx.query("DELETE FROM ipv6_allocations WHERE vm_id = $1", [id]);
+        await insertAudit(tx, audit, at, id);
+        return true;
+      });
+    },
+
+    async setState(id, from, to, at, audit) {
+      return db.transaction(async (tx) => {
+        const updated = await tx.query(
+          "UPDATE vms SET state = $3, updated_at = $4 WHERE id = $1 AND state = ANY($2::text[])",
+          [id, from, to, at.toISOString()],
+        );
+        if (updated.affectedRows === 0) return false;
         await insertAudit(tx, audit, at, id);
         return true;
       });

@@ -2,6 +2,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { FieldError } from "@metald/core";
 import { AddressTakenError, VmExistsError } from "@metald/db";
+import { VmStateError } from "../vm/vm-provisioner.js";
 
 const FIELD_CODES: Record<FieldError["code"], Code> = {
   invalid_argument: Code.InvalidArgument,
@@ -16,6 +17,8 @@ export function toConnectError(error: unknown): ConnectError {
     return new ConnectError(error.message, FIELD_CODES[error.code], undefined, undefined, error);
   if (error instanceof VmExistsError)
     return new ConnectError(`vm_id: ${error.message}`, Code.AlreadyExists);
+  if (error instanceof VmStateError)
+    return new ConnectError(error.message, Code.FailedPrecondition);
   if (error instanceof AddressTakenError)
     return new ConnectError(error.message, Code.AlreadyExists);
   return ConnectError.from(error, Code.Internal);

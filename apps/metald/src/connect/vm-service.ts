@@ -133,6 +133,20 @@ export function createVmServiceImpl(
         };
       }),
 
+    bootVm: (req) =>
+      guarded(async () => {
+        const state = await provisioner.boot(requireVmId(req.vmId), actor);
+        if (!state) throw notFound(req.vmId);
+        return { success: true, state: stateToProto(state) };
+      }),
+
+    shutdownVm: (req) =>
+      guarded(async () => {
+        const state = await provisioner.shutdown(requireVmId(req.vmId), actor);
+        if (!state) throw notFound(req.vmId);
+        return { success: true, state: stateToProto(state) };
+      }),
+
     deleteVm: (req) =>
       guarded(async () => {
         const state = await provisioner.delete(requireVmId(req.vmId), actor);

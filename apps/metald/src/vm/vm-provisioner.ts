@@ -1,14 +1,17 @@
-// The VM lifecycle: normalize → validate → resolve → compile → persist → apply, with rollback.
+// The VM lifecycle: normalize → validate → resolve → compile → persist → apply, with rollback;
+// boot and shutdown through the runtime; reconcile the host from the database.
 import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import {
   compileHostPlan,
   FieldError,
   type HostDriver,
+  type HostPlan,
   normalizeCreateVm,
   type PolicyLayer,
   resolvePolicy,
   type SecurityPolicy,
   type SecurityProfileName,
+  type VmRuntime,
   type VmSpec,
 } from "@metald/core";
 import { AddressTakenError, type VmRecord, type VmRepository, type VmStateName } from "@metald/db";
@@ -40,6 +43,7 @@ export interface VmView {
 export interface VmProvisionerOptions {
   repository: VmRepository;
   driver: HostDriver;
+  runtime: VmRuntime;
   clock: Clock;
   ids: IdSource;
   hostId: string;
@@ -48,6 +52,11 @@ export interface VmProvisionerOptions {
   /** The tenant layer of the effective policy (tenant configuration), if any. */
   tenantLayer?: (tenantId: string) => PolicyLayer | undefined;
   logger: FastifyBaseLogger;
+}
+
+/** Why a lifecycle request does not fit the VM's state. */
+export class VmStateError extends Error {
+  override name = "VmStateError";
 }
 
 export interface VmProvisioner {
@@ -61,10 +70,26 @@ export interface VmProvisioner {
   }): Promise<VmView[]>;
   count(filter: { tenantId?: string; state?: VmStateName }): Promise<number>;
   delete(vmId: string, actor: string): Promise<VmStateName | undefined>;
+  boot(vmId: string, actor: string): Promise<VmStateName | undefined>;
+  shutdown(vmId: string, actor: string): Promise<VmStateName | undefined>;
+  /** The host plan a stored VM has (what the driver applied). */
+  plan(view: VmView): HostPlan;
+  /** Rebuilds the host's enforcement from the database: every live VM applied again. */
+  reconcile(): Promise<{ vms: number }>;
+}
+
+export function planFor(view: VmView): HostPlan {
+  return compileHostPlan(
+    { vmId: view.record.id, tenantId: view.record.tenantId, isolated: view.record.isolated },
+    view.spec.interfaces.map((iface, i) => ({
+      spec: iface,
+      policy: (view.effective[i] as EffectiveInterface).policy,
+    })),
+  );
 }
 
 export function createVmProvisioner(options: VmProvisionerOptions): VmProvisioner {
-  const { repository, driver, clock, ids, logger } = options;
+  const { repository, driver, runtime, clock, ids, logger } = options;
 
   function view(record: VmRecord): VmView {
     return {
@@ -75,7 +100,43 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
     };
   }
 
+  const audit = (actor: string, action: string, details: Record<string, unknown> = {}) => ({
+    id: ids.auditId(),
+    actor,
+    action,
+    details,
+  });
+
+  async function transition(
+    vmId: string,
+    actor: string,
+    to: VmStateName,
+    from: VmStateName[],
+    act: (plan: HostPlan) => Promise<void>,
+  ): Promise<VmStateName | undefined> {
+    const record = await repository.get(vmId);
+    if (!record) return undefined;
+    if (record.state === to) return to;
+    if (!from.includes(record.state)) {
+      throw new VmStateError(
+        `vm ${vmId} is ${record.state}; ${to === "RUNNING" ? "boot" : "shutdown"} needs ${from.join(" or ")}`,
+      );
+    }
+    await act(planFor(view(record)));
+    const moved = await repository.setState(
+      vmId,
+      from,
+      to,
+      clock.now(),
+      audit(actor, `vm.${to.toLowerCase()}`),
+    );
+    if (!moved) throw new VmStateError(`vm ${vmId} changed state meanwhile`);
+    return to;
+  }
+
   return {
+    plan: planFor,
+
     async create(request, actor) {
       const { spec, config } = normalizeCreateVm(request, {
         defaultProfile: options.defaultProfile,
@@ -92,8 +153,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       });
       const vmId = spec.vmId ?? ids.vmId();
       const plan = compileHostPlan(
-        vmId,
-        spec.tenantId,
+        { vmId, tenantId: spec.tenantId, isolated: false },
         spec.interfaces.map((iface, i) => ({
           spec: iface,
           policy: (effective[i] as EffectiveInterface).policy,
@@ -118,12 +178,11 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
             })),
           ),
           createdAt: now,
-          audit: {
-            id: ids.auditId(),
-            actor,
-            action: "vm.create",
-            details: { profile: spec.profile, form: spec.form, interfaces: spec.interfaces.length },
-          },
+          audit: audit(actor, "vm.create", {
+            profile: spec.profile,
+            form: spec.form,
+            interfaces: spec.interfaces.length,
+          }),
         });
       } catch (error) {
         if (error instanceof AddressTakenError) {
@@ -142,13 +201,12 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         await driver.applyVm(plan);
       } catch (error) {
         logger.error({ err: error, vmId }, "applying the host plan failed; discarding the VM");
-        await driver.removeVm(vmId).catch(() => undefined);
-        await repository.discard(vmId, clock.now(), {
-          id: ids.auditId(),
-          actor,
-          action: "vm.create_failed",
-          details: { error: String(error) },
-        });
+        await driver.removeVm(plan).catch(() => undefined);
+        await repository.discard(
+          vmId,
+          clock.now(),
+          audit(actor, "vm.create_failed", { error: String(error) }),
+        );
         throw error;
       }
       logger.info({ vmId, tenantId: spec.tenantId, profile: spec.profile }, "vm created");
@@ -170,15 +228,38 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       const record = await repository.get(vmId);
       if (!record) return undefined;
       if (record.state === "TERMINATED") return "TERMINATED";
-      await driver.removeVm(vmId);
-      await repository.terminate(vmId, clock.now(), {
-        id: ids.auditId(),
-        actor,
-        action: "vm.delete",
-        details: {},
-      });
+      const plan = planFor(view(record));
+      if (record.state === "RUNNING") await runtime.shutdown(plan).catch(() => undefined);
+      await driver.removeVm(plan);
+      await repository.terminate(vmId, clock.now(), audit(actor, "vm.delete"));
       logger.info({ vmId }, "vm deleted");
       return "TERMINATED";
+    },
+
+    boot: (vmId, actor) =>
+      transition(vmId, actor, "RUNNING", ["CREATED", "SHUTDOWN"], (plan) => runtime.boot(plan)),
+
+    shutdown: (vmId, actor) =>
+      transition(vmId, actor, "SHUTDOWN", ["RUNNING"], (plan) => runtime.shutdown(plan)),
+
+    async reconcile() {
+      await driver.init();
+      let count = 0;
+      let afterId: string | undefined;
+      for (;;) {
+        const page = await repository.list({ afterId, limit: 500 });
+        if (page.length === 0) break;
+        for (const record of page) {
+          afterId = record.id;
+          if (record.state === "TERMINATED" || record.state === "FAILED") continue;
+          const plan = planFor(view(record));
+          await driver.applyVm(plan);
+          if (record.state === "RUNNING") await runtime.boot(plan);
+          count++;
+        }
+      }
+      logger.info({ vms: count, driver: driver.name }, "host reconciled from the database");
+      return { vms: count };
     },
   };
 }

@@ -20,11 +20,14 @@ export function createDryRunDriver(): DryRunDriver {
         notes: ["dry-run driver: nothing is applied to the host; plans are recorded only"],
       };
     },
+    async init() {
+      applied.clear();
+    },
     async applyVm(plan) {
       applied.set(plan.vmId, plan);
     },
-    async removeVm(vmId) {
-      applied.delete(vmId);
+    async removeVm(plan) {
+      applied.delete(plan.vmId);
     },
   };
 }

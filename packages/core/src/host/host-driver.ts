@@ -13,8 +13,10 @@ export interface HostDriver {
   readonly name: "linux" | "sandbox" | "dry-run";
   /** Probes what this host can do; never claims what it cannot. */
   compat(): Promise<HostCapabilities>;
+  /** Prepares the host (an empty metald_security table); VMs are applied again after it. */
+  init(): Promise<void>;
   /** Makes the host match `plan` for its VM, atomically: on failure nothing of it remains. */
   applyVm(plan: HostPlan): Promise<void>;
   /** Removes everything a VM's plan created that no other VM uses. */
-  removeVm(vmId: string): Promise<void>;
+  removeVm(plan: HostPlan): Promise<void>;
 }

@@ -1,21 +1,27 @@
 // Compiles a VM's interfaces and effective policies into its host plan (pure, deterministic).
+import { linkLocalFromMac } from "../ipam/link-local.js";
+import { compileVmElements } from "../nft/vm-elements.js";
 import type { SecurityPolicy } from "../policy/security-policy.js";
 import type { InterfaceSpec } from "../policy/vm-spec.js";
-import { tapName, tenantBridgeName } from "./device-names.js";
-import type { HostPlan, LinkStep, SysctlStep } from "./host-plan.js";
+import { guestNamespaceName, macAddressFor, tapName, tenantBridgeName } from "./device-names.js";
+import type { HostPlan, LinkStep, PortPlan, SysctlStep } from "./host-plan.js";
 
 export interface PlannedInterface {
   spec: InterfaceSpec;
   policy: SecurityPolicy;
 }
 
-export function compileHostPlan(
-  vmId: string,
-  tenantId: string,
-  interfaces: PlannedInterface[],
-): HostPlan {
+export interface PlanContext {
+  vmId: string;
+  tenantId: string;
+  isolated: boolean;
+}
+
+export function compileHostPlan(context: PlanContext, interfaces: PlannedInterface[]): HostPlan {
+  const { vmId, tenantId } = context;
   const links: LinkStep[] = [];
   const sysctls: SysctlStep[] = [];
+  const ports: PortPlan[] = [];
   const bridges = new Set<string>();
   const namespaces = new Set<string>();
   for (const [index, { spec, policy }] of interfaces.entries()) {
@@ -33,19 +39,41 @@ export function compileHostPlan(
       links.push({ kind: "namespace", name: ns });
     }
     const tap = tapName(vmId, index);
-    links.push({
-      kind: "tap",
+    const vlan = policy.isolation.customerVlan;
+    links.push({ kind: "tap", name: tap, bridge, mtu: spec.mtu, vmInterface: spec.id, vlan });
+    // The host end of a VM's link carries no host addresses and accepts nothing from the guest.
+    for (const key of ["accept_ra", "accept_redirects", "accept_source_route", "autoconf"]) {
+      sysctls.push({ key: `net.ipv6.conf.${tap}.${key}`, value: "0" });
+    }
+    const mac = spec.macAddress || macAddressFor(vmId, index);
+    ports.push({
       name: tap,
       bridge,
+      guestInterface: spec.id,
+      mac,
       mtu: spec.mtu,
-      vmInterface: spec.id,
-      vlan: policy.isolation.customerVlan,
+      addresses: spec.addresses.map((a) => `${a.address}/${a.prefixLength}`),
+      linkLocal: linkLocalFromMac(mac),
+      gateway: spec.gateway,
+      vlan,
     });
-    // The host end of a VM's link carries no host addresses and accepts nothing from the guest.
-    sysctls.push({ key: `net.ipv6.conf.${tap}.accept_ra`, value: "0" });
-    sysctls.push({ key: `net.ipv6.conf.${tap}.accept_redirects`, value: "0" });
-    sysctls.push({ key: `net.ipv6.conf.${tap}.accept_source_route`, value: "0" });
-    sysctls.push({ key: `net.ipv6.conf.${tap}.autoconf`, value: "0" });
   }
-  return { vmId, tenantId, links, sysctls };
+  const elements = compileVmElements(
+    ports.map((port, i) => ({
+      name: port.name,
+      addresses: port.addresses.map((a) => a.slice(0, a.indexOf("/"))),
+      linkLocal: port.linkLocal,
+      policy: (interfaces[i] as PlannedInterface).policy,
+    })),
+    context.isolated,
+  );
+  return {
+    vmId,
+    tenantId,
+    guestNamespace: guestNamespaceName(vmId),
+    links,
+    sysctls,
+    ports,
+    elements,
+  };
 }

@@ -1,4 +1,5 @@
-// Host device names derived from ids: stable, unique enough, and within Linux's 15 characters.
+// Host device names and guest identities derived from ids: stable, unique enough, and within
+// Linux's 15 characters.
 import { createHash } from "node:crypto";
 import { isLinuxName } from "../net/linux-name.js";
 
@@ -11,8 +12,19 @@ export function tapName(vmId: string, interfaceIndex: number): string {
   return `tap${shortHash(vmId, 8)}${interfaceIndex}`;
 }
 
+/** The namespace that holds a VM's guest side in the sandbox and netns runtime. */
+export function guestNamespaceName(vmId: string): string {
+  return `mvm-${shortHash(vmId, 10)}`;
+}
+
 /** The tenant's default bridge: "br-<tenant>" when that fits, else "br-t<hash>". */
 export function tenantBridgeName(tenantId: string): string {
   const plain = `br-${tenantId}`;
   return isLinuxName(plain) ? plain : `br-t${shortHash(tenantId, 10)}`;
+}
+
+/** A locally administered unicast MAC for a VM interface that was given none. */
+export function macAddressFor(vmId: string, interfaceIndex: number): string {
+  const hex = shortHash(`${vmId}/${interfaceIndex}`, 10);
+  return `02:${hex.match(/../g)?.join(":")}`;
 }

@@ -1,5 +1,6 @@
-// What the host must look like for one VM: links, sysctls and (with the enforcement engine)
-// nftables content. Plans are data; drivers apply them.
+// What the host must look like for one VM: links, sysctls and nftables set elements.
+// Plans are data; drivers apply them.
+import type { SetElements } from "../nft/vm-elements.js";
 
 export type LinkStep =
   | { kind: "bridge"; name: string; mldSnooping: boolean }
@@ -11,9 +12,30 @@ export interface SysctlStep {
   value: string;
 }
 
+/** One VM interface as the host and the guest see it. */
+export interface PortPlan {
+  /** Host-side port on the tenant bridge. */
+  name: string;
+  bridge: string;
+  /** Interface name inside the guest. */
+  guestInterface: string;
+  mac: string;
+  mtu: number;
+  /** "addr/len", canonical. */
+  addresses: string[];
+  linkLocal: string;
+  gateway: string;
+  vlan: number;
+}
+
 export interface HostPlan {
   vmId: string;
   tenantId: string;
+  /** Namespace holding the guest side (sandbox driver and netns runtime). */
+  guestNamespace: string;
   links: LinkStep[];
   sysctls: SysctlStep[];
+  ports: PortPlan[];
+  /** The VM's elements in the metald_security sets. */
+  elements: SetElements;
 }

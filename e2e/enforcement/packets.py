@@ -1,0 +1,113 @@
+#!/usr/bin/python3
+"""Crafts and captures the packets of the enforcement suite (scapy, run inside a VM's namespace).
+
+  packets.py send IFACE KIND [--src ADDR] [--dst ADDR] [--target ADDR] [--count N]
+  packets.py sniff IFACE SECONDS KIND [--src ADDR]    prints how many matching packets arrived
+
+Frames always carry the interface's own MAC as source: a bridge drops frames whose source MAC
+is not a valid unicast address (scapy fills in zeros when it cannot resolve one).
+"""
+import argparse
+import json
+import sys
+
+from scapy.all import (ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RA,
+                       ICMPv6NDOptPrefixInfo, ICMPv6MLReport2, Ether, IPv6, IPv6ExtHdrDestOpt,
+                       IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, PadN, RouterAlert,
+                       conf, fragment6, get_if_hwaddr, in6_getnsma, in6_getnsmac, inet_pton, sendp,
+                       sniff, socket, UDP, Raw)
+
+conf.verb = 0
+ALL_NODES_MAC = "33:33:00:00:00:01"
+
+
+def multicast_mac(address):
+    raw = inet_pton(socket.AF_INET6, address)
+    return "33:33:" + ":".join(f"{b:02x}" for b in raw[-4:])
+
+
+def frames(kind, iface, src, dst, target):
+    mac = get_if_hwaddr(iface)
+    eth_mc = Ether(src=mac, dst=ALL_NODES_MAC)
+    eth_to = Ether(src=mac, dst=multicast_mac(dst) if dst and dst.startswith("ff") else "ff:ff:ff:ff:ff:ff")
+    ra = ICMPv6ND_RA() / ICMPv6NDOptPrefixInfo(prefix="2001:db8:bad::", prefixlen=64)
+    if kind == "ra-plain":
+        return [eth_mc / IPv6(src=src, dst="ff02::1") / ra]
+    if kind == "ra-dstopt":
+        return [eth_mc / IPv6(src=src, dst="ff02::1") / IPv6ExtHdrDestOpt() / ra]
+    if kind == "ra-hbh":
+        return [eth_mc / IPv6(src=src, dst="ff02::1") / IPv6ExtHdrHopByHop() / ra]
+    if kind == "ra-frag":
+        # RFC 7112 violation: the first fragment holds only a padded Destination Options header,
+        # the ICMPv6 header starts in the second fragment.
+        pkt = IPv6(src=src, dst="ff02::1") / IPv6ExtHdrFragment() / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\x00" * 100)]) / ra
+        return [eth_mc / f for f in fragment6(pkt, 96)]
+    if kind == "echo":
+        return [eth_to / IPv6(src=src, dst=dst) / ICMPv6EchoRequest(data=b"metald")]
+    if kind == "na":
+        return [eth_mc / IPv6(src=src, dst="ff02::1") / ICMPv6ND_NA(tgt=target, R=0, S=0, O=1)]
+    if kind == "rh0":
+        return [eth_to / IPv6(src=src, dst=dst) / IPv6ExtHdrRouting(type=0, addresses=[dst]) / ICMPv6EchoRequest()]
+    if kind == "rh":
+        return [eth_to / IPv6(src=src, dst=dst) / IPv6ExtHdrRouting(type=4, segleft=0, addresses=[dst]) / ICMPv6EchoRequest()]
+    if kind == "hbh":
+        return [eth_to / IPv6(src=src, dst=dst) / IPv6ExtHdrHopByHop() / ICMPv6EchoRequest(data=b"metald")]
+    if kind == "dstopt":
+        return [eth_to / IPv6(src=src, dst=dst) / IPv6ExtHdrDestOpt() / ICMPv6EchoRequest(data=b"metald")]
+    if kind == "mld":
+        report = ICMPv6MLReport2()
+        return [Ether(src=mac, dst="33:33:00:00:00:16") / IPv6(src=src, dst="ff02::16", hlim=1) / IPv6ExtHdrHopByHop(options=[RouterAlert()]) / report]
+    if kind == "dhcp-reply":
+        return [eth_mc / IPv6(src=src, dst="ff02::1") / UDP(sport=547, dport=546) / Raw(b"\x07\x00\x00\x01")]
+    if kind == "redirect":
+        from scapy.all import ICMPv6ND_Redirect
+        return [eth_to / IPv6(src=src, dst=dst) / ICMPv6ND_Redirect(tgt="fe80::bad", dst="2001:db8::1")]
+    raise SystemExit(f"unknown kind {kind}")
+
+
+def matches(kind, pkt, src):
+    if IPv6 not in pkt:
+        return False
+    if src and pkt[IPv6].src != src:
+        return False
+    if kind.startswith("ra"):
+        return ICMPv6ND_RA in pkt or (IPv6ExtHdrFragment in pkt and pkt[IPv6].dst == "ff02::1")
+    if kind in ("echo", "hbh", "dstopt", "rh", "rh0"):
+        return ICMPv6EchoRequest in pkt
+    if kind == "na":
+        return ICMPv6ND_NA in pkt
+    if kind == "mld":
+        return ICMPv6MLReport2 in pkt
+    if kind == "dhcp-reply":
+        return UDP in pkt and pkt[UDP].sport == 547
+    return True
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    send = sub.add_parser("send")
+    send.add_argument("iface")
+    send.add_argument("kind")
+    send.add_argument("--src", default=None)
+    send.add_argument("--dst", default=None)
+    send.add_argument("--target", default=None)
+    send.add_argument("--count", type=int, default=1)
+    cap = sub.add_parser("sniff")
+    cap.add_argument("iface")
+    cap.add_argument("seconds", type=float)
+    cap.add_argument("kind")
+    cap.add_argument("--src", default=None)
+    args = parser.parse_args()
+    if args.command == "send":
+        batch = frames(args.kind, args.iface, args.src, args.dst, args.target)
+        sendp(batch * args.count, iface=args.iface)
+        print(json.dumps({"sent": len(batch) * args.count}))
+    else:
+        print(json.dumps({"ready": True}), flush=True)
+        seen = sniff(iface=args.iface, timeout=args.seconds, lfilter=lambda p: matches(args.kind, p, args.src))
+        print(json.dumps({"count": len(seen)}), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+// Drives a VM's guest side in the sandbox: commands in its namespace, scapy sends and captures
+// (packets.py, with Debian's /usr/bin/python3 which has scapy), and the VM's counters.
+import { execFile, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const PACKETS = fileURLToPath(new URL("./packets.py", import.meta.url));
+const PYTHON = "/usr/bin/python3";
+
+export interface Guest {
+  vmId: string;
+  namespace: string;
+  iface: string;
+  address: string;
+  linkLocal: string;
+  tap: string;
+}
+
+export async function inGuest(guest: Guest, command: string, args: string[]): Promise<string> {
+  const { stdout } = await run("ip", ["netns", "exec", guest.namespace, command, ...args]);
+  return stdout;
+}
+
+/** Waits until the guest's addresses have finished duplicate address detection. */
+export async function waitForAddresses(guest: Guest, timeoutMs = 8_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const out = await inGuest(guest, "ip", ["-j", "-6", "addr", "show", "dev", guest.iface]);
+    const addrs =
+      (JSON.parse(out) as { addr_info: { local: string; tentative?: boolean }[] }[])[0]
+        ?.addr_info ?? [];
+    const ready = addrs.filter((a) => !a.tentative).map((a) => a.local);
+    if (ready.includes(guest.address) && ready.includes(guest.linkLocal)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`addresses of ${guest.vmId} still tentative after ${timeoutMs} ms`);
+}
+
+export interface SendOptions {
+  src?: string;
+  dst?: string;
+  target?: string;
+  count?: number;
+}
+
+/** Sends frames from the guest; returns how many frames went out. */
+export async function send(guest: Guest, kind: string, options: SendOptions = {}): Promise<number> {
+  const args = ["send", guest.iface, kind];
+  for (const key of ["src", "dst", "target"] as const) {
+    const value = options[key];
+    if (value) args.push(`--${key}`, value);
+  }
+  if (options.count) args.push("--count", String(options.count));
+  const out = await inGuest(guest, PYTHON, [PACKETS, ...args]);
+  return (JSON.parse(out.trim().split("\n").pop() ?? "{}") as { sent: number }).sent;
+}
+
+/** Starts a capture; resolves once scapy listens; `result` gives how many matching packets came. */
+export async function capture(
+  guest: Guest,
+  kind: string,
+  seconds: number,
+  src?: string,
+): Promise<{ result: Promise<number> }> {
+  const args = [
+    "netns",
+    "exec",
+    guest.namespace,
+    PYTHON,
+    PACKETS,
+    "sniff",
+    guest.iface,
+    String(seconds),
+    kind,
+  ];
+  if (src) args.push("--src", src);
+  const child = spawn("ip", args, { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stderr.on("data", (c: Buffer) => {
+    err += c.toString();
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('"ready"')) resolve();
+    });
+    child.on("exit", (code) => reject(new Error(`capture exited ${code}: ${err}`)));
+  });
+  const result = new Promise<number>((resolve, reject) => {
+    child.on("exit", (code) => {
+      const line = out.split("\n").find((l) => l.includes('"count"'));
+      if (code === 0 && line) resolve((JSON.parse(line) as { count: number }).count);
+      else reject(new Error(`capture failed (${code}): ${err}`));
+    });
+  });
+  await ready;
+  // scapy opens its socket right after printing "ready"; give it a moment.
+  await new Promise((r) => setTimeout(r, 300));
+  return { result };
+}
+
+export type Counters = Record<string, { packets: number; bytes: number }>;
+
+export async function counters(baseUrl: string, vmId: string): Promise<Counters> {
+  const res = await fetch(`${baseUrl}/debug/network/vm/${vmId}`);
+  const body = (await res.json()) as { interfaces: { counters: Counters }[] };
+  return body.interfaces[0]?.counters ?? {};
+}
+
+export function packets(c: Counters, set: string): number {
+  return c[set]?.packets ?? 0;
+}

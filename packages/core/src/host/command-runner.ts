@@ -1,0 +1,54 @@
+// Runs host commands with argument arrays (never a shell) in a stable locale.
+import { spawn } from "node:child_process";
+
+export class RunError extends Error {
+  override name = "RunError";
+  constructor(
+    readonly command: string,
+    readonly args: readonly string[],
+    readonly exitCode: number | null,
+    readonly stderr: string,
+  ) {
+    super(`${command} ${args.join(" ")}: ${stderr.trim() || `exit code ${exitCode}`}`);
+  }
+}
+
+export interface RunOptions {
+  /** Text written to the command's standard input. */
+  input?: string;
+}
+
+export interface CommandRunner {
+  run(command: string, args: readonly string[], options?: RunOptions): Promise<string>;
+}
+
+export function createCommandRunner(): CommandRunner {
+  return {
+    run(command, args, options = {}) {
+      return new Promise((resolve, reject) => {
+        const child = spawn(command, args, {
+          env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" },
+          stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout?.on("data", (chunk: Buffer) => {
+          stdout += chunk.toString("utf8");
+        });
+        child.stderr?.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString("utf8");
+        });
+        child.on("error", (error) => reject(new RunError(command, args, null, error.message)));
+        child.on("close", (code) => {
+          if (code === 0) resolve(stdout);
+          else reject(new RunError(command, args, code, stderr));
+        });
+        if (child.stdin) {
+          // A command that exits without reading its input must not crash the server.
+          child.stdin.on("error", () => undefined);
+          child.stdin.end(options.input);
+        }
+      });
+    },
+  };
+}

@@ -1,0 +1,65 @@
+// Argument lists for the `ip` subcommands metald uses, one function per verb. Every name
+// reaching these has been validated as a Linux name; they are arguments, never shell text.
+
+/** Prefix that runs an `ip` command inside a namespace (`ip -n NS …`). */
+export function inNamespace(namespace: string | undefined, args: string[]): string[] {
+  return namespace ? ["-n", namespace, ...args] : args;
+}
+
+export const ipLink = {
+  addBridge: (name: string, mldSnooping: boolean) => [
+    "link",
+    "add",
+    "name",
+    name,
+    "type",
+    "bridge",
+    "mcast_snooping",
+    mldSnooping ? "1" : "0",
+  ],
+  addVethIntoNamespace: (name: string, mtu: number, peer: string, peerNamespace: string) => [
+    "link",
+    "add",
+    name,
+    "mtu",
+    String(mtu),
+    "type",
+    "veth",
+    "peer",
+    "name",
+    peer,
+    "netns",
+    peerNamespace,
+  ],
+  setMasterUp: (name: string, master: string) => ["link", "set", name, "master", master, "up"],
+  setUp: (name: string) => ["link", "set", name, "up"],
+  setDown: (name: string) => ["link", "set", name, "down"],
+  setAddress: (name: string, mac: string) => ["link", "set", name, "address", mac],
+  delete: (name: string) => ["link", "delete", name],
+  showJson: (name?: string) => (name ? ["-j", "link", "show", name] : ["-j", "link", "show"]),
+  showMasterJson: (master: string) => ["-j", "link", "show", "master", master],
+};
+
+export const ipAddr = {
+  add: (cidr: string, device: string) => ["-6", "addr", "add", cidr, "dev", device],
+  showJson: (device: string) => ["-j", "-6", "addr", "show", "dev", device],
+};
+
+export const ipRoute = {
+  addDefault: (gateway: string, device: string) => [
+    "-6",
+    "route",
+    "add",
+    "default",
+    "via",
+    gateway,
+    "dev",
+    device,
+  ],
+};
+
+export const ipNetns = {
+  add: (name: string) => ["netns", "add", name],
+  delete: (name: string) => ["netns", "delete", name],
+  listJson: () => ["-j", "netns", "list"],
+};

@@ -1,0 +1,205 @@
+// The sandbox driver: everything inside one dedicated network namespace (the "host" side:
+// tenant bridges, VM ports, the metald_security table); each VM's guest side is a namespace of
+// its own holding the VM's interfaces and addresses, joined by a veth pair. Traffic is real,
+// the machine's own network is untouched. Needs root.
+import { renderBaseTable, TABLE_FAMILY, TABLE_NAME } from "../nft/ruleset-table.js";
+import { diffElements, renderElementChanges, type SetElements } from "../nft/vm-elements.js";
+import { type CommandRunner, RunError } from "./command-runner.js";
+import type { HostCapabilities, HostDriver } from "./host-driver.js";
+import { inNamespace, ipAddr, ipLink, ipNetns } from "./ip-link.js";
+import { type PortCounters, parseSetCounters } from "./set-counters.js";
+
+export interface SandboxDriverOptions {
+  runner: CommandRunner;
+  /** The namespace standing in for the host (default "metald-sbx"). */
+  namespace?: string;
+}
+
+export interface SandboxDriver extends HostDriver {
+  readonly namespace: string;
+  /** Creates the sandbox namespace and loads an empty metald_security table. */
+  init(): Promise<void>;
+  readCounters(): Promise<PortCounters>;
+  /** Removes the sandbox namespace and everything in it, and every guest namespace given. */
+  destroy(guestNamespaces: string[]): Promise<void>;
+}
+
+export function createSandboxDriver(options: SandboxDriverOptions): SandboxDriver {
+  const { runner } = options;
+  const sbx = options.namespace ?? "metald-sbx";
+  const applied = new Map<string, SetElements>();
+  const ip = (args: string[], namespace: string | undefined = sbx) =>
+    runner.run("ip", inNamespace(namespace, args));
+  const nft = (script: string) =>
+    runner.run("ip", ["netns", "exec", sbx, "nft", "-f", "-"], { input: script });
+
+  async function namespaces(): Promise<Set<string>> {
+    const out = await runner.run("ip", ipNetns.listJson());
+    const list = out.trim() === "" ? [] : (JSON.parse(out) as { name: string }[]);
+    return new Set(list.map((n) => n.name));
+  }
+
+  async function linkExists(name: string, namespace: string): Promise<boolean> {
+    try {
+      await ip(ipLink.showJson(name), namespace);
+      return true;
+    } catch (error) {
+      if (error instanceof RunError) return false;
+      throw error;
+    }
+  }
+
+  async function ensureNamespace(name: string): Promise<boolean> {
+    if ((await namespaces()).has(name)) return false;
+    await runner.run("ip", ipNetns.add(name));
+    await ip(ipLink.setUp("lo"), name);
+    return true;
+  }
+
+  async function removeBridgeIfUnused(bridge: string): Promise<void> {
+    if (!(await linkExists(bridge, sbx))) return;
+    const ports = JSON.parse((await ip(ipLink.showMasterJson(bridge))) || "[]") as unknown[];
+    if (ports.length === 0) await ip(ipLink.delete(bridge));
+  }
+
+  return {
+    name: "sandbox",
+    namespace: sbx,
+
+    async compat(): Promise<HostCapabilities> {
+      const notes: string[] = [];
+      const probe = `mprobe${process.pid % 100000}`;
+      let vlanDevices = false;
+      try {
+        await ip(["link", "add", "name", `${probe}b`, "type", "bridge"]);
+        try {
+          await ip([
+            "link",
+            "add",
+            "link",
+            `${probe}b`,
+            "name",
+            `${probe}v`,
+            "type",
+            "vlan",
+            "id",
+            "10",
+          ]);
+          vlanDevices = true;
+          await ip(ipLink.delete(`${probe}v`));
+        } catch (error) {
+          notes.push(`no 802.1Q VLAN devices: ${(error as Error).message}`);
+        }
+        let bridgeVlanFiltering = false;
+        try {
+          await ip(["link", "set", `${probe}b`, "type", "bridge", "vlan_filtering", "1"]);
+          bridgeVlanFiltering = true;
+        } catch (error) {
+          notes.push(`no bridge VLAN filtering: ${(error as Error).message}`);
+        }
+        await ip(ipLink.delete(`${probe}b`));
+        return { vlanDevices, bridgeVlanFiltering, nftables: true, notes };
+      } catch (error) {
+        notes.push(`probe failed: ${(error as Error).message}`);
+        return { vlanDevices, bridgeVlanFiltering: false, nftables: false, notes };
+      }
+    },
+
+    async init() {
+      await ensureNamespace(sbx);
+      // Replace any earlier table atomically: creating it first makes the delete always valid.
+      await nft(
+        `add table ${TABLE_FAMILY} ${TABLE_NAME}\ndelete table ${TABLE_FAMILY} ${TABLE_NAME}\n${renderBaseTable()}`,
+      );
+      applied.clear();
+    },
+
+    async applyVm(plan) {
+      const undo: (() => Promise<unknown>)[] = [];
+      try {
+        if (await ensureNamespace(plan.guestNamespace)) {
+          undo.push(() => runner.run("ip", ipNetns.delete(plan.guestNamespace)));
+        }
+        for (const link of plan.links) {
+          if (link.kind === "bridge" && !(await linkExists(link.name, sbx))) {
+            await ip(ipLink.addBridge(link.name, link.mldSnooping));
+            await ip(ipLink.setUp(link.name));
+            undo.push(() => removeBridgeIfUnused(link.name));
+          }
+        }
+        for (const port of plan.ports) {
+          if (await linkExists(port.name, sbx)) continue;
+          await ip(
+            ipLink.addVethIntoNamespace(
+              port.name,
+              port.mtu,
+              port.guestInterface,
+              plan.guestNamespace,
+            ),
+          );
+          undo.unshift(() => ip(ipLink.delete(port.name)));
+          await ip(ipLink.setMasterUp(port.name, port.bridge));
+          await ip(ipLink.setAddress(port.guestInterface, port.mac), plan.guestNamespace);
+          for (const cidr of port.addresses)
+            await ip(ipAddr.add(cidr, port.guestInterface), plan.guestNamespace);
+        }
+        if (plan.sysctls.length > 0) {
+          await runner.run("ip", [
+            "netns",
+            "exec",
+            sbx,
+            "sysctl",
+            "-q",
+            "-w",
+            ...plan.sysctls.map((s) => `${s.key}=${s.value}`),
+          ]);
+        }
+        const before = applied.get(plan.vmId) ?? {};
+        const script = renderElementChanges(diffElements(before, plan.elements));
+        if (script) await nft(script);
+        applied.set(plan.vmId, plan.elements);
+      } catch (error) {
+        for (const step of undo) await step().catch(() => undefined);
+        throw error;
+      }
+    },
+
+    async removeVm(plan) {
+      const before = applied.get(plan.vmId) ?? plan.elements;
+      const script = renderElementChanges(diffElements(before, {}));
+      if (script) await nft(script).catch(() => undefined);
+      applied.delete(plan.vmId);
+      for (const port of plan.ports) {
+        if (await linkExists(port.name, sbx)) await ip(ipLink.delete(port.name));
+      }
+      if ((await namespaces()).has(plan.guestNamespace))
+        await runner.run("ip", ipNetns.delete(plan.guestNamespace));
+      for (const bridge of new Set(plan.ports.map((p) => p.bridge)))
+        await removeBridgeIfUnused(bridge);
+    },
+
+    async readCounters() {
+      return parseSetCounters(
+        await runner.run("ip", [
+          "netns",
+          "exec",
+          sbx,
+          "nft",
+          "-j",
+          "list",
+          "table",
+          TABLE_FAMILY,
+          TABLE_NAME,
+        ]),
+      );
+    },
+
+    async destroy(guestNamespaces) {
+      const existing = await namespaces();
+      for (const ns of [...guestNamespaces, sbx]) {
+        if (existing.has(ns)) await runner.run("ip", ipNetns.delete(ns));
+      }
+      applied.clear();
+    },
+  };
+}

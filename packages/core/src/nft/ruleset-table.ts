@@ -1,0 +1,130 @@
+// The metald_security table (bridge family): shared chains that every VM port goes through,
+// with each VM's facts held as elements of keyed sets. Adding or removing a VM therefore adds
+// or removes elements only, so its cost does not grow with the number of VMs (see LAB.md), and
+// a packet's cost is a few hash lookups whatever the number of VMs. Sets declared with
+// `counter` keep an exact count per element: a lookup placed last before a verdict counts
+// exactly the packets that control dropped for that VM. docs/enforcement.md maps the controls.
+
+export const TABLE_FAMILY = "bridge";
+export const TABLE_NAME = "metald_security";
+
+/** Per-port sets (keyed by the VM's host-side port name), with the control each enforces. */
+export const PORT_SETS = {
+  vm_ports: "every VM port",
+  quarantine: "quarantine: frames from the VM",
+  quarantine_in: "quarantine: frames to the VM",
+  ra_guard: "RA guard: router advertisements from the VM",
+  ra_guard_in: "RA guard: router advertisements to the VM from routers not allowed",
+  redirect_guard: "RA guard: ICMPv6 redirects from the VM",
+  dhcp_guard: "RA guard: DHCPv6 server messages from the VM (RFC 7610)",
+  nd_frag_guard: "RA guard: fragmented neighbor discovery from the VM (RFC 6980, RFC 7113)",
+  source_guard: "source guard: packets from addresses the VM does not own",
+  nd_guard: "source guard: neighbor advertisements for targets the VM does not own",
+  eh_hbh: "extension headers: hop-by-hop from the VM (MLD exempt)",
+  eh_rt: "extension headers: routing from the VM",
+  eh_rt0: "extension headers: type 0 routing header from the VM (RFC 5095, always)",
+  eh_frag: "extension headers: fragment from the VM",
+  eh_dst: "extension headers: destination options from the VM",
+  eh_mh: "extension headers: mobility from the VM",
+  eh_esp: "extension headers: ESP from the VM",
+  eh_hbh_in: "extension headers: hop-by-hop to the VM (MLD exempt)",
+  eh_rt_in: "extension headers: routing to the VM",
+  eh_frag_in: "extension headers: fragment to the VM",
+  eh_dst_in: "extension headers: destination options to the VM",
+  eh_mh_in: "extension headers: mobility to the VM",
+  eh_esp_in: "extension headers: ESP to the VM",
+} as const;
+
+export type PortSetName = keyof typeof PORT_SETS;
+
+/** Sets keyed by port and address. */
+export const ADDRESS_SETS = {
+  vm_sources: "the VM's own addresses and link-local (source guard accepts these)",
+  vm_na_targets: "targets the VM may advertise (its addresses and link-local)",
+  ra_allowed_in: "routers whose advertisements the VM may receive",
+} as const;
+
+export type AddressSetName = keyof typeof ADDRESS_SETS;
+export type SetName = PortSetName | AddressSetName;
+
+const MLD_TYPES =
+  "{ mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report }";
+
+/** The whole table with empty sets. Loading it replaces any earlier table of that name. */
+export function renderBaseTable(): string {
+  const portSets = (Object.keys(PORT_SETS) as PortSetName[]).map(
+    (name) => `  set ${name} { type ifname; counter; }`,
+  );
+  return `table ${TABLE_FAMILY} ${TABLE_NAME} {
+${portSets.join("\n")}
+  set vm_sources { type ifname . ipv6_addr; counter; }
+  set vm_na_targets { typeof iifname . @th,64,128; }
+  set ra_allowed_in { type ifname . ipv6_addr; counter; }
+  set blocked_sources { type ipv6_addr; flags interval; counter; }
+
+  chain prerouting {
+    type filter hook prerouting priority -200; policy accept;
+    iifname @vm_ports jump from_vm
+  }
+
+  chain forward {
+    type filter hook forward priority -200; policy accept;
+    oifname @vm_ports jump to_vm
+  }
+
+  chain from_vm {
+    iifname @quarantine drop
+    ip6 saddr @blocked_sources drop
+    exthdr frag exists ip6 saddr fe80::/10 iifname @nd_frag_guard drop
+    exthdr frag exists ip6 daddr ff02::/16 iifname @nd_frag_guard drop
+    icmpv6 type nd-router-advert iifname @ra_guard drop
+    icmpv6 type nd-redirect iifname @redirect_guard drop
+    udp sport 547 iifname @dhcp_guard drop
+    icmpv6 type nd-neighbor-advert jump na_from_vm
+    exthdr hbh exists jump hbh_from_vm
+    rt type 0 iifname @eh_rt0 drop
+    exthdr rt exists iifname @eh_rt drop
+    exthdr frag exists iifname @eh_frag drop
+    exthdr dst exists iifname @eh_dst drop
+    exthdr mh exists iifname @eh_mh drop
+    meta l4proto esp iifname @eh_esp drop
+    ip6 saddr :: icmpv6 type { nd-neighbor-solicit, mld2-listener-report } return
+    iifname . ip6 saddr @vm_sources return
+    iifname @source_guard drop
+  }
+
+  chain na_from_vm {
+    iifname . @th,64,128 @vm_na_targets return
+    iifname @nd_guard drop
+  }
+
+  # MLD needs hop-by-hop (Router Alert): link-scope MLD with hop limit 1 passes.
+  chain hbh_from_vm {
+    icmpv6 type ${MLD_TYPES} ip6 hoplimit 1 ip6 daddr ff02::/16 return
+    iifname @eh_hbh drop
+  }
+
+  chain to_vm {
+    oifname @quarantine_in drop
+    ip6 saddr @blocked_sources drop
+    icmpv6 type nd-router-advert jump ra_to_vm
+    exthdr hbh exists jump hbh_to_vm
+    exthdr rt exists oifname @eh_rt_in drop
+    exthdr frag exists oifname @eh_frag_in drop
+    exthdr dst exists oifname @eh_dst_in drop
+    exthdr mh exists oifname @eh_mh_in drop
+    meta l4proto esp oifname @eh_esp_in drop
+  }
+
+  chain ra_to_vm {
+    oifname . ip6 saddr @ra_allowed_in return
+    oifname @ra_guard_in drop
+  }
+
+  chain hbh_to_vm {
+    icmpv6 type ${MLD_TYPES} ip6 hoplimit 1 ip6 daddr ff02::/16 return
+    oifname @eh_hbh_in drop
+  }
+}
+`;
+}
