@@ -183,6 +183,55 @@ describe.skipIf(!isRoot || !hasScapy)("first-hop guards with real packets (sandb
     expect(packets(await counters(metald.url, attacker.vmId), set) - before).toBe(2);
   });
 
+  it("quarantine (IsolateVm) drops every frame from and to the VM, counts them, and is reversible", async () => {
+    const isolate = await postJson(`${metald.url}/vmprovisioner.v1.VmService/IsolateVm`, {
+      vm_id: attacker.vmId,
+      reason: "Security violation investigation",
+    });
+    expect(isolate.body).toEqual({ success: true, isolated: true });
+    const before = await counters(metald.url, attacker.vmId);
+    const out = await inGuest(attacker, "ping", [
+      "-c",
+      "2",
+      "-W",
+      "1",
+      "-I",
+      attacker.address,
+      victim.address,
+    ]).catch((error: { stdout?: string }) => error.stdout ?? "");
+    expect(out).toContain("0 received");
+    const during = await counters(metald.url, attacker.vmId);
+    expect(packets(during, "quarantine") - packets(before, "quarantine")).toBeGreaterThanOrEqual(2);
+    const inbound = await inGuest(victim, "ping", [
+      "-c",
+      "1",
+      "-W",
+      "1",
+      "-I",
+      victim.address,
+      attacker.address,
+    ]).catch((error: { stdout?: string }) => error.stdout ?? "");
+    expect(inbound).toContain("0 received");
+    expect(packets(await counters(metald.url, attacker.vmId), "quarantine_in")).toBeGreaterThan(
+      packets(before, "quarantine_in"),
+    );
+
+    const release = await postJson(`${metald.url}/vmprovisioner.v1.VmService/UnisolateVm`, {
+      vm_id: attacker.vmId,
+    });
+    expect(release.body).toEqual({ success: true, isolated: false });
+    const after = await inGuest(attacker, "ping", [
+      "-c",
+      "2",
+      "-W",
+      "2",
+      "-I",
+      attacker.address,
+      victim.address,
+    ]);
+    expect(after).toContain("2 received");
+  });
+
   it("with block_hop_by_hop, drops hop-by-hop headers but lets MLD reports through", async () => {
     const before = packets(await counters(metald.url, hbhBlocker.vmId), "eh_hbh");
     const echo = await capture(victim, "hbh", 2, hbhBlocker.address);

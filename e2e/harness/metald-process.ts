@@ -116,8 +116,16 @@ export async function startMetald(
   if (options.logLevel) env.METALD_LOG_LEVEL = options.logLevel;
   env.METALD_DRIVER = options.driver ?? "dry-run";
   if (options.driver === "sandbox") {
-    env.METALD_SANDBOX_NAMESPACE =
-      options.sandboxNamespace ?? `msbx-${randomBytes(4).toString("hex")}`;
+    const sandbox = options.sandboxNamespace ?? `msbx-${randomBytes(4).toString("hex")}`;
+    env.METALD_SANDBOX_NAMESPACE = sandbox;
+    const removeDatabase = cleanup;
+    // The server leaves host state in place when it stops (as in production); tests remove it.
+    cleanup = async () => {
+      await removeDatabase();
+      await new Promise<void>((resolve) => {
+        spawn("ip", ["netns", "delete", sandbox], { stdio: "ignore" }).on("exit", () => resolve());
+      });
+    };
   }
   let current = await launch(env, log);
   const process_: MetaldProcess = {

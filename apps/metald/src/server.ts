@@ -70,7 +70,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     connect.addHook("preHandler", createJsonBodyCheck(inputSchemasByPath(SERVICES)));
     await connect.register(fastifyConnectPlugin, {
       routes: createRoutes({ provisioner }),
-      jsonOptions: { ignoreUnknownFields: false },
+      // Responses show every field, false and empty ones too, so that jq paths always resolve.
+      jsonOptions: { ignoreUnknownFields: false, alwaysEmitImplicit: true },
     });
   });
   return app;

@@ -144,6 +144,8 @@ export interface VmRepository {
     at: Date,
     audit: AuditEntry,
   ): Promise<boolean>;
+  /** Sets the quarantine flag of a live VM; false if the VM is unknown or terminated. */
+  setIsolated(id: string, isolated: boolean, at: Date, audit: AuditEntry): Promise<boolean>;
   /** Removes every trace of a VM whose creation could not be completed on the host. */
   discard(id: string, at: Date, audit: AuditEntry): Promise<void>;
 }
@@ -233,6 +235,18 @@ export function createVmRepository(db: SqlClient): VmRepository {
         const updated = await tx.query(
           "UPDATE vms SET state = $3, updated_at = $4 WHERE id = $1 AND state = ANY($2::text[])",
           [id, from, to, at.toISOString()],
+        );
+        if (updated.affectedRows === 0) return false;
+        await insertAudit(tx, audit, at, id);
+        return true;
+      });
+    },
+
+    async setIsolated(id, isolated, at, audit) {
+      return db.transaction(async (tx) => {
+        const updated = await tx.query(
+          "UPDATE vms SET isolated = $2, updated_at = $3 WHERE id = $1 AND state <> 'TERMINATED'",
+          [id, isolated, at.toISOString()],
         );
         if (updated.affectedRows === 0) return false;
         await insertAudit(tx, audit, at, id);

@@ -147,6 +147,30 @@ export function createVmServiceImpl(
         return { success: true, state: stateToProto(state) };
       }),
 
+    isolateVm: (req) =>
+      guarded(async () => {
+        const isolated = await provisioner.setIsolated(
+          requireVmId(req.vmId),
+          true,
+          req.reason,
+          actor,
+        );
+        if (isolated === undefined) throw notFound(req.vmId);
+        return { success: true, isolated };
+      }),
+
+    unisolateVm: (req) =>
+      guarded(async () => {
+        const isolated = await provisioner.setIsolated(
+          requireVmId(req.vmId),
+          false,
+          req.reason,
+          actor,
+        );
+        if (isolated === undefined) throw notFound(req.vmId);
+        return { success: true, isolated };
+      }),
+
     deleteVm: (req) =>
       guarded(async () => {
         const state = await provisioner.delete(requireVmId(req.vmId), actor);

@@ -72,6 +72,13 @@ export interface VmProvisioner {
   delete(vmId: string, actor: string): Promise<VmStateName | undefined>;
   boot(vmId: string, actor: string): Promise<VmStateName | undefined>;
   shutdown(vmId: string, actor: string): Promise<VmStateName | undefined>;
+  /** Quarantines (true) or releases (false) a VM: every frame from and to it is dropped and counted. */
+  setIsolated(
+    vmId: string,
+    isolated: boolean,
+    reason: string,
+    actor: string,
+  ): Promise<boolean | undefined>;
   /** The host plan a stored VM has (what the driver applied). */
   plan(view: VmView): HostPlan;
   /** Rebuilds the host's enforcement from the database: every live VM applied again. */
@@ -241,6 +248,38 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
 
     shutdown: (vmId, actor) =>
       transition(vmId, actor, "SHUTDOWN", ["RUNNING"], (plan) => runtime.shutdown(plan)),
+
+    async setIsolated(vmId, isolated, reason, actor) {
+      const record = await repository.get(vmId);
+      if (!record) return undefined;
+      if (record.state === "TERMINATED") throw new VmStateError(`vm ${vmId} is TERMINATED`);
+      if (record.isolated === isolated) return isolated;
+      const action = isolated ? "vm.isolate" : "vm.unisolate";
+      if (
+        !(await repository.setIsolated(
+          vmId,
+          isolated,
+          clock.now(),
+          audit(actor, action, { reason }),
+        ))
+      ) {
+        throw new VmStateError(`vm ${vmId} changed state meanwhile`);
+      }
+      try {
+        await driver.applyVm(planFor(view({ ...record, isolated })));
+      } catch (error) {
+        // The host did not change: put the stored flag back so both still agree.
+        await repository.setIsolated(
+          vmId,
+          !isolated,
+          clock.now(),
+          audit(actor, `${action}_failed`, { error: String(error) }),
+        );
+        throw error;
+      }
+      logger.warn({ vmId, reason }, isolated ? "vm quarantined" : "vm released from quarantine");
+      return isolated;
+    },
 
     async reconcile() {
       await driver.init();
