@@ -7,11 +7,17 @@ export {
   type SandboxDriver,
   type SandboxDriverOptions,
 } from "./host/sandbox-driver.js";
-export { type PacketCount, type PortCounters, parseSetCounters } from "./host/set-counters.js";
+export {
+  countersOf,
+  type PacketCount,
+  type PortCounters,
+  parseSetCounters,
+} from "./host/set-counters.js";
 export { createNetnsRuntime, createNoRuntime, type VmRuntime } from "./host/vm-runtime.js";
 export { formatIpv6, Ipv6SyntaxError, parseIpv6, parseIpv6Cidr } from "./ipam/ipv6-address.js";
 export { linkLocalFromMac } from "./ipam/link-local.js";
 export { isLinuxName, linuxNameProblem } from "./net/linux-name.js";
+export { type RateClass, renderRateClass } from "./nft/rate-classes.js";
 export { PORT_SETS, renderBaseTable, TABLE_FAMILY, TABLE_NAME } from "./nft/ruleset-table.js";
 export {
   compileVmElements,
@@ -42,5 +48,6 @@ export { type PolicySource, type ResolvedPolicy, resolvePolicy } from "./policy/
 export type { PolicyLayer, SecurityPolicy, SecurityProfileName } from "./policy/security-policy.js";
 export { DEFAULT_POLICY, profileLayer } from "./policy/security-profiles.js";
 export type { InterfaceSpec, VmSpec } from "./policy/vm-spec.js";
+export { ruleListShape } from "./rules/compile-rule-elements.js";
 export { parseRule, RuleSyntaxError } from "./rules/parse-rule.js";
 export type { Rule } from "./rules/rule-ast.js";

@@ -1,6 +1,6 @@
 // /debug routes for operators: a VM's live network and enforcement, as the guides read them.
 import { toJson } from "@bufbuild/protobuf";
-import { type PortCounters, tapName, toInterfaceView } from "@metald/core";
+import { countersOf, type PortCounters, tapName, toInterfaceView } from "@metald/core";
 import { NetworkInterfaceSchema } from "@metald/proto";
 import type { FastifyInstance } from "fastify";
 import type { VmProvisioner } from "../vm/vm-provisioner.js";
@@ -31,7 +31,9 @@ export function registerDebugRoutes(app: FastifyInstance, options: DebugRouteOpt
         guest_namespace: plan.guestNamespace,
         link_local: port?.linkLocal,
         mac_address: port?.mac,
-        counters: port ? (counters.get(port.name) ?? {}) : {},
+        counters: port
+          ? countersOf(counters, [port.name, ...port.addresses.map((a) => a.slice(0, a.indexOf("/"))), port.linkLocal])
+          : {},
       };
     });
     const first = interfaces[0] as { ipv6?: unknown } | undefined;

@@ -2,7 +2,8 @@
 // tenant bridges, VM ports, the metald_security table); each VM's guest side is a namespace of
 // its own holding the VM's interfaces and addresses, joined by a veth pair. Traffic is real,
 // the machine's own network is untouched. Needs root.
-import { renderBaseTable, TABLE_FAMILY, TABLE_NAME } from "../nft/ruleset-table.js";
+import { rateClassSet, renderRateClass } from "../nft/rate-classes.js";
+import { INET_FAMILY, renderBaseTable, TABLE_FAMILY, TABLE_NAME } from "../nft/ruleset-table.js";
 import { diffElements, renderElementChanges, type SetElements } from "../nft/vm-elements.js";
 import { type CommandRunner, RunError } from "./command-runner.js";
 import type { HostCapabilities, HostDriver } from "./host-driver.js";
@@ -28,6 +29,8 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   const { runner } = options;
   const sbx = options.namespace ?? "metald-sbx";
   const applied = new Map<string, SetElements>();
+  // Rate classes present in the tables (see rate-classes.ts); emptied when the tables are rebuilt.
+  const classes = new Set<string>();
   const ip = (args: string[], namespace: string | undefined = sbx) =>
     runner.run("ip", inNamespace(namespace, args));
   const nft = (script: string) =>
@@ -107,11 +110,25 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
 
     async init() {
       await ensureNamespace(sbx);
-      // Replace any earlier table atomically: creating it first makes the delete always valid.
-      await nft(
-        `add table ${TABLE_FAMILY} ${TABLE_NAME}\ndelete table ${TABLE_FAMILY} ${TABLE_NAME}\n${renderBaseTable()}`,
-      );
+      // Bridged IPv6 must traverse the inet hooks for the stateful half of the policy.
+      await runner.run("ip", [
+        "netns",
+        "exec",
+        sbx,
+        "sysctl",
+        "-q",
+        "-w",
+        "net.bridge.bridge-nf-call-ip6tables=1",
+      ]);
+      // Replace any earlier tables atomically: creating them first makes the deletes valid.
+      const reset = [TABLE_FAMILY, INET_FAMILY]
+        .map(
+          (family) => `add table ${family} ${TABLE_NAME}\ndelete table ${family} ${TABLE_NAME}\n`,
+        )
+        .join("");
+      await nft(`${reset}${renderBaseTable()}`);
       applied.clear();
+      classes.clear();
     },
 
     async applyVm(plan) {
@@ -155,8 +172,16 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
           ]);
         }
         const before = applied.get(plan.vmId) ?? {};
-        const script = renderElementChanges(diffElements(before, plan.elements));
+        const missing = plan.rateClasses.filter((c) => !classes.has(rateClassSet(c)));
+        const classScript = missing
+          .map(
+            (c) =>
+              `${renderRateClass(c, c.control === "connections" ? INET_FAMILY : TABLE_FAMILY, TABLE_NAME)}\n`,
+          )
+          .join("");
+        const script = classScript + renderElementChanges(diffElements(before, plan.elements));
         if (script) await nft(script);
+        for (const c of missing) classes.add(rateClassSet(c));
         applied.set(plan.vmId, plan.elements);
       } catch (error) {
         for (const step of undo) await step().catch(() => undefined);
@@ -180,17 +205,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
 
     async readCounters() {
       return parseSetCounters(
-        await runner.run("ip", [
-          "netns",
-          "exec",
-          sbx,
-          "nft",
-          "-j",
-          "list",
-          "table",
-          TABLE_FAMILY,
-          TABLE_NAME,
-        ]),
+        await runner.run("ip", ["netns", "exec", sbx, "nft", "-j", "list", "ruleset"]),
       );
     },
 

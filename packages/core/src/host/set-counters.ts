@@ -5,7 +5,10 @@ export interface PacketCount {
   bytes: number;
 }
 
-/** Port name → set name → counter. Address-keyed sets add up per port. */
+/**
+ * Key (a port name in the bridge table, a VM address in the inet table) → set name → counter.
+ * Elements keyed by more than one value add up under their first.
+ */
 export type PortCounters = Map<string, Record<string, PacketCount>>;
 
 interface NftJsonSet {
@@ -22,6 +25,18 @@ function portOf(value: unknown): string | undefined {
     return typeof first === "string" ? first : undefined;
   }
   return undefined;
+}
+
+/** The counters of one VM port: its port name's and those of its addresses, added up. */
+export function countersOf(all: PortCounters, keys: string[]): Record<string, PacketCount> {
+  const out: Record<string, PacketCount> = {};
+  for (const key of keys) {
+    for (const [set, count] of Object.entries(all.get(key) ?? {})) {
+      const current = out[set] ?? { packets: 0, bytes: 0 };
+      out[set] = { packets: current.packets + count.packets, bytes: current.bytes + count.bytes };
+    }
+  }
+  return out;
 }
 
 export function parseSetCounters(json: string): PortCounters {

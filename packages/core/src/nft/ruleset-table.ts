@@ -6,6 +6,8 @@
 // exactly the packets that control dropped for that VM. docs/enforcement.md maps the controls.
 
 export const TABLE_FAMILY = "bridge";
+/** The stateful half (rule lists, prefixes, connection limits) needs conntrack: inet family. */
+export const INET_FAMILY = "inet";
 export const TABLE_NAME = "metald_security";
 
 /** Per-port sets (keyed by the VM's host-side port name), with the control each enforces. */
@@ -45,18 +47,165 @@ export const ADDRESS_SETS = {
 } as const;
 
 export type AddressSetName = keyof typeof ADDRESS_SETS;
-export type SetName = PortSetName | AddressSetName;
+
+/** Sets of the inet table, keyed by a VM address (and more). Drop sets count per address. */
+export const INET_SETS = {
+  egress_allow_l4:
+    "type ipv6_addr . inet_proto . inet_service . ipv6_addr . inet_service; flags interval;",
+  egress_allow_icmp: "type ipv6_addr . icmpv6_type . ipv6_addr; flags interval;",
+  egress_allow_any: "type ipv6_addr . ipv6_addr; flags interval;",
+  egress_default_drop: "type ipv6_addr; counter;",
+  egress_deny_l4:
+    "type ipv6_addr . inet_proto . inet_service . ipv6_addr . inet_service; flags interval; counter;",
+  egress_deny_icmp: "type ipv6_addr . icmpv6_type . ipv6_addr; flags interval; counter;",
+  egress_deny_any: "type ipv6_addr . ipv6_addr; flags interval; counter;",
+  ingress_allow_l4:
+    "type ipv6_addr . inet_proto . ipv6_addr . inet_service . inet_service; flags interval;",
+  ingress_allow_icmp: "type ipv6_addr . icmpv6_type . ipv6_addr; flags interval;",
+  ingress_allow_any: "type ipv6_addr . ipv6_addr; flags interval;",
+  ingress_default_drop: "type ipv6_addr; counter;",
+  ingress_deny_l4:
+    "type ipv6_addr . inet_proto . ipv6_addr . inet_service . inet_service; flags interval; counter;",
+  ingress_deny_icmp: "type ipv6_addr . icmpv6_type . ipv6_addr; flags interval; counter;",
+  ingress_deny_any: "type ipv6_addr . ipv6_addr; flags interval; counter;",
+  own_prefixes: "type ipv6_addr . ipv6_addr; flags interval;",
+  egress_prefix_guard: "type ipv6_addr;",
+  egress_prefixes: "type ipv6_addr . ipv6_addr; flags interval;",
+  egress_prefix_drops: "type ipv6_addr; counter;",
+  destination_guard: "type ipv6_addr;",
+  destinations: "type ipv6_addr . ipv6_addr; flags interval;",
+  destination_drops: "type ipv6_addr; counter;",
+  ingress_prefix_guard: "type ipv6_addr;",
+  ingress_prefixes: "type ipv6_addr . ipv6_addr; flags interval;",
+  ingress_prefix_drops: "type ipv6_addr; counter;",
+  private_guard: "type ipv6_addr;",
+  private_drops: "type ipv6_addr; counter;",
+  conn_limit_drops: "type ipv6_addr; counter;",
+} as const;
+
+export type InetSetName = keyof typeof INET_SETS;
+export type SetName = PortSetName | AddressSetName | InetSetName;
+
+/** Drop counters of the bridge table's rate classes, one per control. */
+export const RATE_DROP_SETS = [
+  "rl_nd_drops",
+  "rl_icmpv6_drops",
+  "rl_multicast_drops",
+  "rl_pps_drops",
+  "rl_bandwidth_drops",
+] as const;
+
+/** The family of the table a set lives in. */
+export function familyOfSet(name: string): string {
+  return name in INET_SETS || name.startsWith("cl_") || name.startsWith("clm_")
+    ? INET_FAMILY
+    : TABLE_FAMILY;
+}
+
+/** Private ranges refused by block_private_addresses: ULA, site-local, IPv4-mapped. */
+export const PRIVATE_RANGES = ["fc00::/7", "fec0::/10", "::ffff:0:0/96"];
 
 const MLD_TYPES =
   "{ mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report }";
 
-/** The whole table with empty sets. Loading it replaces any earlier table of that name. */
+/** Both tables with empty sets. Loading them replaces any earlier tables of that name. */
 export function renderBaseTable(): string {
+  return `${renderBridgeTable()}\n${renderInetTable()}`;
+}
+
+const LOCAL_SCOPE = "{ fe80::/10, ff00::/8 }";
+const INFRASTRUCTURE_ICMPV6 =
+  "{ nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert, nd-redirect, mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report }";
+
+function renderInetTable(): string {
+  const sets = (Object.entries(INET_SETS) as [string, string][]).map(
+    ([name, spec]) => `  set ${name} { ${spec} }`,
+  );
+  const privateRanges = `{ ${PRIVATE_RANGES.join(", ")} }`;
+  return `table ${INET_FAMILY} ${TABLE_NAME} {
+${sets.join("\n")}
+
+  # Bridged IPv6 reaches this hook through br_netfilter (bridge-nf-call-ip6tables).
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    ct state established,related accept
+    # Neighbor discovery and MLD are infrastructure, policed per port in the bridge table.
+    icmpv6 type ${INFRASTRUCTURE_ICMPV6} accept
+    ct state new jump conn_limits
+    jump egress
+    jump ingress
+  }
+
+  chain conn_limits {
+  }
+
+  chain egress {
+    ip6 saddr @egress_prefix_guard jump egress_prefix_check
+    ip6 saddr @destination_guard jump destination_check
+    ip6 daddr ${privateRanges} ip6 saddr @private_guard jump private_egress_check
+    ip6 saddr . meta l4proto . th sport . ip6 daddr . th dport @egress_allow_l4 return
+    ip6 saddr . icmpv6 type . ip6 daddr @egress_allow_icmp return
+    ip6 saddr . ip6 daddr @egress_allow_any return
+    ip6 saddr @egress_default_drop drop
+    ip6 saddr . meta l4proto . th sport . ip6 daddr . th dport @egress_deny_l4 drop
+    ip6 saddr . icmpv6 type . ip6 daddr @egress_deny_icmp drop
+    ip6 saddr . ip6 daddr @egress_deny_any drop
+  }
+
+  chain egress_prefix_check {
+    ip6 daddr ${LOCAL_SCOPE} return
+    ip6 saddr . ip6 daddr @egress_prefixes return
+    ip6 saddr . ip6 daddr @own_prefixes return
+    ip6 saddr @egress_prefix_drops drop
+  }
+
+  chain destination_check {
+    ip6 daddr ${LOCAL_SCOPE} return
+    ip6 saddr . ip6 daddr @destinations return
+    ip6 saddr . ip6 daddr @own_prefixes return
+    ip6 saddr @destination_drops drop
+  }
+
+  chain private_egress_check {
+    ip6 saddr . ip6 daddr @own_prefixes return
+    ip6 saddr @private_drops drop
+  }
+
+  chain ingress {
+    ip6 daddr @ingress_prefix_guard jump ingress_prefix_check
+    ip6 saddr ${privateRanges} ip6 daddr @private_guard jump private_ingress_check
+    ip6 daddr . meta l4proto . ip6 saddr . th sport . th dport @ingress_allow_l4 return
+    ip6 daddr . icmpv6 type . ip6 saddr @ingress_allow_icmp return
+    ip6 daddr . ip6 saddr @ingress_allow_any return
+    ip6 daddr @ingress_default_drop drop
+    ip6 daddr . meta l4proto . ip6 saddr . th sport . th dport @ingress_deny_l4 drop
+    ip6 daddr . icmpv6 type . ip6 saddr @ingress_deny_icmp drop
+    ip6 daddr . ip6 saddr @ingress_deny_any drop
+  }
+
+  chain ingress_prefix_check {
+    ip6 saddr ${LOCAL_SCOPE} return
+    ip6 daddr . ip6 saddr @ingress_prefixes return
+    ip6 daddr . ip6 saddr @own_prefixes return
+    ip6 daddr @ingress_prefix_drops drop
+  }
+
+  chain private_ingress_check {
+    ip6 daddr . ip6 saddr @own_prefixes return
+    ip6 daddr @private_drops drop
+  }
+}
+`;
+}
+
+function renderBridgeTable(): string {
   const portSets = (Object.keys(PORT_SETS) as PortSetName[]).map(
     (name) => `  set ${name} { type ifname; counter; }`,
   );
+  const rateDrops = RATE_DROP_SETS.map((name) => `  set ${name} { type ifname; counter; }`);
   return `table ${TABLE_FAMILY} ${TABLE_NAME} {
 ${portSets.join("\n")}
+${rateDrops.join("\n")}
   set vm_sources { type ifname . ipv6_addr; counter; }
   set vm_na_targets { typeof iifname . @th,64,128; }
   set ra_allowed_in { type ifname . ipv6_addr; counter; }
@@ -88,9 +237,14 @@ ${portSets.join("\n")}
     exthdr dst exists iifname @eh_dst drop
     exthdr mh exists iifname @eh_mh drop
     meta l4proto esp iifname @eh_esp drop
+    jump rate_limits
     ip6 saddr :: icmpv6 type { nd-neighbor-solicit, mld2-listener-report } return
     iifname . ip6 saddr @vm_sources return
     iifname @source_guard drop
+  }
+
+  # One rule per rate class, added when a VM first needs it (rate-classes.ts).
+  chain rate_limits {
   }
 
   chain na_from_vm {

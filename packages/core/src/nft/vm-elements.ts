@@ -2,20 +2,36 @@
 // remove or change them in one transaction.
 import { parseIpv6 } from "../ipam/ipv6-address.js";
 import { EXTENSION_HEADER_TYPES, type SecurityPolicy } from "../policy/security-policy.js";
-import type { AddressSetName, PortSetName, SetName } from "./ruleset-table.js";
-import { TABLE_FAMILY, TABLE_NAME } from "./ruleset-table.js";
+import { parseRuleList, ruleElements, ruleListShape } from "../rules/compile-rule-elements.js";
+import {
+  RATE_CONTROLS,
+  type RateClass,
+  type RateControl,
+  rateClassSet,
+  rateDropSet,
+} from "./rate-classes.js";
+import type { AddressSetName, PortSetName } from "./ruleset-table.js";
+import { familyOfSet, TABLE_NAME } from "./ruleset-table.js";
 
 export interface VmPort {
   /** Host-side port name (validated Linux name). */
   name: string;
   /** Canonical addresses, without prefix length. */
   addresses: string[];
+  /** The on-link prefixes of those addresses ("2001:db8::/64"). */
+  prefixes: string[];
   linkLocal: string;
   policy: SecurityPolicy;
 }
 
 /** Set name → element literals, each sorted, for one VM. */
-export type SetElements = Partial<Record<SetName, string[]>>;
+export type SetElements = Record<string, string[]>;
+
+export interface VmEnforcement {
+  elements: SetElements;
+  /** Rate classes the VM's limits use; the driver creates the ones the host lacks. */
+  rateClasses: RateClass[];
+}
 
 const EH_SETS: [number, PortSetName, PortSetName][] = [
   [EXTENSION_HEADER_TYPES.hopByHop, "eh_hbh", "eh_hbh_in"],
@@ -46,9 +62,54 @@ function asInteger(address: string): string {
   return `0x${parseIpv6(address).toString(16).padStart(32, "0")}`;
 }
 
-export function compileVmElements(ports: VmPort[], isolated: boolean): SetElements {
+function rateClassesOf(policy: SecurityPolicy): RateClass[] {
+  const { rateLimits: rl, neighborDiscovery: nd } = policy;
+  const packetBurst = (rate: number) => Math.max(1, Math.ceil(rate / 10));
+  const values: Record<RateControl, RateClass | undefined> = {
+    nd:
+      nd.ndRateLimit > 0
+        ? { control: "nd", rate: nd.ndRateLimit, burst: packetBurst(nd.ndRateLimit) }
+        : undefined,
+    icmpv6:
+      nd.icmpv6RateLimit > 0
+        ? { control: "icmpv6", rate: nd.icmpv6RateLimit, burst: packetBurst(nd.icmpv6RateLimit) }
+        : undefined,
+    multicast:
+      nd.multicastRateLimit > 0
+        ? {
+            control: "multicast",
+            rate: nd.multicastRateLimit,
+            burst: packetBurst(nd.multicastRateLimit),
+          }
+        : undefined,
+    pps:
+      rl.maxPpsPerVm > 0
+        ? {
+            control: "pps",
+            rate: rl.maxPpsPerVm,
+            burst: rl.burst.packets || packetBurst(rl.maxPpsPerVm),
+          }
+        : undefined,
+    bandwidth:
+      rl.maxBandwidthPerVm > 0
+        ? {
+            control: "bandwidth",
+            rate: rl.maxBandwidthPerVm,
+            // burst_duration_ms worth of bytes, at least 64 KiB so that one TSO frame fits.
+            burst: Math.max(
+              65_536,
+              Math.ceil((rl.maxBandwidthPerVm * (rl.burst.durationMs || 100)) / 1000),
+            ),
+          }
+        : undefined,
+  };
+  return RATE_CONTROLS.map((c) => values[c]).filter((c): c is RateClass => c !== undefined);
+}
+
+export function compileVmElements(ports: VmPort[], isolated: boolean): VmEnforcement {
   const out: Record<string, Set<string>> = {};
-  const add = (set: SetName, element: string) => {
+  const rateClasses = new Map<string, RateClass>();
+  const add = (set: string, element: string) => {
     if (!out[set]) out[set] = new Set();
     out[set].add(element);
   };
@@ -91,11 +152,73 @@ export function compileVmElements(ports: VmPort[], isolated: boolean): SetElemen
         add(toVm, p);
       }
     }
+    for (const rateClass of rateClassesOf(policy)) {
+      rateClasses.set(rateClassSet(rateClass), rateClass);
+      add(rateClassSet(rateClass), p);
+      add(rateDropSet(rateClass.control), p);
+    }
+    addAddressKeyed(port, add, rateClasses);
   }
-  const result: SetElements = {};
-  for (const name of Object.keys(out).sort() as SetName[])
-    result[name] = [...(out[name] ?? [])].sort();
-  return result;
+  const elements: SetElements = {};
+  for (const name of Object.keys(out).sort()) elements[name] = [...(out[name] ?? [])].sort();
+  return { elements, rateClasses: [...rateClasses.values()] };
+}
+
+// The inet table's elements: rule lists, prefix checks and connection limits, per address.
+function addAddressKeyed(
+  port: VmPort,
+  add: (set: string, element: string) => void,
+  rateClasses: Map<string, RateClass>,
+): void {
+  const { policy } = port;
+  const sv = policy.sourceValidation;
+  const egress = ruleListShape(parseRuleList(policy.rules.egress));
+  const ingress = ruleListShape(parseRuleList(policy.rules.ingress));
+  const owned: [string, string][] = [
+    ...port.addresses.map((a, i): [string, string] => [a, port.prefixes[i] ?? `${a}/128`]),
+    [port.linkLocal, "fe80::/64"],
+  ];
+  for (const [address, prefix] of owned) {
+    add("own_prefixes", `${address} . ${prefix}`);
+    for (const [direction, shape] of [
+      ["egress", egress],
+      ["ingress", ingress],
+    ] as const) {
+      if (shape.kind === "open") continue;
+      const verdict = shape.kind === "allow-list" ? "allow" : "deny";
+      const sets = ruleElements(shape.rules, direction, address);
+      for (const element of sets.l4) add(`${direction}_${verdict}_l4`, element);
+      for (const element of sets.icmp) add(`${direction}_${verdict}_icmp`, element);
+      for (const element of sets.any) add(`${direction}_${verdict}_any`, element);
+      if (shape.kind === "allow-list") add(`${direction}_default_drop`, address);
+    }
+    if (sv.strictEgress && sv.allowedEgressPrefixes.length > 0) {
+      add("egress_prefix_guard", address);
+      add("egress_prefix_drops", address);
+      for (const p of sv.allowedEgressPrefixes) add("egress_prefixes", `${address} . ${p}`);
+    }
+    if (sv.allowedDestinations.length > 0) {
+      add("destination_guard", address);
+      add("destination_drops", address);
+      for (const p of sv.allowedDestinations) add("destinations", `${address} . ${p}`);
+    }
+    if (sv.strictIngress && sv.allowedIngressPrefixes.length > 0) {
+      add("ingress_prefix_guard", address);
+      add("ingress_prefix_drops", address);
+      for (const p of sv.allowedIngressPrefixes) add("ingress_prefixes", `${address} . ${p}`);
+    }
+    if (sv.blockPrivateAddresses) {
+      add("private_guard", address);
+      add("private_drops", address);
+    }
+    const connections = policy.rateLimits.maxConnectionsPerVm;
+    if (connections > 0) {
+      const rateClass: RateClass = { control: "connections", rate: connections, burst: 0 };
+      rateClasses.set(rateClassSet(rateClass), rateClass);
+      add(rateClassSet(rateClass), address);
+      add(rateDropSet("connections"), address);
+    }
+  }
 }
 
 /** Elements in `after` and not in `before` (add), and the reverse (remove). */
@@ -105,7 +228,7 @@ export function diffElements(
 ): { add: SetElements; remove: SetElements } {
   const add: SetElements = {};
   const remove: SetElements = {};
-  const names = new Set([...Object.keys(before), ...Object.keys(after)] as SetName[]);
+  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
   for (const name of [...names].sort()) {
     const b = new Set(before[name] ?? []);
     const a = new Set(after[name] ?? []);
@@ -126,7 +249,9 @@ export function renderElementChanges(change: { add: SetElements; remove: SetElem
   ] as const) {
     for (const [set, list] of Object.entries(elements)) {
       if (list && list.length > 0) {
-        lines.push(`${verb} element ${TABLE_FAMILY} ${TABLE_NAME} ${set} { ${list.join(", ")} }`);
+        lines.push(
+          `${verb} element ${familyOfSet(set)} ${TABLE_NAME} ${set} { ${list.join(", ")} }`,
+        );
       }
     }
   }

@@ -1,4 +1,5 @@
 // Compiles a VM's interfaces and effective policies into its host plan (pure, deterministic).
+import { formatCidr, networkOf, parseIpv6Cidr } from "../ipam/ipv6-address.js";
 import { linkLocalFromMac } from "../ipam/link-local.js";
 import { compileVmElements } from "../nft/vm-elements.js";
 import type { SecurityPolicy } from "../policy/security-policy.js";
@@ -58,10 +59,14 @@ export function compileHostPlan(context: PlanContext, interfaces: PlannedInterfa
       vlan,
     });
   }
-  const elements = compileVmElements(
+  const { elements, rateClasses } = compileVmElements(
     ports.map((port, i) => ({
       name: port.name,
       addresses: port.addresses.map((a) => a.slice(0, a.indexOf("/"))),
+      prefixes: port.addresses.map((a) => {
+        const cidr = parseIpv6Cidr(a);
+        return formatCidr(networkOf(cidr.value, cidr.prefixLength), cidr.prefixLength);
+      }),
       linkLocal: port.linkLocal,
       policy: (interfaces[i] as PlannedInterface).policy,
     })),
@@ -75,5 +80,6 @@ export function compileHostPlan(context: PlanContext, interfaces: PlannedInterfa
     sysctls,
     ports,
     elements,
+    rateClasses,
   };
 }

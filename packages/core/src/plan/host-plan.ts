@@ -1,5 +1,6 @@
 // What the host must look like for one VM: links, sysctls and nftables set elements.
 // Plans are data; drivers apply them.
+import type { RateClass } from "../nft/rate-classes.js";
 import type { SetElements } from "../nft/vm-elements.js";
 
 export type LinkStep =
@@ -38,4 +39,6 @@ export interface HostPlan {
   ports: PortPlan[];
   /** The VM's elements in the metald_security sets. */
   elements: SetElements;
+  /** Rate classes the elements refer to (created on the host when missing). */
+  rateClasses: RateClass[];
 }

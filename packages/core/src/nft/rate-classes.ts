@@ -1,0 +1,69 @@
+// Per-VM limits with nftables: a `limit` inside a shared rule is one bucket for every VM, so
+// each distinct (control, rate, burst) is a rate class: a membership set of VM ports, a
+// dynamic meter set holding one token bucket per port, and one rule. A VM whose limits match
+// existing classes adds set elements only; a new value adds one class (two sets, one rule).
+// Connection limits work the same way in the inet table with `ct count`.
+
+export type RateControl = "nd" | "icmpv6" | "multicast" | "pps" | "bandwidth";
+
+export interface RateClass {
+  control: RateControl | "connections";
+  /** packets/s, bytes/s, or concurrent connections */
+  rate: number;
+  /** packets, or bytes for bandwidth; 0 for connections */
+  burst: number;
+}
+
+const MATCH: Record<RateControl, string> = {
+  nd: "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert }",
+  icmpv6: "meta l4proto ipv6-icmp",
+  multicast: "ip6 daddr ff00::/8",
+  pps: "",
+  bandwidth: "",
+};
+
+export function rateClassId(c: RateClass): string {
+  return `${c.control}_${c.rate}_${c.burst}`;
+}
+
+/** Membership set of a class (VM ports, or VM addresses for connections). */
+export function rateClassSet(c: RateClass): string {
+  return c.control === "connections" ? `cl_${c.rate}` : `rl_${rateClassId(c)}`;
+}
+
+/** The set counting what a control dropped, per port (per address for connections). */
+export function rateDropSet(control: RateClass["control"]): string {
+  return control === "connections" ? "conn_limit_drops" : `rl_${control}_drops`;
+}
+
+export const RATE_CONTROLS: readonly RateControl[] = [
+  "nd",
+  "icmpv6",
+  "multicast",
+  "pps",
+  "bandwidth",
+];
+
+/** nft statements that create a class: its sets and its rule. */
+export function renderRateClass(c: RateClass, family: string, table: string): string {
+  const member = rateClassSet(c);
+  if (c.control === "connections") {
+    const meter = `clm_${c.rate}`;
+    return [
+      `add set ${family} ${table} ${member} { type ipv6_addr; }`,
+      `add set ${family} ${table} ${meter} { type ipv6_addr; flags dynamic; size 65535; }`,
+      `add rule ${family} ${table} conn_limits ip6 saddr @${member} add @${meter} { ip6 saddr ct count over ${c.rate} } ip6 saddr @${rateDropSet("connections")} drop`,
+    ].join("\n");
+  }
+  const meter = `rlm_${rateClassId(c)}`;
+  const unit = c.control === "bandwidth" ? "bytes" : "packets";
+  const rate = c.control === "bandwidth" ? `${c.rate} bytes/second` : `${c.rate}/second`;
+  const burst = c.burst > 0 ? ` burst ${c.burst} ${unit}` : "";
+  const match = MATCH[c.control] === "" ? "" : `${MATCH[c.control]} `;
+  return [
+    `add set ${family} ${table} ${member} { type ifname; }`,
+    // Buckets of ports that fell silent expire, so removing a VM never has to touch them.
+    `add set ${family} ${table} ${meter} { type ifname; flags dynamic,timeout; timeout 60s; }`,
+    `add rule ${family} ${table} rate_limits ${match}iifname @${member} update @${meter} { iifname limit rate over ${rate}${burst} } iifname @${rateDropSet(c.control)} drop`,
+  ].join("\n");
+}
