@@ -3,7 +3,13 @@
 // namespace. Also the time to load all N at once (what a full reconcile does).
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { compileVmElements, diffElements, renderBaseTable, renderElementChanges, resolvePolicy } from "@metald/core";
+import {
+  compileVmElements,
+  diffElements,
+  renderBaseTable,
+  renderElementChanges,
+  resolvePolicy,
+} from "@metald/core";
 
 const namespace = `mbench-${randomBytes(3).toString("hex")}`;
 const policy = resolvePolicy({ profile: "HIGH" }, { trackSources: false }).policy;
@@ -39,7 +45,9 @@ execFileSync("ip", ["netns", "add", namespace]);
 const rows: string[] = [];
 try {
   for (const n of [10, 1_000, 5_000]) {
-    nft(`add table bridge metald_security\ndelete table bridge metald_security\n${renderBaseTable()}`);
+    nft(
+      `add table bridge metald_security\ndelete table bridge metald_security\n${renderBaseTable()}`,
+    );
     const loadStart = process.hrtime.bigint();
     nft(addAll(0, n));
     const loadMs = Number(process.hrtime.bigint() - loadStart) / 1e6;
@@ -53,11 +61,15 @@ try {
     }
     samples.sort((a, b) => a - b);
     const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
-    rows.push(`| ${n} | ${mean.toFixed(2)} | ${(samples[4] ?? 0).toFixed(2)} | ${(samples[9] ?? 0).toFixed(2)} | ${loadMs.toFixed(0)} |`);
+    rows.push(
+      `| ${n} | ${mean.toFixed(2)} | ${(samples[4] ?? 0).toFixed(2)} | ${(samples[9] ?? 0).toFixed(2)} | ${loadMs.toFixed(0)} |`,
+    );
   }
 } finally {
   execFileSync("ip", ["netns", "delete", namespace]);
 }
-console.log("| VMs programmed | add one VM, mean (ms) | median (ms) | max (ms) | load all N at once (ms) |");
+console.log(
+  "| VMs programmed | add one VM, mean (ms) | median (ms) | max (ms) | load all N at once (ms) |",
+);
 console.log("|---|---|---|---|---|");
 for (const row of rows) console.log(row);

@@ -44,6 +44,9 @@ def frames(kind, iface, src, dst, target):
         return [eth_mc / f for f in fragment6(pkt, 96)]
     if kind == "echo":
         return [eth_to / IPv6(src=src, dst=dst) / ICMPv6EchoRequest(data=b"metald")]
+    if kind == "ns":
+        group = socket.inet_ntop(socket.AF_INET6, in6_getnsma(inet_pton(socket.AF_INET6, target)))
+        return [Ether(src=mac, dst=multicast_mac(group)) / IPv6(src=src, dst=group) / ICMPv6ND_NS(tgt=target)]
     if kind == "na":
         return [eth_mc / IPv6(src=src, dst="ff02::1") / ICMPv6ND_NA(tgt=target, R=0, S=0, O=1)]
     if kind == "rh0":
@@ -76,6 +79,8 @@ def matches(kind, pkt, src):
         return ICMPv6EchoRequest in pkt
     if kind == "na":
         return ICMPv6ND_NA in pkt
+    if kind == "ns":
+        return ICMPv6ND_NS in pkt
     if kind == "mld":
         return ICMPv6MLReport2 in pkt
     if kind == "dhcp-reply":

@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 
 const run = promisify(execFile);
 const PACKETS = fileURLToPath(new URL("./packets.py", import.meta.url));
+const TCP = fileURLToPath(new URL("./tcp.py", import.meta.url));
 const PYTHON = "/usr/bin/python3";
 
 export interface Guest {
@@ -111,4 +112,42 @@ export async function counters(baseUrl: string, vmId: string): Promise<Counters>
 
 export function packets(c: Counters, set: string): number {
   return c[set]?.packets ?? 0;
+}
+
+/** Starts TCP listeners in the guest; returns a function that stops them. */
+export async function listenTcp(guest: Guest, ports: number[]): Promise<() => void> {
+  const child = spawn(
+    "ip",
+    ["netns", "exec", guest.namespace, PYTHON, TCP, "listen", guest.address, ...ports.map(String)],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on("data", (c: Buffer) => {
+      if (c.toString().includes('"ready"')) resolve();
+    });
+    child.on("exit", (code) => reject(new Error(`tcp listener exited ${code}`)));
+  });
+  return () => child.kill("SIGKILL");
+}
+
+/** Opens `count` TCP connections at once from the guest; resolves how many were established. */
+export async function connectTcp(
+  guest: Guest,
+  dst: string,
+  port: number,
+  count = 1,
+  seconds = 2,
+): Promise<number> {
+  const out = await inGuest(guest, PYTHON, [
+    TCP,
+    "connect",
+    guest.address,
+    dst,
+    String(port),
+    String(count),
+    String(seconds),
+  ]);
+  return (JSON.parse(out.trim()) as { connected: number }).connected;
 }

@@ -32,7 +32,11 @@ export function registerDebugRoutes(app: FastifyInstance, options: DebugRouteOpt
         link_local: port?.linkLocal,
         mac_address: port?.mac,
         counters: port
-          ? countersOf(counters, [port.name, ...port.addresses.map((a) => a.slice(0, a.indexOf("/"))), port.linkLocal])
+          ? countersOf(counters, [
+              port.name,
+              ...port.addresses.map((a) => a.slice(0, a.indexOf("/"))),
+              port.linkLocal,
+            ])
           : {},
       };
     });

@@ -1,0 +1,196 @@
+// Real traffic against the stateful half: the rule language (ingress and egress lists, with
+// return traffic), connection limits, and ND and ICMPv6 rate limits. Each check looks at what
+// the other side got and at the counter of the control that acted.
+import { execFileSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { postJson } from "../harness/curl-like.js";
+import { type MetaldProcess, startMetald } from "../harness/metald-process.js";
+import {
+  capture,
+  connectTcp,
+  counters,
+  type Guest,
+  inGuest,
+  listenTcp,
+  packets,
+  send,
+  waitForAddresses,
+} from "./sandbox-guests.js";
+
+const isRoot = process.getuid?.() === 0;
+const hasScapy = (() => {
+  try {
+    execFileSync("/usr/bin/python3", ["-c", "import scapy"]);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+interface DebugVm {
+  interfaces: { guest_namespace: string; link_local: string; tap_device: string }[];
+}
+
+describe.skipIf(!isRoot || !hasScapy)(
+  "stateful rules and rate limits with real traffic (sandbox)",
+  () => {
+    let metald: MetaldProcess;
+    let server: Guest;
+    let client: Guest;
+    let limited: Guest;
+    let stopListeners: () => void = () => undefined;
+
+    async function createGuest(address: string, config: Record<string, unknown>): Promise<Guest> {
+      const res = await postJson(`${metald.url}/vmprovisioner.v1.VmService/CreateVm`, {
+        config: { tenant_id: "rules", ...config },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      const vmId = (res.body as { vmId: string }).vmId;
+      await postJson(`${metald.url}/vmprovisioner.v1.VmService/BootVm`, { vm_id: vmId });
+      const debug = (await (
+        await fetch(`${metald.url}/debug/network/vm/${vmId}`)
+      ).json()) as DebugVm;
+      const nic = debug.interfaces[0];
+      if (!nic) throw new Error("no interface");
+      return {
+        vmId,
+        namespace: nic.guest_namespace,
+        iface: "eth0",
+        address,
+        linkLocal: nic.link_local,
+        tap: nic.tap_device,
+      };
+    }
+
+    beforeAll(async () => {
+      metald = await startMetald("pglite", { driver: "sandbox" });
+      server = await createGuest("2001:db8:f::5", {
+        network: [
+          {
+            id: "eth0",
+            ipv6: { address: "2001:db8:f::5/64" },
+            security_policy: {
+              ingress_rules: [
+                "allow tcp from any to any port 80",
+                "allow icmpv6 type echo-request from any to any",
+                "deny all from any to any",
+              ],
+            },
+          },
+        ],
+      });
+      client = await createGuest("2001:db8:f::6", {
+        network: [
+          {
+            id: "eth0",
+            ipv6: { address: "2001:db8:f::6/64", security: { icmpv6_rate_limit: 50 } },
+            security_policy: {
+              egress_rules: [
+                "allow tcp from any to any port 80,8080",
+                "allow icmpv6 from any to any",
+                "deny all from any to any",
+              ],
+            },
+          },
+        ],
+      });
+      limited = await createGuest("2001:db8:f::7", {
+        ipv6_config: {
+          addresses: ["2001:db8:f::7/64"],
+          security: {
+            profile: "SECURITY_PROFILE_HIGH",
+            rate_limits: { max_connections_per_vm: 3 },
+          },
+        },
+      });
+      for (const guest of [server, client, limited]) await waitForAddresses(guest);
+      stopListeners = await listenTcp(server, [80, 8080, 22]);
+    }, 60_000);
+
+    afterAll(async () => {
+      stopListeners();
+      for (const guest of [server, client, limited]) {
+        if (guest)
+          await postJson(`${metald.url}/vmprovisioner.v1.VmService/DeleteVm`, {
+            vm_id: guest.vmId,
+          });
+      }
+      await metald?.destroy();
+    });
+
+    it("allows what both sides' rules allow, with return traffic (TCP to port 80, ping)", async () => {
+      expect(await connectTcp(client, server.address, 80)).toBe(1);
+      const out = await inGuest(client, "ping", [
+        "-c",
+        "2",
+        "-W",
+        "2",
+        "-I",
+        client.address,
+        server.address,
+      ]);
+      expect(out).toContain("2 received");
+    });
+
+    it("drops what the sender's egress rules do not allow, counted on the sender", async () => {
+      const before = packets(await counters(metald.url, client.vmId), "egress_default_drop");
+      expect(await connectTcp(client, server.address, 22, 1, 1.5)).toBe(0);
+      expect(
+        packets(await counters(metald.url, client.vmId), "egress_default_drop"),
+      ).toBeGreaterThan(before);
+    });
+
+    it("drops what the receiver's ingress rules do not allow, counted on the receiver", async () => {
+      const before = packets(await counters(metald.url, server.vmId), "ingress_default_drop");
+      expect(await connectTcp(client, server.address, 8080, 1, 1.5)).toBe(0);
+      expect(
+        packets(await counters(metald.url, server.vmId), "ingress_default_drop"),
+      ).toBeGreaterThan(before);
+    });
+
+    it("refuses connections past max_connections_per_vm and counts them", async () => {
+      const before = packets(await counters(metald.url, limited.vmId), "conn_limit_drops");
+      expect(await connectTcp(limited, server.address, 80, 6, 1.5)).toBe(3);
+      expect(
+        packets(await counters(metald.url, limited.vmId), "conn_limit_drops"),
+      ).toBeGreaterThanOrEqual(before + 3);
+    });
+
+    it("limits a neighbor-solicitation flood to nd_rate_limit: what arrives plus what was dropped is what was sent", async () => {
+      // A solicitation is neighbor discovery, ICMPv6 and multicast: each limit may take its share.
+      const limits = ["rl_nd_drops", "rl_icmpv6_drops", "rl_multicast_drops"];
+      const drops = async () => {
+        const c = await counters(metald.url, limited.vmId);
+        return limits.map((set) => packets(c, set));
+      };
+      const before = await drops();
+      const seen = await capture(server, "ns", 3, limited.address);
+      const sent = await send(limited, "ns", {
+        src: limited.address,
+        target: server.address,
+        count: 300,
+      });
+      const received = await seen.result;
+      const after = await drops();
+      const dropped = after.map((n, i) => n - (before[i] ?? 0));
+      expect(sent).toBe(300);
+      expect(dropped[0]).toBeGreaterThan(0);
+      expect(received).toBeLessThan(sent);
+      expect(received + dropped.reduce((a, b) => a + b, 0)).toBe(sent);
+    });
+
+    it("limits an ICMPv6 flood to icmpv6_rate_limit: what arrives plus what was dropped is what was sent", async () => {
+      const before = packets(await counters(metald.url, client.vmId), "rl_icmpv6_drops");
+      const seen = await capture(server, "echo", 3, client.address);
+      const sent = await send(client, "echo", {
+        src: client.address,
+        dst: server.address,
+        count: 300,
+      });
+      const received = await seen.result;
+      const dropped = packets(await counters(metald.url, client.vmId), "rl_icmpv6_drops") - before;
+      expect(dropped).toBeGreaterThan(0);
+      expect(received + dropped).toBe(sent);
+    });
+  },
+);
