@@ -8,6 +8,7 @@ import {
   diffElements,
   renderBaseTable,
   renderElementChanges,
+  renderRateClass,
   resolvePolicy,
 } from "@metald/core";
 
@@ -22,6 +23,7 @@ function vmElements(i: number) {
       {
         name: `tapb${i.toString(16).padStart(7, "0")}0`,
         addresses: [`2001:db8:${hi}:${lo}::10`],
+        prefixes: [`2001:db8:${hi}:${lo}::/64`],
         linkLocal: `fe80::${hi}:${lo}:1`,
         policy,
       },
@@ -37,23 +39,35 @@ function nft(script: string): void {
 
 function addAll(from: number, to: number): string {
   const lines: string[] = [];
-  for (let i = from; i < to; i++) lines.push(renderElementChanges(diffElements({}, vmElements(i))));
+  for (let i = from; i < to; i++)
+    lines.push(renderElementChanges(diffElements({}, vmElements(i).elements)));
   return lines.join("");
 }
+
+// The rate classes every VM of the HIGH profile uses, created once as the driver does.
+function rateClasses(): string {
+  return vmElements(0)
+    .rateClasses.map(
+      (c) =>
+        `${renderRateClass(c, c.control === "connections" ? "inet" : "bridge", "metald_security")}\n`,
+    )
+    .join("");
+}
+
+const RESET =
+  "add table bridge metald_security\ndelete table bridge metald_security\nadd table inet metald_security\ndelete table inet metald_security\n";
 
 execFileSync("ip", ["netns", "add", namespace]);
 const rows: string[] = [];
 try {
   for (const n of [10, 1_000, 5_000]) {
-    nft(
-      `add table bridge metald_security\ndelete table bridge metald_security\n${renderBaseTable()}`,
-    );
+    nft(`${RESET}${renderBaseTable()}${rateClasses()}`);
     const loadStart = process.hrtime.bigint();
     nft(addAll(0, n));
     const loadMs = Number(process.hrtime.bigint() - loadStart) / 1e6;
     const samples: number[] = [];
     for (let k = 0; k < 10; k++) {
-      const elements = vmElements(100_000 + k);
+      const { elements } = vmElements(100_000 + k);
       const start = process.hrtime.bigint();
       nft(renderElementChanges(diffElements({}, elements)));
       samples.push(Number(process.hrtime.bigint() - start) / 1e6);
