@@ -148,6 +148,21 @@ describe.skipIf(!isRoot || !hasScapy)(
       ).toBeGreaterThan(before);
     });
 
+    it("UpdateSecurityPolicy changes the live enforcement: opening port 8080 lets the connection through", async () => {
+      const res = await postJson(`${metald.url}/vmprovisioner.v1.VmService/UpdateSecurityPolicy`, {
+        vm_id: server.vmId,
+        security_policy: {
+          ingress_rules: [
+            "allow tcp from any to any port 80,8080",
+            "allow icmpv6 type echo-request from any to any",
+            "deny all from any to any",
+          ],
+        },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(await connectTcp(client, server.address, 8080)).toBe(1);
+    });
+
     it("refuses connections past max_connections_per_vm and counts them", async () => {
       const before = packets(await counters(metald.url, limited.vmId), "conn_limit_drops");
       expect(await connectTcp(limited, server.address, 80, 6, 1.5)).toBe(3);

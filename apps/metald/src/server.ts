@@ -8,6 +8,7 @@ import { createJsonBodyCheck, inputSchemasByPath } from "./connect/json-body-che
 import { createRoutes, SERVICES } from "./connect.js";
 import { registerDebugRoutes } from "./http/debug-routes.js";
 import { applySeedCompatibility } from "./http/seed-compat.js";
+import { registerVmSecurityRoutes } from "./http/vm-security-routes.js";
 import { createSortableIdFactory } from "./sortable-id.js";
 import { createVmProvisioner } from "./vm/vm-provisioner.js";
 
@@ -63,7 +64,20 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     };
   });
 
+  // curl -d without a Content-Type sends form encoding; the guides' bodies are JSON text.
+  app.addContentTypeParser(
+    "application/x-www-form-urlencoded",
+    { parseAs: "string" },
+    (_req, body, done) => {
+      try {
+        done(null, body === "" ? {} : JSON.parse(body as string));
+      } catch (error) {
+        done(Object.assign(error as Error, { statusCode: 400 }), undefined);
+      }
+    },
+  );
   registerDebugRoutes(app, { provisioner, readCounters: options.readCounters });
+  registerVmSecurityRoutes(app, provisioner);
   await provisioner.reconcile();
 
   await app.register(async (connect) => {

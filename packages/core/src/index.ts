@@ -38,6 +38,7 @@ export {
 } from "./plan/device-names.js";
 export type { HostPlan, LinkStep, PortPlan, SysctlStep } from "./plan/host-plan.js";
 export { FieldError, type FieldErrorCode } from "./policy/field-error.js";
+export { mergeConfigJson } from "./policy/merge-config-json.js";
 export {
   type NormalizedVm,
   type NormalizeOptions,

@@ -14,6 +14,8 @@ export {
   type AddressAllocation,
   AddressTakenError,
   type AuditEntry,
+  ConfigConflictError,
+  type ConfigVersion,
   createVmRepository,
   type NewVm,
   VmExistsError,

@@ -30,6 +30,18 @@ export interface NewVm {
   audit: AuditEntry;
 }
 
+export interface ConfigVersion {
+  config: unknown;
+  spec: unknown;
+  effective: unknown;
+  addresses: AddressAllocation[];
+}
+
+/** The VM's configuration changed since it was read. */
+export class ConfigConflictError extends Error {
+  override name = "ConfigConflictError";
+}
+
 export interface VmRecord {
   id: string;
   tenantId: string;
@@ -136,6 +148,17 @@ export interface VmRepository {
   count(filter: Omit<VmListFilter, "afterId" | "limit">): Promise<number>;
   /** Marks a VM terminated and releases its addresses. False if it was not live. */
   terminate(id: string, at: Date, audit: AuditEntry): Promise<boolean>;
+  /**
+   * Stores version `fromVersion + 1` of a VM's configuration with its address allocations, if
+   * the VM is still at `fromVersion`; returns the new version.
+   */
+  updateConfig(
+    id: string,
+    fromVersion: number,
+    next: ConfigVersion,
+    at: Date,
+    audit: AuditEntry,
+  ): Promise<number>;
   /** Moves a VM from one of `from` to `to`; false if it was in none of them. */
   setState(
     id: string,
@@ -228,6 +251,59 @@ export function createVmRepository(db: SqlClient): VmRepository {
         await insertAudit(tx, audit, at, id);
         return true;
       });
+    },
+
+    async updateConfig(id, fromVersion, next, at, audit) {
+      const version = fromVersion + 1;
+      try {
+        return await db.transaction(async (tx) => {
+          const moved = await tx.query(
+            "UPDATE vms SET config_version = $3, updated_at = $4 WHERE id = $1 AND config_version = $2 AND state <> 'TERMINATED'",
+            [id, fromVersion, version, at.toISOString()],
+          );
+          if (moved.affectedRows === 0)
+            throw new ConfigConflictError(`vm ${id} changed meanwhile; read it again`);
+          await tx.query(
+            "INSERT INTO vm_config_versions (vm_id, version, config, spec, effective, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            [
+              id,
+              version,
+              JSON.stringify(next.config),
+              JSON.stringify(next.spec),
+              JSON.stringify(next.effective),
+              at.toISOString(),
+            ],
+          );
+          await tx.query("DELETE FROM ipv6_allocations WHERE vm_id = $1", [id]);
+          await tx.query(
+            `INSERT INTO ipv6_allocations (address, prefix_length, vm_id, interface_id, allocated_at)
+             SELECT a.address, a.prefix_length, $1, a.interface_id, $2
+             FROM jsonb_to_recordset($3::jsonb) AS a (address text, prefix_length integer, interface_id text)`,
+            [
+              id,
+              at.toISOString(),
+              JSON.stringify(
+                next.addresses.map((a) => ({
+                  address: a.address,
+                  prefix_length: a.prefixLength,
+                  interface_id: a.interfaceId,
+                })),
+              ),
+            ],
+          );
+          await insertAudit(tx, audit, at, id);
+          return version;
+        });
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        const { rows } = await db.query<{ address: string; vm_id: string | null }>(
+          "SELECT address, vm_id FROM ipv6_allocations WHERE address = ANY($1::text[]) AND vm_id <> $2",
+          [next.addresses.map((a) => a.address), id],
+        );
+        const taken = rows[0];
+        if (!taken) throw error;
+        throw new AddressTakenError(taken.address, taken.vm_id);
+      }
     },
 
     async setState(id, from, to, at, audit) {

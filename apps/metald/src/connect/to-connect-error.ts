@@ -1,7 +1,7 @@
 // Maps domain errors onto Connect's fixed set of codes.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { FieldError } from "@metald/core";
-import { AddressTakenError, VmExistsError } from "@metald/db";
+import { AddressTakenError, ConfigConflictError, VmExistsError } from "@metald/db";
 import { VmStateError } from "../vm/vm-provisioner.js";
 
 const FIELD_CODES: Record<FieldError["code"], Code> = {
@@ -17,6 +17,7 @@ export function toConnectError(error: unknown): ConnectError {
     return new ConnectError(error.message, FIELD_CODES[error.code], undefined, undefined, error);
   if (error instanceof VmExistsError)
     return new ConnectError(`vm_id: ${error.message}`, Code.AlreadyExists);
+  if (error instanceof ConfigConflictError) return new ConnectError(error.message, Code.Aborted);
   if (error instanceof VmStateError)
     return new ConnectError(error.message, Code.FailedPrecondition);
   if (error instanceof AddressTakenError)

@@ -1,10 +1,25 @@
-// vmprovisioner.v1.VmService: the RPCs implemented so far; the rest answer `unimplemented`.
-import { create } from "@bufbuild/protobuf";
+// vmprovisioner.v1.VmService: VM lifecycle and the live enforcement of each VM.
+import { create, toJson } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { profileToProto, tapName, toInterfaceView, toIPv6SecurityConfig } from "@metald/core";
+import {
+  type InterfaceSpec,
+  profileToProto,
+  tapName,
+  toInterfaceView,
+  toIPv6SecurityConfig,
+} from "@metald/core";
 import type { VmStateName } from "@metald/db";
-import { GetVmResponseSchema, VmInfoSchema, type VmService, VmState } from "@metald/proto";
+import {
+  GetVmResponseSchema,
+  InterfaceIPv6ConfigSchema,
+  IPv6SecurityConfigSchema,
+  SecurityPolicySchema,
+  VmInfoSchema,
+  type VmService,
+  VmState,
+} from "@metald/proto";
+import { interfacePatch, securityPatch } from "../vm/config-edits.js";
 import type { VmProvisioner, VmView } from "../vm/vm-provisioner.js";
 import { toConnectError } from "./to-connect-error.js";
 
@@ -169,6 +184,108 @@ export function createVmServiceImpl(
         );
         if (isolated === undefined) throw notFound(req.vmId);
         return { success: true, isolated };
+      }),
+
+    updateVmNetworkSecurity: (req) =>
+      guarded(async () => {
+        if (!req.security) throw new ConnectError("security: is required", Code.InvalidArgument);
+        if (req.interfaceId !== "") {
+          throw new ConnectError(
+            "interface_id: security applies to every interface; use UpdateVmNetwork for one",
+            Code.InvalidArgument,
+          );
+        }
+        const patch = toJson(IPv6SecurityConfigSchema, req.security, { useProtoFieldName: true });
+        const vm = await provisioner.reconfigure(
+          requireVmId(req.vmId),
+          securityPatch(patch, req.replace),
+          actor,
+          "vm.update_security",
+        );
+        if (!vm) throw notFound(req.vmId);
+        const first = vm.effective[0];
+        return {
+          vmId: vm.record.id,
+          security: first ? toIPv6SecurityConfig(first.policy, vm.spec.profile) : undefined,
+          configVersion: vm.record.configVersion,
+        };
+      }),
+
+    getVmNetworkSecurity: (req) =>
+      guarded(async () => {
+        const vm = await provisioner.get(requireVmId(req.vmId));
+        if (!vm) throw notFound(req.vmId);
+        return {
+          vmId: vm.record.id,
+          profile: profileToProto(vm.spec.profile),
+          isolated: vm.record.isolated,
+          configVersion: vm.record.configVersion,
+          lastUpdated: timestampFromDate(vm.record.updatedAt),
+          interfaces: provisioner.provenance(vm).map((p, i) => ({
+            interfaceId: p.interfaceId,
+            effective: toIPv6SecurityConfig(p.policy, vm.spec.profile),
+            sources: Object.entries(p.sources).map(([field, source]) => ({ field, source })),
+            securityPolicy: toInterfaceView(vm.spec.interfaces[i] as InterfaceSpec, p.policy, "")
+              .securityPolicy,
+            raGuardActive: p.policy.raGuard.enabled,
+            sourceValidationActive: p.policy.sourceValidation.sourceGuard,
+            rateLimitActive:
+              p.policy.rateLimits.maxPpsPerVm > 0 || p.policy.rateLimits.maxBandwidthPerVm > 0,
+          })),
+        };
+      }),
+
+    updateVmNetwork: (req) =>
+      guarded(async () => {
+        const changes = {
+          ipv6:
+            req.ipv6 && toJson(InterfaceIPv6ConfigSchema, req.ipv6, { useProtoFieldName: true }),
+          security_policy:
+            req.securityPolicy &&
+            toJson(SecurityPolicySchema, req.securityPolicy, { useProtoFieldName: true }),
+        };
+        const vm = await provisioner.reconfigure(
+          requireVmId(req.vmId),
+          interfacePatch(req.interfaceId, changes),
+          actor,
+          "vm.update_network",
+        );
+        if (!vm) throw notFound(req.vmId);
+        const index =
+          req.interfaceId === ""
+            ? 0
+            : vm.spec.interfaces.findIndex((i) => i.id === req.interfaceId);
+        const response = toGetVmResponse(vm);
+        return {
+          vmId: vm.record.id,
+          interface: response.network[index],
+          configVersion: vm.record.configVersion,
+        };
+      }),
+
+    updateSecurityPolicy: (req) =>
+      guarded(async () => {
+        if (!req.securityPolicy)
+          throw new ConnectError("security_policy: is required", Code.InvalidArgument);
+        const policy = toJson(SecurityPolicySchema, req.securityPolicy, {
+          useProtoFieldName: true,
+        });
+        const vm = await provisioner.reconfigure(
+          requireVmId(req.vmId),
+          interfacePatch(req.interfaceId, { security_policy: policy }),
+          actor,
+          "vm.update_security_policy",
+        );
+        if (!vm) throw notFound(req.vmId);
+        const index =
+          req.interfaceId === ""
+            ? 0
+            : vm.spec.interfaces.findIndex((i) => i.id === req.interfaceId);
+        return {
+          vmId: vm.record.id,
+          securityPolicy: toGetVmResponse(vm).network[index]?.securityPolicy,
+          configVersion: vm.record.configVersion,
+        };
       }),
 
     deleteVm: (req) =>

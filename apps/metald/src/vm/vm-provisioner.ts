@@ -1,6 +1,6 @@
 // The VM lifecycle: normalize → validate → resolve → compile → persist → apply, with rollback;
 // boot and shutdown through the runtime; reconcile the host from the database.
-import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
+import { create, fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import {
   compileHostPlan,
   FieldError,
@@ -8,6 +8,7 @@ import {
   type HostPlan,
   normalizeCreateVm,
   type PolicyLayer,
+  type PolicySource,
   resolvePolicy,
   type SecurityPolicy,
   type SecurityProfileName,
@@ -15,7 +16,12 @@ import {
   type VmSpec,
 } from "@metald/core";
 import { AddressTakenError, type VmRecord, type VmRepository, type VmStateName } from "@metald/db";
-import { type CreateVmRequest, type VmConfig, VmConfigSchema } from "@metald/proto";
+import {
+  type CreateVmRequest,
+  CreateVmRequestSchema,
+  type VmConfig,
+  VmConfigSchema,
+} from "@metald/proto";
 import type { FastifyBaseLogger } from "fastify";
 
 export interface Clock {
@@ -79,6 +85,21 @@ export interface VmProvisioner {
     reason: string,
     actor: string,
   ): Promise<boolean | undefined>;
+  /**
+   * Changes a VM's configuration: `edit` turns the stored config (protobuf JSON) into the new
+   * one, which is validated like a CreateVm config, stored as a new version and applied; if the
+   * host refuses it, the previous version is stored again and re-applied.
+   */
+  reconfigure(
+    vmId: string,
+    edit: (config: JsonValue, view: VmView) => JsonValue,
+    actor: string,
+    action: string,
+  ): Promise<VmView | undefined>;
+  /** Effective policy per interface with the layer each value came from. */
+  provenance(
+    view: VmView,
+  ): { interfaceId: string; policy: SecurityPolicy; sources: Record<string, PolicySource> }[];
   /** The host plan a stored VM has (what the driver applied). */
   plan(view: VmView): HostPlan;
   /** Rebuilds the host's enforcement from the database: every live VM applied again. */
@@ -114,6 +135,50 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
     details,
   });
 
+  /** Normalizes, validates and resolves a request; compiles the host plan. */
+  function prepare(request: CreateVmRequest, vmIdOf: (spec: VmSpec) => string, isolated: boolean) {
+    const { spec, config } = normalizeCreateVm(request, {
+      defaultProfile: options.defaultProfile,
+      defaultTenant: options.defaultTenant,
+    });
+    const tenant = options.tenantLayer?.(spec.tenantId);
+    const effective: EffectiveInterface[] = spec.interfaces.map((iface) => {
+      // Provenance (which layer set each value) is recomputed from the spec when asked for.
+      const { policy } = resolvePolicy(
+        { profile: spec.profile, tenant, request: iface.requestLayer, switches: iface.switches },
+        { trackSources: false },
+      );
+      return { interfaceId: iface.id, policy };
+    });
+    const vmId = vmIdOf(spec);
+    const plan = compileHostPlan(
+      { vmId, tenantId: spec.tenantId, isolated },
+      spec.interfaces.map((iface, i) => ({
+        spec: iface,
+        policy: (effective[i] as EffectiveInterface).policy,
+      })),
+    );
+    const addresses = spec.interfaces.flatMap((iface) =>
+      iface.addresses.map((a) => ({
+        address: a.address,
+        prefixLength: a.prefixLength,
+        interfaceId: iface.id,
+      })),
+    );
+    return { spec, config, effective, vmId, plan, addresses };
+  }
+
+  function addressInUse(spec: VmSpec, error: AddressTakenError): FieldError {
+    const path = spec.interfaces
+      .flatMap((i) => i.addresses)
+      .find((a) => a.address === error.address)?.path;
+    return new FieldError(
+      path ?? "config",
+      `${error.address} is already in use by another VM`,
+      "already_exists",
+    );
+  }
+
   async function transition(
     vmId: string,
     actor: string,
@@ -145,26 +210,10 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
     plan: planFor,
 
     async create(request, actor) {
-      const { spec, config } = normalizeCreateVm(request, {
-        defaultProfile: options.defaultProfile,
-        defaultTenant: options.defaultTenant,
-      });
-      const tenant = options.tenantLayer?.(spec.tenantId);
-      const effective: EffectiveInterface[] = spec.interfaces.map((iface) => {
-        // Provenance (which layer set each value) is recomputed from the spec when asked for.
-        const { policy } = resolvePolicy(
-          { profile: spec.profile, tenant, request: iface.requestLayer, switches: iface.switches },
-          { trackSources: false },
-        );
-        return { interfaceId: iface.id, policy };
-      });
-      const vmId = spec.vmId ?? ids.vmId();
-      const plan = compileHostPlan(
-        { vmId, tenantId: spec.tenantId, isolated: false },
-        spec.interfaces.map((iface, i) => ({
-          spec: iface,
-          policy: (effective[i] as EffectiveInterface).policy,
-        })),
+      const { spec, config, effective, vmId, plan, addresses } = prepare(
+        request,
+        (sp) => sp.vmId ?? ids.vmId(),
+        false,
       );
       const now = clock.now();
       try {
@@ -177,13 +226,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
           config: toJson(VmConfigSchema, config, { useProtoFieldName: true }),
           spec,
           effective,
-          addresses: spec.interfaces.flatMap((iface) =>
-            iface.addresses.map((a) => ({
-              address: a.address,
-              prefixLength: a.prefixLength,
-              interfaceId: iface.id,
-            })),
-          ),
+          addresses,
           createdAt: now,
           audit: audit(actor, "vm.create", {
             profile: spec.profile,
@@ -192,16 +235,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
           }),
         });
       } catch (error) {
-        if (error instanceof AddressTakenError) {
-          const path = spec.interfaces
-            .flatMap((i) => i.addresses)
-            .find((a) => a.address === error.address)?.path;
-          throw new FieldError(
-            path ?? "config",
-            `${error.address} is already in use by another VM`,
-            "already_exists",
-          );
-        }
+        if (error instanceof AddressTakenError) throw addressInUse(spec, error);
         throw error;
       }
       try {
@@ -248,6 +282,90 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
 
     shutdown: (vmId, actor) =>
       transition(vmId, actor, "SHUTDOWN", ["RUNNING"], (plan) => runtime.shutdown(plan)),
+
+    async reconfigure(vmId, edit, actor, action) {
+      const record = await repository.get(vmId);
+      if (!record) return undefined;
+      if (record.state === "TERMINATED") throw new VmStateError(`vm ${vmId} is TERMINATED`);
+      const before = view(record);
+      const nextJson = edit(record.config as JsonValue, before);
+      const request = create(CreateVmRequestSchema, {
+        config: fromJson(VmConfigSchema, nextJson),
+        applicationTier: record.applicationTier,
+      });
+      const next = prepare(request, () => vmId, record.isolated);
+      if (next.spec.tenantId !== record.tenantId) {
+        throw new FieldError(
+          "config.tenant_id",
+          `a VM cannot move to another tenant (it belongs to ${record.tenantId})`,
+        );
+      }
+      const stored = (p: ReturnType<typeof prepare>) => ({
+        config: toJson(VmConfigSchema, p.config, { useProtoFieldName: true }),
+        spec: p.spec,
+        effective: p.effective,
+        addresses: p.addresses,
+      });
+      let version: number;
+      try {
+        version = await repository.updateConfig(
+          vmId,
+          record.configVersion,
+          stored(next),
+          clock.now(),
+          audit(actor, action),
+        );
+      } catch (error) {
+        if (error instanceof AddressTakenError) throw addressInUse(next.spec, error);
+        throw error;
+      }
+      try {
+        await driver.applyVm(next.plan);
+        if (record.state === "RUNNING") await runtime.boot(next.plan);
+      } catch (error) {
+        logger.error(
+          { err: error, vmId },
+          "applying the new configuration failed; restoring the previous one",
+        );
+        const restored = {
+          config: record.config,
+          spec: record.spec,
+          effective: record.effective,
+          addresses: before.spec.interfaces.flatMap((iface) =>
+            iface.addresses.map((a) => ({
+              address: a.address,
+              prefixLength: a.prefixLength,
+              interfaceId: iface.id,
+            })),
+          ),
+        };
+        await repository.updateConfig(
+          vmId,
+          version,
+          restored,
+          clock.now(),
+          audit(actor, `${action}_reverted`, { error: String(error) }),
+        );
+        await driver.applyVm(planFor(before));
+        throw error;
+      }
+      logger.info({ vmId, version, action }, "vm configuration changed");
+      const updated = await repository.get(vmId);
+      return updated && view(updated);
+    },
+
+    provenance(vmView) {
+      const tenant = options.tenantLayer?.(vmView.record.tenantId);
+      return vmView.spec.interfaces.map((iface) => {
+        const { policy, sources } = resolvePolicy({
+          profile: vmView.spec.profile,
+          tenant,
+          request: iface.requestLayer,
+          switches: iface.switches,
+        });
+        return { interfaceId: iface.id, policy, sources };
+      });
+    },
 
     async setIsolated(vmId, isolated, reason, actor) {
       const record = await repository.get(vmId);

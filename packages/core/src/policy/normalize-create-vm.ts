@@ -119,6 +119,11 @@ export function normalizeCreateVm(
         ? [ipv6ConfigInterface(config.ipv6Config, `${path}.ipv6_config`)]
         : [];
   rejectDuplicateAddresses(interfaces);
+  if (config.securityOverrides) {
+    // Operator updates to a network[]-form VM: one layer over every interface's own settings.
+    const { layer } = securityConfigLayer(config.securityOverrides, `${path}.security_overrides`);
+    for (const iface of interfaces) iface.requestLayer = mergeLayers(iface.requestLayer, layer);
+  }
 
   const sp = config.securityProfile;
   const securityGroups = (sp?.securityGroups ?? []).map((g, i) =>
@@ -206,7 +211,10 @@ function resolveProfile(
       `"${nameText}" contradicts config.ipv6_config.security.profile SECURITY_PROFILE_${fromConfig}`,
     );
   }
-  const chosen = fromConfig ?? fromName;
+  const overrideProfile = config.securityOverrides?.profile;
+  const fromOverrides =
+    overrideProfile === undefined ? undefined : PROFILE_FROM_PROTO[overrideProfile];
+  const chosen = fromOverrides ?? fromConfig ?? fromName;
   return chosen ? { name: chosen, requested: true } : { name: fallback, requested: false };
 }
 
