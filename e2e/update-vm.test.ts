@@ -24,7 +24,7 @@ describe.each(["pglite", "postgres"] as const)("updating VMs on %s", (kind) => {
 
   beforeAll(async () => {
     metald = await startMetald(kind);
-    const a = await postJson(metald.url + `${VM}/CreateVm`, {
+    const a = await postJson(`${metald.url}${VM}/CreateVm`, {
       config: {
         tenant_id: "updates",
         network: [
@@ -43,7 +43,7 @@ describe.each(["pglite", "postgres"] as const)("updating VMs on %s", (kind) => {
       },
     });
     networkVm = (a.body as { vmId: string }).vmId;
-    const b = await postJson(metald.url + `${VM}/CreateVm`, {
+    const b = await postJson(`${metald.url}${VM}/CreateVm`, {
       config: {
         ipv6_config: {
           addresses: ["2600:beef:1000::101/64"],
@@ -59,7 +59,7 @@ describe.each(["pglite", "postgres"] as const)("updating VMs on %s", (kind) => {
 
   it("UpdateSecurityPolicy sent with curl -X PUT replaces the ingress rules and keeps the egress rules", async () => {
     const res = await curlData(
-      metald.url + `${VM}/UpdateSecurityPolicy`,
+      `${metald.url}${VM}/UpdateSecurityPolicy`,
       JSON.stringify({
         vm_id: networkVm,
         security_policy: {
@@ -90,7 +90,7 @@ describe.each(["pglite", "postgres"] as const)("updating VMs on %s", (kind) => {
 
   it("UpdateVmNetwork changes the interface's RA guard sources, canonical, as /debug/network/vm shows", async () => {
     const res = await curlData(
-      metald.url + `${VM}/UpdateVmNetwork`,
+      `${metald.url}${VM}/UpdateVmNetwork`,
       JSON.stringify({
         vm_id: networkVm,
         interface_id: "eth0",
@@ -136,7 +136,7 @@ describe.each(["pglite", "postgres"] as const)("updating VMs on %s", (kind) => {
   });
 
   it("GetVmNetworkSecurity says which layer set each value", async () => {
-    const res = await postJson(metald.url + `${VM}/GetVmNetworkSecurity`, { vm_id: singleVm });
+    const res = await postJson(`${metald.url}${VM}/GetVmNetworkSecurity`, { vm_id: singleVm });
     const sources =
       (res.body as { interfaces: { sources: { field: string; source: string }[] }[] }).interfaces[0]
         ?.sources ?? [];
@@ -177,12 +177,12 @@ describe.each(["pglite", "postgres"] as const)("updating VMs on %s", (kind) => {
 
   it("moving an interface to an address another VM holds is already_exists and changes nothing", async () => {
     const res = await curlData(
-      metald.url + `${VM}/UpdateVmNetwork`,
+      `${metald.url}${VM}/UpdateVmNetwork`,
       JSON.stringify({ vm_id: networkVm, ipv6: { address: "2600:beef:1000::101/64" } }),
     );
     expect(res.status).toBe(409);
     expect(res.body).toMatchObject({ code: "already_exists" });
-    const vm = await curlData(metald.url + `${VM}/GetVm`, JSON.stringify({ vm_id: networkVm }));
+    const vm = await curlData(`${metald.url}${VM}/GetVm`, JSON.stringify({ vm_id: networkVm }));
     expect((vm.body as { network: { ipv6: { address: string } }[] }).network[0]?.ipv6.address).toBe(
       "2600:beef:1000::100/64",
     );
@@ -191,7 +191,7 @@ describe.each(["pglite", "postgres"] as const)("updating VMs on %s", (kind) => {
   it("an unknown VM is not_found on every update route", async () => {
     expect(
       (
-        await postJson(metald.url + `${VM}/UpdateVmNetworkSecurity`, {
+        await postJson(`${metald.url}${VM}/UpdateVmNetworkSecurity`, {
           vm_id: "vm-nope",
           security: {},
         })
