@@ -232,6 +232,38 @@ describe.skipIf(!isRoot || !hasScapy)("first-hop guards with real packets (sandb
     expect(after).toContain("2 received");
   });
 
+  it("a host-wide blocked source is dropped and counted until it is removed", async () => {
+    const url = `${metald.url}/debug/security/blocked-sources`;
+    const add = await postJson(url, { source: attacker.address, reason: "test" });
+    expect(add.status).toBe(201);
+    const blocked = await inGuest(attacker, "ping", [
+      "-c",
+      "2",
+      "-W",
+      "1",
+      "-I",
+      attacker.address,
+      victim.address,
+    ]).catch((error: { stdout?: string }) => error.stdout ?? "");
+    expect(blocked).toContain("0 received");
+    const list = (await (await fetch(url)).json()) as { source: string; packets: number }[];
+    expect(list.find((b) => b.source === attacker.address)?.packets).toBeGreaterThanOrEqual(2);
+    const removed = await fetch(`${url}/${encodeURIComponent(attacker.address)}`, {
+      method: "DELETE",
+    });
+    expect(removed.status).toBe(200);
+    const after = await inGuest(attacker, "ping", [
+      "-c",
+      "2",
+      "-W",
+      "2",
+      "-I",
+      attacker.address,
+      victim.address,
+    ]);
+    expect(after).toContain("2 received");
+  });
+
   it("with block_hop_by_hop, drops hop-by-hop headers but lets MLD reports through", async () => {
     const before = packets(await counters(metald.url, hbhBlocker.vmId), "eh_hbh");
     const echo = await capture(victim, "hbh", 2, hbhBlocker.address);

@@ -2,10 +2,14 @@
 import { createServer as createHttpServer } from "node:http";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import type { HostDriver, PortCounters, SecurityProfileName, VmRuntime } from "@metald/core";
-import { createVmRepository, type SqlClient } from "@metald/db";
+import { createBlockedSourceRepository, createVmRepository, type SqlClient } from "@metald/db";
 import Fastify, { type FastifyInstance } from "fastify";
 import { createJsonBodyCheck, inputSchemasByPath } from "./connect/json-body-check.js";
 import { createRoutes, SERVICES } from "./connect.js";
+import {
+  reconcileBlockedSources,
+  registerBlockedSourceRoutes,
+} from "./http/blocked-source-routes.js";
 import { registerDebugRoutes } from "./http/debug-routes.js";
 import { applySeedCompatibility } from "./http/seed-compat.js";
 import { registerVmSecurityRoutes } from "./http/vm-security-routes.js";
@@ -78,7 +82,14 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   );
   registerDebugRoutes(app, { provisioner, readCounters: options.readCounters });
   registerVmSecurityRoutes(app, provisioner);
+  const blockedSources = createBlockedSourceRepository(options.db);
+  registerBlockedSourceRoutes(app, {
+    repository: blockedSources,
+    driver: options.driver,
+    readCounters: options.readCounters,
+  });
   await provisioner.reconcile();
+  await reconcileBlockedSources(blockedSources, options.driver);
 
   await app.register(async (connect) => {
     connect.addHook("preHandler", createJsonBodyCheck(inputSchemasByPath(SERVICES)));

@@ -37,6 +37,7 @@ export {
   tenantBridgeName,
 } from "./plan/device-names.js";
 export type { HostPlan, LinkStep, PortPlan, SysctlStep } from "./plan/host-plan.js";
+export { checkPrefix, checkUnicastAddress } from "./policy/field-checks.js";
 export { FieldError, type FieldErrorCode } from "./policy/field-error.js";
 export { mergeConfigJson } from "./policy/merge-config-json.js";
 export {

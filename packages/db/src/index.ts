@@ -1,4 +1,9 @@
 // @metald/db: the database behind metald (PGlite embedded, or PostgreSQL).
+export {
+  type BlockedSource,
+  type BlockedSourceRepository,
+  createBlockedSourceRepository,
+} from "./blocked-source-repository.js";
 export { migrate } from "./migrate.js";
 export { MIGRATIONS, type Migration } from "./migrations/index.js";
 export { type DatabaseOptions, openDatabase } from "./open-database.js";

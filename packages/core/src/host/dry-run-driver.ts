@@ -5,13 +5,20 @@ import type { HostCapabilities, HostDriver } from "./host-driver.js";
 export interface DryRunDriver extends HostDriver {
   /** Plans currently "applied", by VM id. */
   readonly applied: ReadonlyMap<string, HostPlan>;
+  readonly blockedSources: ReadonlySet<string>;
 }
 
 export function createDryRunDriver(): DryRunDriver {
   const applied = new Map<string, HostPlan>();
+  const blockedSources = new Set<string>();
   return {
     name: "dry-run",
     applied,
+    blockedSources,
+    async updateBlockedSources(add, remove) {
+      for (const s of remove) blockedSources.delete(s);
+      for (const s of add) blockedSources.add(s);
+    },
     async compat(): Promise<HostCapabilities> {
       return {
         vlanDevices: false,
@@ -22,6 +29,7 @@ export function createDryRunDriver(): DryRunDriver {
     },
     async init() {
       applied.clear();
+      blockedSources.clear();
     },
     async applyVm(plan) {
       applied.set(plan.vmId, plan);

@@ -17,6 +17,8 @@ export interface HostDriver {
   init(): Promise<void>;
   /** Makes the host match `plan` for its VM, atomically: on failure nothing of it remains. */
   applyVm(plan: HostPlan): Promise<void>;
+  /** Adds and removes host-wide blocked sources (canonical addresses or prefixes). */
+  updateBlockedSources(add: string[], remove: string[]): Promise<void>;
   /** Removes everything a VM's plan created that no other VM uses. */
   removeVm(plan: HostPlan): Promise<void>;
 }

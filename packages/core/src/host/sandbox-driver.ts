@@ -3,7 +3,14 @@
 // its own holding the VM's interfaces and addresses, joined by a veth pair. Traffic is real,
 // the machine's own network is untouched. Needs root.
 import { rateClassSet, renderRateClass } from "../nft/rate-classes.js";
-import { INET_FAMILY, renderBaseTable, TABLE_FAMILY, TABLE_NAME } from "../nft/ruleset-table.js";
+import {
+  INET_FAMILY,
+  IP6_FAMILY,
+  renderBaseTable,
+  TABLE_FAMILIES,
+  TABLE_FAMILY,
+  TABLE_NAME,
+} from "../nft/ruleset-table.js";
 import { diffElements, renderElementChanges, type SetElements } from "../nft/vm-elements.js";
 import { type CommandRunner, RunError } from "./command-runner.js";
 import type { HostCapabilities, HostDriver } from "./host-driver.js";
@@ -121,11 +128,9 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
         "net.bridge.bridge-nf-call-ip6tables=1",
       ]);
       // Replace any earlier tables atomically: creating them first makes the deletes valid.
-      const reset = [TABLE_FAMILY, INET_FAMILY]
-        .map(
-          (family) => `add table ${family} ${TABLE_NAME}\ndelete table ${family} ${TABLE_NAME}\n`,
-        )
-        .join("");
+      const reset = TABLE_FAMILIES.map(
+        (family) => `add table ${family} ${TABLE_NAME}\ndelete table ${family} ${TABLE_NAME}\n`,
+      ).join("");
       await nft(`${reset}${renderBaseTable()}`);
       applied.clear();
       classes.clear();
@@ -187,6 +192,18 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
         for (const step of undo) await step().catch(() => undefined);
         throw error;
       }
+    },
+
+    async updateBlockedSources(add, remove) {
+      const lines = [
+        ...(remove.length > 0
+          ? [`delete element ${IP6_FAMILY} ${TABLE_NAME} blocked_sources { ${remove.join(", ")} }`]
+          : []),
+        ...(add.length > 0
+          ? [`add element ${IP6_FAMILY} ${TABLE_NAME} blocked_sources { ${add.join(", ")} }`]
+          : []),
+      ];
+      if (lines.length > 0) await nft(`${lines.join("\n")}\n`);
     },
 
     async removeVm(plan) {

@@ -20,6 +20,10 @@ interface NftJsonSet {
 
 function portOf(value: unknown): string | undefined {
   if (typeof value === "string") return value;
+  if (typeof value === "object" && value !== null && "prefix" in value) {
+    const prefix = (value as { prefix: { addr: string; len: number } }).prefix;
+    return `${prefix.addr}/${prefix.len}`;
+  }
   if (typeof value === "object" && value !== null && "concat" in value) {
     const first = (value as { concat: unknown[] }).concat[0];
     return typeof first === "string" ? first : undefined;

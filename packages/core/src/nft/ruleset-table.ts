@@ -8,6 +8,9 @@
 export const TABLE_FAMILY = "bridge";
 /** The stateful half (rule lists, prefixes, connection limits) needs conntrack: inet family. */
 export const INET_FAMILY = "inet";
+/** Host-wide blocked sources live in an ip6 table, the family the guides' nft commands name. */
+export const IP6_FAMILY = "ip6";
+export const TABLE_FAMILIES = ["bridge", "inet", "ip6"] as const;
 export const TABLE_NAME = "metald_security";
 
 /** Per-port sets (keyed by the VM's host-side port name), with the control each enforces. */
@@ -110,7 +113,20 @@ const MLD_TYPES =
 
 /** Both tables with empty sets. Loading them replaces any earlier tables of that name. */
 export function renderBaseTable(): string {
-  return `${renderBridgeTable()}\n${renderInetTable()}`;
+  return `${renderBridgeTable()}\n${renderInetTable()}\n${renderIp6Table()}`;
+}
+
+// Prerouting sees routed and (through br_netfilter) bridged packets before anything else.
+function renderIp6Table(): string {
+  return `table ${IP6_FAMILY} ${TABLE_NAME} {
+  set blocked_sources { type ipv6_addr; flags interval; counter; }
+
+  chain prerouting {
+    type filter hook prerouting priority -300; policy accept;
+    ip6 saddr @blocked_sources drop
+  }
+}
+`;
 }
 
 const LOCAL_SCOPE = "{ fe80::/10, ff00::/8 }";
@@ -209,7 +225,6 @@ ${rateDrops.join("\n")}
   set vm_sources { type ifname . ipv6_addr; counter; }
   set vm_na_targets { typeof iifname . @th,64,128; }
   set ra_allowed_in { type ifname . ipv6_addr; counter; }
-  set blocked_sources { type ipv6_addr; flags interval; counter; }
 
   chain prerouting {
     type filter hook prerouting priority -200; policy accept;
@@ -223,7 +238,6 @@ ${rateDrops.join("\n")}
 
   chain from_vm {
     iifname @quarantine drop
-    ip6 saddr @blocked_sources drop
     exthdr frag exists ip6 saddr fe80::/10 iifname @nd_frag_guard drop
     exthdr frag exists ip6 daddr ff02::/16 iifname @nd_frag_guard drop
     icmpv6 type nd-router-advert iifname @ra_guard drop
@@ -260,7 +274,6 @@ ${rateDrops.join("\n")}
 
   chain to_vm {
     oifname @quarantine_in drop
-    ip6 saddr @blocked_sources drop
     icmpv6 type nd-router-advert jump ra_to_vm
     exthdr hbh exists jump hbh_to_vm
     exthdr rt exists oifname @eh_rt_in drop

@@ -1,5 +1,6 @@
 // Every schema change, in order. One list serves PGlite and PostgreSQL.
 import { initialSchema } from "./0001-initial-schema.js";
+import { blockedSources } from "./0002-blocked-sources.js";
 
 export interface Migration {
   version: number;
@@ -9,4 +10,5 @@ export interface Migration {
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial-schema", sql: initialSchema },
+  { version: 2, name: "blocked-sources", sql: blockedSources },
 ];
