@@ -232,6 +232,51 @@ describe.skipIf(!isRoot || !hasScapy)("first-hop guards with real packets (sandb
     expect(after).toContain("2 received");
   });
 
+  it("keeps tenants apart on a shared bridge: frames from another tenant's VM are dropped and counted", async () => {
+    const res = await postJson(`${metald.url}/vmprovisioner.v1.VmService/CreateVm`, {
+      config: {
+        tenant_id: "intruder",
+        network: [
+          { id: "eth0", bridge_name: "br-enforce", ipv6: { address: "2001:db8:e::99/64" } },
+        ],
+      },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const vmId = (res.body as { vmId: string }).vmId;
+    await postJson(`${metald.url}/vmprovisioner.v1.VmService/BootVm`, { vm_id: vmId });
+    const debug = (await (await fetch(`${metald.url}/debug/network/vm/${vmId}`)).json()) as DebugVm;
+    const nic = debug.interfaces[0];
+    if (!nic) throw new Error("no interface");
+    expect(nic.tap_device).toBeTruthy();
+    const intruder: Guest = {
+      vmId,
+      namespace: nic.guest_namespace,
+      iface: "eth0",
+      address: "2001:db8:e::99",
+      linkLocal: nic.link_local,
+      tap: nic.tap_device,
+    };
+    try {
+      await waitForAddresses(intruder);
+      const before = packets(await counters(metald.url, victim.vmId), "inter_tenant_drops");
+      const out = await inGuest(intruder, "ping", [
+        "-c",
+        "2",
+        "-W",
+        "1",
+        "-I",
+        intruder.address,
+        victim.address,
+      ]).catch((error: { stdout?: string }) => error.stdout ?? "");
+      expect(out).toContain("0 received");
+      expect(
+        packets(await counters(metald.url, victim.vmId), "inter_tenant_drops"),
+      ).toBeGreaterThan(before);
+    } finally {
+      await postJson(`${metald.url}/vmprovisioner.v1.VmService/DeleteVm`, { vm_id: vmId });
+    }
+  });
+
   it("a host-wide blocked source is dropped and counted until it is removed", async () => {
     const url = `${metald.url}/debug/security/blocked-sources`;
     const add = await postJson(url, { source: attacker.address, reason: "test" });

@@ -50,6 +50,8 @@ export interface VmRecord {
   isolated: boolean;
   applicationTier: string;
   configVersion: number;
+  /** The tenant's packet mark (see migration 0003). */
+  tenantMark: number;
   createdAt: Date;
   updatedAt: Date;
   config: unknown;
@@ -91,6 +93,7 @@ interface VmRow {
   isolated: boolean;
   application_tier: string;
   config_version: number;
+  tenant_mark: string;
   created_at: string;
   updated_at: string;
   config: unknown;
@@ -107,6 +110,7 @@ function toRecord(row: VmRow): VmRecord {
     isolated: row.isolated,
     applicationTier: row.application_tier,
     configVersion: Number(row.config_version),
+    tenantMark: Number(row.tenant_mark),
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
     config: row.config,
@@ -138,12 +142,15 @@ SELECT 1`;
 
 const SELECT_VM = `
 SELECT v.id, v.tenant_id, v.host_id, v.state, v.isolated, v.application_tier, v.config_version,
-       v.created_at, v.updated_at, c.config, c.spec, c.effective
-FROM vms v JOIN vm_config_versions c ON c.vm_id = v.id AND c.version = v.config_version`;
+       v.created_at, v.updated_at, c.config, c.spec, c.effective, t.mark AS tenant_mark
+FROM vms v JOIN vm_config_versions c ON c.vm_id = v.id AND c.version = v.config_version
+JOIN tenants t ON t.id = v.tenant_id`;
 
 export interface VmRepository {
   insert(vm: NewVm): Promise<void>;
   get(id: string): Promise<VmRecord | undefined>;
+  /** The tenant's packet mark, creating the tenant if it is new. */
+  tenantMark(tenantId: string): Promise<number>;
   list(filter: VmListFilter): Promise<VmRecord[]>;
   count(filter: Omit<VmListFilter, "afterId" | "limit">): Promise<number>;
   /** Marks a VM terminated and releases its addresses. False if it was not live. */
@@ -214,6 +221,16 @@ export function createVmRepository(db: SqlClient): VmRepository {
           rows.find((r) => r.address === taken.address)?.vm_id ?? null,
         );
       }
+    },
+
+    async tenantMark(tenantId) {
+      await db.query("INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING", [
+        tenantId,
+      ]);
+      const { rows } = await db.query<{ mark: string }>("SELECT mark FROM tenants WHERE id = $1", [
+        tenantId,
+      ]);
+      return Number(rows[0]?.mark);
     },
 
     async get(id) {

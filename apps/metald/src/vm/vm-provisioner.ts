@@ -108,7 +108,12 @@ export interface VmProvisioner {
 
 export function planFor(view: VmView): HostPlan {
   return compileHostPlan(
-    { vmId: view.record.id, tenantId: view.record.tenantId, isolated: view.record.isolated },
+    {
+      vmId: view.record.id,
+      tenantId: view.record.tenantId,
+      isolated: view.record.isolated,
+      tenantMark: view.record.tenantMark,
+    },
     view.spec.interfaces.map((iface, i) => ({
       spec: iface,
       policy: (view.effective[i] as EffectiveInterface).policy,
@@ -136,7 +141,21 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
   });
 
   /** Normalizes, validates and resolves a request; compiles the host plan. */
-  function prepare(request: CreateVmRequest, vmIdOf: (spec: VmSpec) => string, isolated: boolean) {
+  const tenantMarks = new Map<string, number>();
+  async function tenantMark(tenantId: string): Promise<number> {
+    let mark = tenantMarks.get(tenantId);
+    if (mark === undefined) {
+      mark = await repository.tenantMark(tenantId);
+      tenantMarks.set(tenantId, mark);
+    }
+    return mark;
+  }
+
+  async function prepare(
+    request: CreateVmRequest,
+    vmIdOf: (spec: VmSpec) => string,
+    isolated: boolean,
+  ) {
     const { spec, config } = normalizeCreateVm(request, {
       defaultProfile: options.defaultProfile,
       defaultTenant: options.defaultTenant,
@@ -152,7 +171,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
     });
     const vmId = vmIdOf(spec);
     const plan = compileHostPlan(
-      { vmId, tenantId: spec.tenantId, isolated },
+      { vmId, tenantId: spec.tenantId, isolated, tenantMark: await tenantMark(spec.tenantId) },
       spec.interfaces.map((iface, i) => ({
         spec: iface,
         policy: (effective[i] as EffectiveInterface).policy,
@@ -210,7 +229,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
     plan: planFor,
 
     async create(request, actor) {
-      const { spec, config, effective, vmId, plan, addresses } = prepare(
+      const { spec, config, effective, vmId, plan, addresses } = await prepare(
         request,
         (sp) => sp.vmId ?? ids.vmId(),
         false,
@@ -293,14 +312,14 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         config: fromJson(VmConfigSchema, nextJson),
         applicationTier: record.applicationTier,
       });
-      const next = prepare(request, () => vmId, record.isolated);
+      const next = await prepare(request, () => vmId, record.isolated);
       if (next.spec.tenantId !== record.tenantId) {
         throw new FieldError(
           "config.tenant_id",
           `a VM cannot move to another tenant (it belongs to ${record.tenantId})`,
         );
       }
-      const stored = (p: ReturnType<typeof prepare>) => ({
+      const stored = (p: Awaited<ReturnType<typeof prepare>>) => ({
         config: toJson(VmConfigSchema, p.config, { useProtoFieldName: true }),
         spec: p.spec,
         effective: p.effective,

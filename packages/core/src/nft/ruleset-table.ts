@@ -38,6 +38,9 @@ export const PORT_SETS = {
   eh_dst_in: "extension headers: destination options to the VM",
   eh_mh_in: "extension headers: mobility to the VM",
   eh_esp_in: "extension headers: ESP to the VM",
+  inter_tenant_open:
+    "isolation: ports that accept frames from other tenants' VMs (ALLOW_ALL, SELECTIVE)",
+  inter_tenant_drops: "isolation: frames from another tenant's VM to this port",
 } as const;
 
 export type PortSetName = keyof typeof PORT_SETS;
@@ -223,6 +226,8 @@ function renderBridgeTable(): string {
 ${portSets.join("\n")}
 ${rateDrops.join("\n")}
   set vm_sources { type ifname . ipv6_addr; counter; }
+  map port_tenant { type ifname : mark; }
+  set port_tenant_keys { type ifname . mark; }
   set vm_na_targets { typeof iifname . @th,64,128; }
   set ra_allowed_in { type ifname . ipv6_addr; counter; }
 
@@ -238,6 +243,8 @@ ${rateDrops.join("\n")}
 
   chain from_vm {
     iifname @quarantine drop
+    # The sender's tenant travels with the frame, for the receiving port's check.
+    meta mark set iifname map @port_tenant
     exthdr frag exists ip6 saddr fe80::/10 iifname @nd_frag_guard drop
     exthdr frag exists ip6 daddr ff02::/16 iifname @nd_frag_guard drop
     icmpv6 type nd-router-advert iifname @ra_guard drop
@@ -274,6 +281,7 @@ ${rateDrops.join("\n")}
 
   chain to_vm {
     oifname @quarantine_in drop
+    meta mark != 0 jump tenant_check
     icmpv6 type nd-router-advert jump ra_to_vm
     exthdr hbh exists jump hbh_to_vm
     exthdr rt exists oifname @eh_rt_in drop
@@ -281,6 +289,13 @@ ${rateDrops.join("\n")}
     exthdr dst exists oifname @eh_dst_in drop
     exthdr mh exists oifname @eh_mh_in drop
     meta l4proto esp oifname @eh_esp_in drop
+  }
+
+  # Frames between VMs of different tenants that share a bridge.
+  chain tenant_check {
+    oifname . meta mark @port_tenant_keys return
+    oifname @inter_tenant_open return
+    oifname @inter_tenant_drops drop
   }
 
   chain ra_to_vm {

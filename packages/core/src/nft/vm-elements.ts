@@ -106,7 +106,11 @@ function rateClassesOf(policy: SecurityPolicy): RateClass[] {
   return RATE_CONTROLS.map((c) => values[c]).filter((c): c is RateClass => c !== undefined);
 }
 
-export function compileVmElements(ports: VmPort[], isolated: boolean): VmEnforcement {
+export function compileVmElements(
+  ports: VmPort[],
+  isolated: boolean,
+  tenantMark = 0,
+): VmEnforcement {
   const out: Record<string, Set<string>> = {};
   const rateClasses = new Map<string, RateClass>();
   const add = (set: string, element: string) => {
@@ -118,6 +122,12 @@ export function compileVmElements(ports: VmPort[], isolated: boolean): VmEnforce
     const policy = port.policy;
     add("vm_ports", p);
     add("eh_rt0", p);
+    if (tenantMark > 0) {
+      add("port_tenant", `${p} : ${tenantMark}`);
+      add("port_tenant_keys", `${p} . ${tenantMark}`);
+      add("inter_tenant_drops", p);
+      if (policy.isolation.interTenantPolicy !== "BLOCK_ALL") add("inter_tenant_open", p);
+    }
     if (isolated) {
       add("quarantine", p);
       add("quarantine_in", p);

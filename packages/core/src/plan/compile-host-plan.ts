@@ -16,6 +16,8 @@ export interface PlanContext {
   vmId: string;
   tenantId: string;
   isolated: boolean;
+  /** The tenant's packet mark (unique per tenant on the host); 0 leaves tenants unmarked. */
+  tenantMark?: number;
 }
 
 export function compileHostPlan(context: PlanContext, interfaces: PlannedInterface[]): HostPlan {
@@ -71,6 +73,7 @@ export function compileHostPlan(context: PlanContext, interfaces: PlannedInterfa
       policy: (interfaces[i] as PlannedInterface).policy,
     })),
     context.isolated,
+    context.tenantMark ?? 0,
   );
   return {
     vmId,

@@ -1,6 +1,7 @@
 // Every schema change, in order. One list serves PGlite and PostgreSQL.
 import { initialSchema } from "./0001-initial-schema.js";
 import { blockedSources } from "./0002-blocked-sources.js";
+import { tenantMarks } from "./0003-tenant-marks.js";
 
 export interface Migration {
   version: number;
@@ -11,4 +12,5 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial-schema", sql: initialSchema },
   { version: 2, name: "blocked-sources", sql: blockedSources },
+  { version: 3, name: "tenant-marks", sql: tenantMarks },
 ];
