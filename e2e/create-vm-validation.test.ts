@@ -302,7 +302,7 @@ describe.each(["pglite", "postgres"] as const)("CreateVm validation on %s", (kin
   });
 
   it("RPCs that later work implements answer unimplemented", async () => {
-    const res = await postJson(`${metald.url}/vmprovisioner.v1.VmService/UpdateVmNetworkSecurity`, {
+    const res = await postJson(`${metald.url}/vmprovisioner.v1.SecurityEventService/ListSecurityEvents`, {
       vm_id: "vm-x",
     });
     expect(res.status).toBe(501);
