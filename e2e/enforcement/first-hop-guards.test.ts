@@ -309,6 +309,46 @@ describe.skipIf(!isRoot || !hasScapy)("first-hop guards with real packets (sandb
     expect(after).toContain("2 received");
   });
 
+  it("after a restart the host is rebuilt from the database: traffic flows and guards still hold", async () => {
+    await metald.restart();
+    const ok = await inGuest(attacker, "ping", [
+      "-c",
+      "2",
+      "-W",
+      "2",
+      "-I",
+      attacker.address,
+      victim.address,
+    ]);
+    expect(ok).toContain("2 received");
+    const before = packets(await counters(metald.url, attacker.vmId), "source_guard");
+    await send(attacker, "echo", { src: "2001:db8:bad::2", dst: victim.address, count: 3 });
+    expect(packets(await counters(metald.url, attacker.vmId), "source_guard") - before).toBe(3);
+  });
+
+  it("reconcile removes leftovers of VMs that no longer exist", async () => {
+    const sandbox = metald.env.METALD_SANDBOX_NAMESPACE as string;
+    execFileSync("ip", ["netns", "add", "mvm-deadbeef00"]);
+    execFileSync("ip", [
+      "-n",
+      sandbox,
+      "link",
+      "add",
+      "tapdeadbeef0",
+      "type",
+      "veth",
+      "peer",
+      "name",
+      "eth9",
+    ]);
+    const res = await postJson(`${metald.url}/debug/reconcile`, {});
+    expect(res.status).toBe(200);
+    expect((res.body as { removed: string[] }).removed).toEqual(
+      expect.arrayContaining(["tapdeadbeef0", "mvm-deadbeef00"]),
+    );
+    expect(execFileSync("ip", ["netns", "list"]).toString()).not.toContain("mvm-deadbeef00");
+  });
+
   it("with block_hop_by_hop, drops hop-by-hop headers but lets MLD reports through", async () => {
     const before = packets(await counters(metald.url, hbhBlocker.vmId), "eh_hbh");
     const echo = await capture(victim, "hbh", 2, hbhBlocker.address);

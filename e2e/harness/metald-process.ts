@@ -17,6 +17,8 @@ export type DatabaseKind = "pglite" | "postgres";
 
 export interface MetaldProcess {
   readonly url: string;
+  /** The environment the server runs with (its data dir, database, driver, sandbox). */
+  readonly env: NodeJS.ProcessEnv;
   readonly log: string[];
   /** Stops the server (SIGTERM) and starts it again on the same database. */
   restart(): Promise<void>;
@@ -132,6 +134,7 @@ export async function startMetald(
     get url() {
       return current.url;
     },
+    env,
     log,
     async restart() {
       const code = await stopChild(current.child);

@@ -6,10 +6,7 @@ import { createBlockedSourceRepository, createVmRepository, type SqlClient } fro
 import Fastify, { type FastifyInstance } from "fastify";
 import { createJsonBodyCheck, inputSchemasByPath } from "./connect/json-body-check.js";
 import { createRoutes, SERVICES } from "./connect.js";
-import {
-  reconcileBlockedSources,
-  registerBlockedSourceRoutes,
-} from "./http/blocked-source-routes.js";
+import { registerBlockedSourceRoutes } from "./http/blocked-source-routes.js";
 import { registerDebugRoutes } from "./http/debug-routes.js";
 import { applySeedCompatibility } from "./http/seed-compat.js";
 import { registerVmSecurityRoutes } from "./http/vm-security-routes.js";
@@ -88,8 +85,11 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     driver: options.driver,
     readCounters: options.readCounters,
   });
-  await provisioner.reconcile();
-  await reconcileBlockedSources(blockedSources, options.driver);
+  const reconcile = async () =>
+    provisioner.reconcile((await blockedSources.list()).map((b) => b.source));
+  await reconcile();
+  // On demand: rebuild the host's enforcement from the database and remove leftovers.
+  app.post("/debug/reconcile", async () => reconcile());
 
   await app.register(async (connect) => {
     connect.addHook("preHandler", createJsonBodyCheck(inputSchemasByPath(SERVICES)));

@@ -27,19 +27,6 @@ function canonicalSource(text: unknown, path: string): string {
   return checkUnicastAddress(text, path);
 }
 
-/** Programs every stored blocked source (after the driver rebuilt its tables). */
-export async function reconcileBlockedSources(
-  repository: BlockedSourceRepository,
-  driver: HostDriver,
-): Promise<number> {
-  const all = await repository.list();
-  await driver.updateBlockedSources(
-    all.map((b) => b.source),
-    [],
-  );
-  return all.length;
-}
-
 export function registerBlockedSourceRoutes(
   app: FastifyInstance,
   options: BlockedSourceRouteOptions,

@@ -103,7 +103,7 @@ export interface VmProvisioner {
   /** The host plan a stored VM has (what the driver applied). */
   plan(view: VmView): HostPlan;
   /** Rebuilds the host's enforcement from the database: every live VM applied again. */
-  reconcile(): Promise<{ vms: number }>;
+  reconcile(blockedSources: string[]): Promise<{ vms: number; created: number; removed: string[] }>;
 }
 
 export function planFor(view: VmView): HostPlan {
@@ -418,24 +418,28 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       return isolated;
     },
 
-    async reconcile() {
-      await driver.init();
-      let count = 0;
+    async reconcile(blockedSources) {
+      const live: VmView[] = [];
       let afterId: string | undefined;
       for (;;) {
-        const page = await repository.list({ afterId, limit: 500 });
+        const page = await repository.list({ afterId, limit: 1000 });
         if (page.length === 0) break;
+        afterId = page[page.length - 1]?.id;
         for (const record of page) {
-          afterId = record.id;
-          if (record.state === "TERMINATED" || record.state === "FAILED") continue;
-          const plan = planFor(view(record));
-          await driver.applyVm(plan);
-          if (record.state === "RUNNING") await runtime.boot(plan);
-          count++;
+          if (record.state !== "TERMINATED" && record.state !== "FAILED") live.push(view(record));
         }
       }
-      logger.info({ vms: count, driver: driver.name }, "host reconciled from the database");
-      return { vms: count };
+      const plans = live.map((v) => planFor(v));
+      const result = await driver.reconcile(plans, blockedSources);
+      for (const [i, v] of live.entries()) {
+        if (v.record.state === "RUNNING" && result.guestsDown.has(v.record.id))
+          await runtime.boot(plans[i] as HostPlan);
+      }
+      logger.info(
+        { vms: live.length, created: result.created, removed: result.removed, driver: driver.name },
+        "host reconciled from the database",
+      );
+      return { vms: live.length, created: result.created, removed: result.removed };
     },
   };
 }

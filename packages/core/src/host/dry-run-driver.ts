@@ -31,6 +31,13 @@ export function createDryRunDriver(): DryRunDriver {
       applied.clear();
       blockedSources.clear();
     },
+    async reconcile(plans, blocked) {
+      applied.clear();
+      blockedSources.clear();
+      for (const b of blocked) blockedSources.add(b);
+      for (const plan of plans) applied.set(plan.vmId, plan);
+      return { created: 0, removed: [], guestsDown: new Set(plans.map((p) => p.vmId)) };
+    },
     async applyVm(plan) {
       applied.set(plan.vmId, plan);
     },

@@ -9,6 +9,15 @@ export interface HostCapabilities {
   notes: string[];
 }
 
+export interface ReconcileResult {
+  /** VMs whose links had to be created. */
+  created: number;
+  /** Leftover links and namespaces removed. */
+  removed: string[];
+  /** VMs whose guest side is down (to boot again if they should be running). */
+  guestsDown: Set<string>;
+}
+
 export interface HostDriver {
   readonly name: "linux" | "sandbox" | "dry-run";
   /** Probes what this host can do; never claims what it cannot. */
@@ -17,6 +26,11 @@ export interface HostDriver {
   init(): Promise<void>;
   /** Makes the host match `plan` for its VM, atomically: on failure nothing of it remains. */
   applyVm(plan: HostPlan): Promise<void>;
+  /**
+   * Makes the host match exactly these plans and blocked sources: tables rebuilt in one
+   * transaction, missing links created, links and namespaces of VMs not in `plans` removed. Reports which VMs' guest links are down.
+   */
+  reconcile(plans: HostPlan[], blockedSources: string[]): Promise<ReconcileResult>;
   /** Adds and removes host-wide blocked sources (canonical addresses or prefixes). */
   updateBlockedSources(add: string[], remove: string[]): Promise<void>;
   /** Removes everything a VM's plan created that no other VM uses. */

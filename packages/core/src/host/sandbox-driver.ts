@@ -12,6 +12,7 @@ import {
   TABLE_NAME,
 } from "../nft/ruleset-table.js";
 import { diffElements, renderElementChanges, type SetElements } from "../nft/vm-elements.js";
+import type { HostPlan } from "../plan/host-plan.js";
 import { type CommandRunner, RunError } from "./command-runner.js";
 import type { HostCapabilities, HostDriver } from "./host-driver.js";
 import { inNamespace, ipAddr, ipLink, ipNetns } from "./ip-link.js";
@@ -72,6 +73,122 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     if (ports.length === 0) await ip(ipLink.delete(bridge));
   }
 
+  async function ensureLinks(plan: HostPlan, undo: (() => Promise<unknown>)[]): Promise<void> {
+    if (await ensureNamespace(plan.guestNamespace)) {
+      undo.push(() => runner.run("ip", ipNetns.delete(plan.guestNamespace)));
+    }
+    for (const link of plan.links) {
+      if (link.kind === "bridge" && !(await linkExists(link.name, sbx))) {
+        await ip(ipLink.addBridge(link.name, link.mldSnooping));
+        await ip(ipLink.setUp(link.name));
+        undo.push(() => removeBridgeIfUnused(link.name));
+      }
+    }
+    for (const port of plan.ports) {
+      if (await linkExists(port.name, sbx)) {
+        await syncGuestAddresses(plan.guestNamespace, port.guestInterface, port.addresses);
+        continue;
+      }
+      await ip(
+        ipLink.addVethIntoNamespace(port.name, port.mtu, port.guestInterface, plan.guestNamespace),
+      );
+      undo.unshift(() => ip(ipLink.delete(port.name)));
+      await ip(ipLink.setMasterUp(port.name, port.bridge));
+      await ip(ipLink.setAddress(port.guestInterface, port.mac), plan.guestNamespace);
+      for (const cidr of port.addresses)
+        await ip(ipAddr.add(cidr, port.guestInterface), plan.guestNamespace);
+      if (plan.sysctls.length > 0) {
+        await runner.run("ip", [
+          "netns",
+          "exec",
+          sbx,
+          "sysctl",
+          "-q",
+          "-w",
+          ...plan.sysctls.map((s) => `${s.key}=${s.value}`),
+        ]);
+      }
+    }
+  }
+
+  // An update may change a VM's addresses: the guest side follows the plan.
+  async function syncGuestAddresses(
+    namespace: string,
+    device: string,
+    wanted: string[],
+  ): Promise<void> {
+    const out = await ip(ipAddr.showJson(device), namespace);
+    const info = (
+      JSON.parse(out || "[]") as {
+        addr_info?: { local: string; prefixlen: number; scope: string }[];
+      }[]
+    )[0];
+    const current = (info?.addr_info ?? [])
+      .filter((a) => a.scope === "global")
+      .map((a) => `${a.local}/${a.prefixlen}`);
+    for (const cidr of current)
+      if (!wanted.includes(cidr)) await ip(["-6", "addr", "del", cidr, "dev", device], namespace);
+    for (const cidr of wanted)
+      if (!current.includes(cidr)) await ip(ipAddr.add(cidr, device), namespace);
+  }
+
+  // Rate classes are created once: `pending` holds the ones a script being built creates.
+  const pending = new Set<string>();
+  function elementScript(plan: HostPlan): string {
+    const missing = plan.rateClasses.filter(
+      (c) => !classes.has(rateClassSet(c)) && !pending.has(rateClassSet(c)),
+    );
+    for (const c of missing) pending.add(rateClassSet(c));
+    const classScript = missing
+      .map(
+        (c) =>
+          `${renderRateClass(c, c.control === "connections" ? INET_FAMILY : TABLE_FAMILY, TABLE_NAME)}\n`,
+      )
+      .join("");
+    return (
+      classScript + renderElementChanges(diffElements(applied.get(plan.vmId) ?? {}, plan.elements))
+    );
+  }
+
+  async function prepareSandbox(): Promise<void> {
+    await ensureNamespace(sbx);
+    // Bridged IPv6 must traverse the inet hooks for the stateful half of the policy.
+    await runner.run("ip", [
+      "netns",
+      "exec",
+      sbx,
+      "sysctl",
+      "-q",
+      "-w",
+      "net.bridge.bridge-nf-call-ip6tables=1",
+    ]);
+  }
+
+  /** Replaces any earlier tables: creating them first makes the deletes always valid. */
+  function baseScript(): string {
+    const reset = TABLE_FAMILIES.map(
+      (family) => `add table ${family} ${TABLE_NAME}\ndelete table ${family} ${TABLE_NAME}\n`,
+    ).join("");
+    return `${reset}${renderBaseTable()}`;
+  }
+
+  function commit(plan: HostPlan): void {
+    applied.set(plan.vmId, plan.elements);
+    for (const c of plan.rateClasses) classes.add(rateClassSet(c));
+    pending.clear();
+  }
+
+  async function sandboxLinks(): Promise<Map<string, { operstate: string; kind: string }>> {
+    const list = JSON.parse((await ip(["-d", "-j", "link", "show"])) || "[]") as {
+      ifname: string;
+      operstate: string;
+      linkinfo?: { info_kind?: string };
+    }[];
+    return new Map(
+      list.map((l) => [l.ifname, { operstate: l.operstate, kind: l.linkinfo?.info_kind ?? "" }]),
+    );
+  }
+
   return {
     name: "sandbox",
     namespace: sbx,
@@ -116,82 +233,79 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     },
 
     async init() {
-      await ensureNamespace(sbx);
-      // Bridged IPv6 must traverse the inet hooks for the stateful half of the policy.
-      await runner.run("ip", [
-        "netns",
-        "exec",
-        sbx,
-        "sysctl",
-        "-q",
-        "-w",
-        "net.bridge.bridge-nf-call-ip6tables=1",
-      ]);
-      // Replace any earlier tables atomically: creating them first makes the deletes valid.
-      const reset = TABLE_FAMILIES.map(
-        (family) => `add table ${family} ${TABLE_NAME}\ndelete table ${family} ${TABLE_NAME}\n`,
-      ).join("");
-      await nft(`${reset}${renderBaseTable()}`);
+      await prepareSandbox();
+      await nft(baseScript());
       applied.clear();
       classes.clear();
+      pending.clear();
     },
 
     async applyVm(plan) {
       const undo: (() => Promise<unknown>)[] = [];
       try {
-        if (await ensureNamespace(plan.guestNamespace)) {
-          undo.push(() => runner.run("ip", ipNetns.delete(plan.guestNamespace)));
-        }
-        for (const link of plan.links) {
-          if (link.kind === "bridge" && !(await linkExists(link.name, sbx))) {
-            await ip(ipLink.addBridge(link.name, link.mldSnooping));
-            await ip(ipLink.setUp(link.name));
-            undo.push(() => removeBridgeIfUnused(link.name));
-          }
-        }
-        for (const port of plan.ports) {
-          if (await linkExists(port.name, sbx)) continue;
-          await ip(
-            ipLink.addVethIntoNamespace(
-              port.name,
-              port.mtu,
-              port.guestInterface,
-              plan.guestNamespace,
-            ),
-          );
-          undo.unshift(() => ip(ipLink.delete(port.name)));
-          await ip(ipLink.setMasterUp(port.name, port.bridge));
-          await ip(ipLink.setAddress(port.guestInterface, port.mac), plan.guestNamespace);
-          for (const cidr of port.addresses)
-            await ip(ipAddr.add(cidr, port.guestInterface), plan.guestNamespace);
-        }
-        if (plan.sysctls.length > 0) {
-          await runner.run("ip", [
-            "netns",
-            "exec",
-            sbx,
-            "sysctl",
-            "-q",
-            "-w",
-            ...plan.sysctls.map((s) => `${s.key}=${s.value}`),
-          ]);
-        }
-        const before = applied.get(plan.vmId) ?? {};
-        const missing = plan.rateClasses.filter((c) => !classes.has(rateClassSet(c)));
-        const classScript = missing
-          .map(
-            (c) =>
-              `${renderRateClass(c, c.control === "connections" ? INET_FAMILY : TABLE_FAMILY, TABLE_NAME)}\n`,
-          )
-          .join("");
-        const script = classScript + renderElementChanges(diffElements(before, plan.elements));
+        await ensureLinks(plan, undo);
+        const script = elementScript(plan);
         if (script) await nft(script);
-        for (const c of missing) classes.add(rateClassSet(c));
-        applied.set(plan.vmId, plan.elements);
+        commit(plan);
       } catch (error) {
+        pending.clear();
         for (const step of undo) await step().catch(() => undefined);
         throw error;
       }
+    },
+
+    async reconcile(plans, blockedSources) {
+      await prepareSandbox();
+      applied.clear();
+      classes.clear();
+      pending.clear();
+      const namespacesNow = await namespaces();
+      const links = await sandboxLinks();
+      const wanted = new Set(plans.flatMap((p) => p.ports.map((port) => port.name)));
+      const wantedNamespaces = new Set(plans.map((p) => p.guestNamespace));
+      let created = 0;
+      for (const plan of plans) {
+        const complete =
+          namespacesNow.has(plan.guestNamespace) &&
+          plan.ports.every((port) => links.has(port.name));
+        if (!complete) {
+          await ensureLinks(plan, []);
+          created++;
+        }
+      }
+      // One transaction rebuilds the tables with every VM and blocked source: there is no
+      // moment at which a VM's traffic passes unfiltered.
+      const blocked =
+        blockedSources.length > 0
+          ? `add element ${IP6_FAMILY} ${TABLE_NAME} blocked_sources { ${blockedSources.join(", ")} }\n`
+          : "";
+      const script = baseScript() + plans.map((plan) => elementScript(plan)).join("") + blocked;
+      try {
+        await nft(script);
+      } finally {
+        pending.clear();
+      }
+      for (const plan of plans) commit(plan);
+      // Leftovers of VMs that no longer exist (deleted while metald was down, or half-created).
+      const removed: string[] = [];
+      for (const [name, link] of links) {
+        if (name.startsWith("tap") && !wanted.has(name) && link.kind === "veth") {
+          await ip(ipLink.delete(name));
+          removed.push(name);
+        }
+      }
+      for (const ns of namespacesNow) {
+        if (ns.startsWith("mvm-") && !wantedNamespaces.has(ns)) {
+          await runner.run("ip", ipNetns.delete(ns));
+          removed.push(ns);
+        }
+      }
+      const guestsDown = new Set(
+        plans
+          .filter((plan) => plan.ports.some((port) => links.get(port.name)?.operstate !== "UP"))
+          .map((plan) => plan.vmId),
+      );
+      return { created, removed, guestsDown };
     },
 
     async updateBlockedSources(add, remove) {
