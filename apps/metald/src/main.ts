@@ -10,10 +10,12 @@ import {
   createSandboxDriver,
 } from "@metald/core";
 import { openDatabase } from "@metald/db";
+import { formatPrecheck, runPrecheck } from "./cli/precheck.js";
 import { readEnv } from "./env.js";
 import { createServer } from "./server.js";
 
 const USAGE = `usage: metald [serve] [--listen HOST:PORT] [--data-dir DIR] [--database-url URL] [--log-level LEVEL]
+       metald precheck      check that this host can enforce (exit 1 if not)
        metald --version
 
 Environment: METALD_HTTP_HOST, METALD_HTTP_PORT, METALD_DATA_DIR, DATABASE_URL, METALD_DB_POOL_SIZE,
@@ -107,6 +109,11 @@ async function main(argv: string[]) {
   if (values.help) return console.log(USAGE);
   if (values.version) return console.log(version());
   const command = positionals[0] ?? "serve";
+  if (command === "precheck") {
+    const { text, exitCode } = formatPrecheck(await runPrecheck(createCommandRunner()));
+    console.log(text);
+    process.exit(exitCode);
+  }
   if (command !== "serve") {
     console.error(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
     process.exit(2);

@@ -1,0 +1,18 @@
+// `metald precheck` on this machine: IPv6, nftables, the tables load, and the kernel's missing
+// VLAN support is reported as such, not faked.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const MAIN = fileURLToPath(new URL("../../apps/metald/dist/main.js", import.meta.url));
+
+describe.skipIf(process.getuid?.() !== 0)("metald precheck", () => {
+  it("passes here and reports the VLAN capabilities it probed", () => {
+    const result = spawnSync(process.execPath, [MAIN, "precheck"]);
+    const out = result.stdout.toString();
+    expect(result.status, out).toBe(0);
+    expect(out).toContain("✅ metald_security tables load");
+    expect(out).toMatch(/(✅|⚠️ ) 802\.1Q VLAN devices/);
+    expect(out).toContain("Pre-check completed successfully!");
+  });
+});
