@@ -14,8 +14,13 @@ const EnvSchema = z.object({
   METALD_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
   // The sandbox driver needs root; without it nothing can be programmed, so plans are recorded.
   METALD_DRIVER: z
-    .enum(["dry-run", "sandbox"])
+    .enum(["dry-run", "sandbox", "linux"])
     .default(process.getuid?.() === 0 ? "sandbox" : "dry-run"),
+  // netns: the guest is the VM's namespace (sandbox driver); firecracker: one firecracker
+  // process per VM on its tap (linux driver).
+  METALD_RUNTIME: z.enum(["netns", "firecracker"]).optional(),
+  METALD_FIRECRACKER_BINARY: z.string().default("firecracker"),
+  METALD_FIRECRACKER_SOCKET_DIR: z.string().default("/run/metald/firecracker"),
   METALD_SANDBOX_NAMESPACE: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$/)

@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import {
   createCommandRunner,
   createDryRunDriver,
+  createFirecrackerRuntime,
   createNetnsRuntime,
   createNoRuntime,
   createSandboxDriver,
@@ -53,13 +54,26 @@ async function serve(flags: {
   });
   const runner = createCommandRunner();
   const sandbox =
-    env.METALD_DRIVER === "sandbox"
-      ? createSandboxDriver({ runner, namespace: env.METALD_SANDBOX_NAMESPACE })
-      : undefined;
+    env.METALD_DRIVER === "dry-run"
+      ? undefined
+      : createSandboxDriver({
+          runner,
+          namespace: env.METALD_SANDBOX_NAMESPACE,
+          mode: env.METALD_DRIVER === "linux" ? "linux" : "sandbox",
+        });
+  const runtimeName =
+    env.METALD_RUNTIME ?? (env.METALD_DRIVER === "linux" ? "firecracker" : "netns");
   const app = await createServer({
     db,
     driver: sandbox ?? createDryRunDriver(),
-    runtime: sandbox ? createNetnsRuntime(runner) : createNoRuntime(),
+    runtime: !sandbox
+      ? createNoRuntime()
+      : runtimeName === "firecracker"
+        ? createFirecrackerRuntime({
+            binary: env.METALD_FIRECRACKER_BINARY,
+            socketDir: env.METALD_FIRECRACKER_SOCKET_DIR,
+          })
+        : createNetnsRuntime(runner),
     readCounters: sandbox && (() => sandbox.readCounters()),
     hostId: env.METALD_HOST_ID,
     defaultProfile: env.METALD_DEFAULT_PROFILE,

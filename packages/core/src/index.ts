@@ -1,6 +1,10 @@
 // @metald/core: policy normalization, validation and resolution; rules; host plans and drivers.
 export { type CommandRunner, createCommandRunner, RunError } from "./host/command-runner.js";
 export { createDryRunDriver, type DryRunDriver } from "./host/dry-run-driver.js";
+export {
+  createFirecrackerRuntime,
+  type FirecrackerRuntimeOptions,
+} from "./host/firecracker-runtime.js";
 export type { HostCapabilities, HostDriver } from "./host/host-driver.js";
 export {
   createSandboxDriver,
@@ -36,7 +40,7 @@ export {
   tapName,
   tenantBridgeName,
 } from "./plan/device-names.js";
-export type { HostPlan, LinkStep, PortPlan, SysctlStep } from "./plan/host-plan.js";
+export type { HostPlan, LinkStep, MachinePlan, PortPlan, SysctlStep } from "./plan/host-plan.js";
 export { checkPrefix, checkUnicastAddress } from "./policy/field-checks.js";
 export { FieldError, type FieldErrorCode } from "./policy/field-error.js";
 export { mergeConfigJson } from "./policy/merge-config-json.js";

@@ -6,6 +6,7 @@ import {
   FieldError,
   type HostDriver,
   type HostPlan,
+  type MachinePlan,
   normalizeCreateVm,
   type PolicyLayer,
   type PolicySource,
@@ -106,6 +107,18 @@ export interface VmProvisioner {
   reconcile(blockedSources: string[]): Promise<{ vms: number; created: number; removed: string[] }>;
 }
 
+function machineOf(spec: VmSpec): MachinePlan {
+  const r = spec.resources;
+  return {
+    vcpuCount: r.vcpuCount,
+    memoryMib: Math.floor(r.memoryBytes / 1024 ** 2),
+    kernelPath: r.kernelPath,
+    kernelArgs: r.kernelArgs,
+    initrdPath: r.initrdPath,
+    drives: r.storage,
+  };
+}
+
 export function planFor(view: VmView): HostPlan {
   return compileHostPlan(
     {
@@ -113,6 +126,7 @@ export function planFor(view: VmView): HostPlan {
       tenantId: view.record.tenantId,
       isolated: view.record.isolated,
       tenantMark: view.record.tenantMark,
+      machine: machineOf(view.spec),
     },
     view.spec.interfaces.map((iface, i) => ({
       spec: iface,
@@ -171,7 +185,13 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
     });
     const vmId = vmIdOf(spec);
     const plan = compileHostPlan(
-      { vmId, tenantId: spec.tenantId, isolated, tenantMark: await tenantMark(spec.tenantId) },
+      {
+        vmId,
+        tenantId: spec.tenantId,
+        isolated,
+        tenantMark: await tenantMark(spec.tenantId),
+        machine: machineOf(spec),
+      },
       spec.interfaces.map((iface, i) => ({
         spec: iface,
         policy: (effective[i] as EffectiveInterface).policy,

@@ -32,6 +32,8 @@ export const ipLink = {
     peerNamespace,
   ],
   setMasterUp: (name: string, master: string) => ["link", "set", name, "master", master, "up"],
+  addTap: (name: string) => ["tuntap", "add", "dev", name, "mode", "tap"],
+  setMtu: (name: string, mtu: number) => ["link", "set", name, "mtu", String(mtu)],
   setUp: (name: string) => ["link", "set", name, "up"],
   setDown: (name: string) => ["link", "set", name, "down"],
   setAddress: (name: string, mac: string) => ["link", "set", name, "address", mac],

@@ -22,10 +22,17 @@ export interface SandboxDriverOptions {
   runner: CommandRunner;
   /** The namespace standing in for the host (default "metald-sbx"). */
   namespace?: string;
+  /**
+   * "sandbox" (default): host side in `namespace`, each VM's guest side a namespace joined by a
+   * veth pair. "linux": host side in the host's own namespace, each VM port a tap device that
+   * the VM's runtime (Firecracker) attaches to.
+   */
+  mode?: "sandbox" | "linux";
 }
 
 export interface SandboxDriver extends HostDriver {
-  readonly namespace: string;
+  /** The namespace holding the host side; undefined for the linux driver. */
+  readonly namespace: string | undefined;
   /** Creates the sandbox namespace and loads an empty metald_security table. */
   init(): Promise<void>;
   readCounters(): Promise<PortCounters>;
@@ -35,14 +42,19 @@ export interface SandboxDriver extends HostDriver {
 
 export function createSandboxDriver(options: SandboxDriverOptions): SandboxDriver {
   const { runner } = options;
-  const sbx = options.namespace ?? "metald-sbx";
+  const linux = options.mode === "linux";
+  const sbx: string | undefined = linux ? undefined : (options.namespace ?? "metald-sbx");
   const applied = new Map<string, SetElements>();
   // Rate classes present in the tables (see rate-classes.ts); emptied when the tables are rebuilt.
   const classes = new Set<string>();
   const ip = (args: string[], namespace: string | undefined = sbx) =>
     runner.run("ip", inNamespace(namespace, args));
-  const nft = (script: string) =>
-    runner.run("ip", ["netns", "exec", sbx, "nft", "-f", "-"], { input: script });
+  // A command in the host-side namespace (the host's own for the linux driver).
+  const inHost = (command: string, args: string[], input?: string) =>
+    sbx
+      ? runner.run("ip", ["netns", "exec", sbx, command, ...args], { input })
+      : runner.run(command, args, { input });
+  const nft = (script: string) => inHost("nft", ["-f", "-"], script);
 
   async function namespaces(): Promise<Set<string>> {
     const out = await runner.run("ip", ipNetns.listJson());
@@ -50,7 +62,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     return new Set(list.map((n) => n.name));
   }
 
-  async function linkExists(name: string, namespace: string): Promise<boolean> {
+  async function linkExists(name: string, namespace: string | undefined): Promise<boolean> {
     try {
       await ip(ipLink.showJson(name), namespace);
       return true;
@@ -74,7 +86,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   }
 
   async function ensureLinks(plan: HostPlan, undo: (() => Promise<unknown>)[]): Promise<void> {
-    if (await ensureNamespace(plan.guestNamespace)) {
+    if (!linux && (await ensureNamespace(plan.guestNamespace))) {
       undo.push(() => runner.run("ip", ipNetns.delete(plan.guestNamespace)));
     }
     for (const link of plan.links) {
@@ -86,27 +98,33 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     }
     for (const port of plan.ports) {
       if (await linkExists(port.name, sbx)) {
-        await syncGuestAddresses(plan.guestNamespace, port.guestInterface, port.addresses);
+        if (!linux)
+          await syncGuestAddresses(plan.guestNamespace, port.guestInterface, port.addresses);
         continue;
       }
-      await ip(
-        ipLink.addVethIntoNamespace(port.name, port.mtu, port.guestInterface, plan.guestNamespace),
-      );
-      undo.unshift(() => ip(ipLink.delete(port.name)));
-      await ip(ipLink.setMasterUp(port.name, port.bridge));
-      await ip(ipLink.setAddress(port.guestInterface, port.mac), plan.guestNamespace);
-      for (const cidr of port.addresses)
-        await ip(ipAddr.add(cidr, port.guestInterface), plan.guestNamespace);
+      if (linux) {
+        // The guest (Firecracker) attaches to the tap and configures its own addresses.
+        await ip(ipLink.addTap(port.name));
+        undo.unshift(() => ip(ipLink.delete(port.name)));
+        await ip(ipLink.setMtu(port.name, port.mtu));
+        await ip(ipLink.setMasterUp(port.name, port.bridge));
+      } else {
+        await ip(
+          ipLink.addVethIntoNamespace(
+            port.name,
+            port.mtu,
+            port.guestInterface,
+            plan.guestNamespace,
+          ),
+        );
+        undo.unshift(() => ip(ipLink.delete(port.name)));
+        await ip(ipLink.setMasterUp(port.name, port.bridge));
+        await ip(ipLink.setAddress(port.guestInterface, port.mac), plan.guestNamespace);
+        for (const cidr of port.addresses)
+          await ip(ipAddr.add(cidr, port.guestInterface), plan.guestNamespace);
+      }
       if (plan.sysctls.length > 0) {
-        await runner.run("ip", [
-          "netns",
-          "exec",
-          sbx,
-          "sysctl",
-          "-q",
-          "-w",
-          ...plan.sysctls.map((s) => `${s.key}=${s.value}`),
-        ]);
+        await inHost("sysctl", ["-q", "-w", ...plan.sysctls.map((s) => `${s.key}=${s.value}`)]);
       }
     }
   }
@@ -151,17 +169,9 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   }
 
   async function prepareSandbox(): Promise<void> {
-    await ensureNamespace(sbx);
+    if (sbx) await ensureNamespace(sbx);
     // Bridged IPv6 must traverse the inet hooks for the stateful half of the policy.
-    await runner.run("ip", [
-      "netns",
-      "exec",
-      sbx,
-      "sysctl",
-      "-q",
-      "-w",
-      "net.bridge.bridge-nf-call-ip6tables=1",
-    ]);
+    await inHost("sysctl", ["-q", "-w", "net.bridge.bridge-nf-call-ip6tables=1"]);
   }
 
   /** Replaces any earlier tables: creating them first makes the deletes always valid. */
@@ -190,7 +200,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   }
 
   return {
-    name: "sandbox",
+    name: linux ? "linux" : "sandbox",
     namespace: sbx,
 
     async compat(): Promise<HostCapabilities> {
@@ -266,7 +276,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       let created = 0;
       for (const plan of plans) {
         const complete =
-          namespacesNow.has(plan.guestNamespace) &&
+          (linux || namespacesNow.has(plan.guestNamespace)) &&
           plan.ports.every((port) => links.has(port.name));
         if (!complete) {
           await ensureLinks(plan, []);
@@ -289,19 +299,23 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       // Leftovers of VMs that no longer exist (deleted while metald was down, or half-created).
       const removed: string[] = [];
       for (const [name, link] of links) {
-        if (name.startsWith("tap") && !wanted.has(name) && link.kind === "veth") {
+        // Only ports of metald's naming (tapName) and kind are ever removed.
+        const ours =
+          /^tap[0-9a-f]{8}[0-9]{1,2}$/.test(name) && link.kind === (linux ? "tun" : "veth");
+        if (ours && !wanted.has(name)) {
           await ip(ipLink.delete(name));
           removed.push(name);
         }
       }
       for (const ns of namespacesNow) {
-        if (ns.startsWith("mvm-") && !wantedNamespaces.has(ns)) {
+        if (!linux && /^mvm-[0-9a-f]{10}$/.test(ns) && !wantedNamespaces.has(ns)) {
           await runner.run("ip", ipNetns.delete(ns));
           removed.push(ns);
         }
       }
+      // Tap ports carry no guest state: their runtime (Firecracker) reports its own.
       const guestsDown = new Set(
-        plans
+        (linux ? [] : plans)
           .filter((plan) => plan.ports.some((port) => links.get(port.name)?.operstate !== "UP"))
           .map((plan) => plan.vmId),
       );
@@ -328,21 +342,20 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       for (const port of plan.ports) {
         if (await linkExists(port.name, sbx)) await ip(ipLink.delete(port.name));
       }
-      if ((await namespaces()).has(plan.guestNamespace))
+      if (!linux && (await namespaces()).has(plan.guestNamespace)) {
         await runner.run("ip", ipNetns.delete(plan.guestNamespace));
+      }
       for (const bridge of new Set(plan.ports.map((p) => p.bridge)))
         await removeBridgeIfUnused(bridge);
     },
 
     async readCounters() {
-      return parseSetCounters(
-        await runner.run("ip", ["netns", "exec", sbx, "nft", "-j", "list", "ruleset"]),
-      );
+      return parseSetCounters(await inHost("nft", ["-j", "list", "ruleset"]));
     },
 
     async destroy(guestNamespaces) {
       const existing = await namespaces();
-      for (const ns of [...guestNamespaces, sbx]) {
+      for (const ns of sbx ? [...guestNamespaces, sbx] : guestNamespaces) {
         if (existing.has(ns)) await runner.run("ip", ipNetns.delete(ns));
       }
       applied.clear();

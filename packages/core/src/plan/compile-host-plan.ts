@@ -5,7 +5,7 @@ import { compileVmElements } from "../nft/vm-elements.js";
 import type { SecurityPolicy } from "../policy/security-policy.js";
 import type { InterfaceSpec } from "../policy/vm-spec.js";
 import { guestNamespaceName, macAddressFor, tapName, tenantBridgeName } from "./device-names.js";
-import type { HostPlan, LinkStep, PortPlan, SysctlStep } from "./host-plan.js";
+import type { HostPlan, LinkStep, MachinePlan, PortPlan, SysctlStep } from "./host-plan.js";
 
 export interface PlannedInterface {
   spec: InterfaceSpec;
@@ -18,6 +18,7 @@ export interface PlanContext {
   isolated: boolean;
   /** The tenant's packet mark (unique per tenant on the host); 0 leaves tenants unmarked. */
   tenantMark?: number;
+  machine?: MachinePlan;
 }
 
 export function compileHostPlan(context: PlanContext, interfaces: PlannedInterface[]): HostPlan {
@@ -84,5 +85,6 @@ export function compileHostPlan(context: PlanContext, interfaces: PlannedInterfa
     ports,
     elements,
     rateClasses,
+    machine: context.machine,
   };
 }

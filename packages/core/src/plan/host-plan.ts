@@ -29,6 +29,16 @@ export interface PortPlan {
   vlan: number;
 }
 
+/** What a VM runtime needs to start the guest (Firecracker's machine configuration). */
+export interface MachinePlan {
+  vcpuCount: number;
+  memoryMib: number;
+  kernelPath: string;
+  kernelArgs: string;
+  initrdPath: string;
+  drives: { id: string; path: string; readonly: boolean; isRootDevice: boolean }[];
+}
+
 export interface HostPlan {
   vmId: string;
   tenantId: string;
@@ -41,4 +51,5 @@ export interface HostPlan {
   elements: SetElements;
   /** Rate classes the elements refer to (created on the host when missing). */
   rateClasses: RateClass[];
+  machine?: MachinePlan;
 }

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { compileHostPlan } from "../plan/compile-host-plan.js";
+import { resolvePolicy } from "../policy/resolve-policy.js";
+import type { InterfaceSpec } from "../policy/vm-spec.js";
+import { type CommandRunner, RunError } from "./command-runner.js";
+import { createSandboxDriver } from "./sandbox-driver.js";
+
+// A runner that records commands and answers like a host with nothing on it yet.
+function recordingRunner() {
+  const calls: { command: string; args: readonly string[]; input?: string }[] = [];
+  const runner: CommandRunner = {
+    async run(command, args, options = {}) {
+      calls.push({ command, args, input: options.input });
+      if (args.includes("show") && !args.includes("-d"))
+        throw new RunError(command, args, 1, "does not exist");
+      if (args[0] === "-j" && args[1] === "netns") return "[]";
+      if (args.includes("-d")) return "[]";
+      return "";
+    },
+  };
+  return { runner, calls };
+}
+
+const spec: InterfaceSpec = {
+  id: "eth0",
+  type: "virtio-net",
+  macAddress: "",
+  mtu: 1500,
+  addresses: [{ address: "2001:db8::10", prefixLength: 64, path: "" }],
+  gateway: "",
+  dnsServers: [],
+  enablePrivacyExtensions: false,
+  enableStablePrivacy: false,
+  tempValidLifetime: 0,
+  vlanPriority: 0,
+  vlanName: "",
+  requestLayer: {},
+  switches: {},
+};
+
+describe("the linux driver", () => {
+  it("programs the host's own namespace with a tap per VM port, argument arrays only", async () => {
+    const { runner, calls } = recordingRunner();
+    const driver = createSandboxDriver({ runner, mode: "linux" });
+    const plan = compileHostPlan(
+      { vmId: "vm-linux", tenantId: "acme", isolated: false, tenantMark: 1 },
+      [{ spec, policy: resolvePolicy({ profile: "HIGH" }).policy }],
+    );
+    await driver.applyVm(plan);
+    const lines = calls.map((c) => [c.command, ...c.args].join(" "));
+    expect(lines).toContain(`ip tuntap add dev ${plan.ports[0]?.name} mode tap`);
+    expect(lines).toContain(`ip link set ${plan.ports[0]?.name} master br-acme up`);
+    expect(lines.some((l) => l.includes("netns"))).toBe(false);
+    const nft = calls.find((c) => c.command === "nft");
+    expect(nft?.args).toEqual(["-f", "-"]);
+    expect(nft?.input).toContain(
+      `add element bridge metald_security vm_ports { "${plan.ports[0]?.name}" }`,
+    );
+    expect(driver.name).toBe("linux");
+  });
+});
