@@ -74,11 +74,14 @@ describe.skipIf(!isRoot || !hasScapy)("first-hop guards with real packets (sandb
     metald = await startMetald("pglite", { driver: "sandbox" });
     attacker = await createGuest("2001:db8:e::a", { security: {} });
     // The victim accepts router advertisements from the router VM's link-local address only.
-    victim = await createGuest("2001:db8:e::b", { security: { allowed_ra_sources: [ROUTER_LL] } });
-    // A VM without RA guard stands in for the tenant's router.
+    victim = await createGuest("2001:db8:e::b", {
+      security: { allowed_ra_sources: [ROUTER_LL], ra_rate_limit: 60 },
+    });
+    // A VM without RA guard (and without ICMPv6 and multicast limits, which would cap its own
+    // advertisements) stands in for the tenant's router.
     router = await createGuest(
       "2001:db8:e::1",
-      { security: { enable_ra_guard: false } },
+      { security: { enable_ra_guard: false, icmpv6_rate_limit: 0, multicast_rate_limit: 0 } },
       { mac_address: ROUTER_MAC },
     );
     hbhBlocker = await createGuest("2001:db8:e::c", { security: { block_hop_by_hop: true } });
@@ -136,6 +139,17 @@ describe.skipIf(!isRoot || !hasScapy)("first-hop guards with real packets (sandb
     expect(await victimSees.result).toBe(2);
     expect(await attackerSees.result).toBe(0);
     expect(packets(await counters(metald.url, attacker.vmId), "ra_guard_in") - before).toBe(2);
+  });
+
+  it("limits router advertisements from an allowed router to ra_rate_limit per minute", async () => {
+    const before = packets(await counters(metald.url, victim.vmId), "rl_ra_drops");
+    const seen = await capture(victim, "ra", 3, ROUTER_LL);
+    const sent = await send(router, "ra-plain", { src: ROUTER_LL, count: 20 });
+    const received = await seen.result;
+    const dropped = packets(await counters(metald.url, victim.vmId), "rl_ra_drops") - before;
+    expect(dropped).toBeGreaterThan(0);
+    expect(received).toBeLessThanOrEqual(6);
+    expect(received + dropped).toBe(sent);
   });
 
   it.each([

@@ -22,7 +22,7 @@ describe.skipIf(!isRoot)("golden plans in the kernel", () => {
   it.each(files)("%s loads", (file) => {
     const statements = readFileSync(new URL(file, GOLDEN), "utf8")
       .split("\n")
-      .filter((line) => line.startsWith("add "))
+      .filter((line) => line.startsWith("add ") || line.startsWith("insert "))
       .join("\n");
     const reset = ["bridge", "inet", "ip6"]
       .map((f) => `add table ${f} metald_security\ndelete table ${f} metald_security\n`)

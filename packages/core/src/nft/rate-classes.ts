@@ -4,11 +4,11 @@
 // existing classes adds set elements only; a new value adds one class (two sets, one rule).
 // Connection limits work the same way in the inet table with `ct count`.
 
-export type RateControl = "nd" | "icmpv6" | "multicast" | "pps" | "bandwidth";
+export type RateControl = "nd" | "icmpv6" | "multicast" | "pps" | "bandwidth" | "ra";
 
 export interface RateClass {
   control: RateControl | "connections";
-  /** packets/s, bytes/s, or concurrent connections */
+  /** packets/s, bytes/s, concurrent connections, or (ra) router advertisements per minute */
   rate: number;
   /** packets, or bytes for bandwidth; 0 for connections */
   burst: number;
@@ -20,6 +20,7 @@ const MATCH: Record<RateControl, string> = {
   multicast: "ip6 daddr ff00::/8",
   pps: "",
   bandwidth: "",
+  ra: "",
 };
 
 export function rateClassId(c: RateClass): string {
@@ -42,6 +43,7 @@ export const RATE_CONTROLS: readonly RateControl[] = [
   "multicast",
   "pps",
   "bandwidth",
+  "ra",
 ];
 
 /** nft statements that create a class: its sets and its rule. */
@@ -56,6 +58,15 @@ export function renderRateClass(c: RateClass, family: string, table: string): st
     ].join("\n");
   }
   const meter = `rlm_${rateClassId(c)}`;
+  if (c.control === "ra") {
+    // Router advertisements *to* the VM from its allowed routers (max_ra_rate, per minute):
+    // inserted first in ra_to_vm, ahead of the allowed-router check.
+    return [
+      `add set ${family} ${table} ${member} { type ifname; }`,
+      `add set ${family} ${table} ${meter} { type ifname; flags dynamic,timeout; timeout 120s; }`,
+      `insert rule ${family} ${table} ra_to_vm oifname @${member} update @${meter} { oifname limit rate over ${c.rate}/minute burst ${c.burst} packets } oifname @${rateDropSet(c.control)} drop`,
+    ].join("\n");
+  }
   const unit = c.control === "bandwidth" ? "bytes" : "packets";
   const rate = c.control === "bandwidth" ? `${c.rate} bytes/second` : `${c.rate}/second`;
   const burst = c.burst > 0 ? ` burst ${c.burst} ${unit}` : "";

@@ -98,6 +98,7 @@ export const RATE_DROP_SETS = [
   "rl_icmpv6_drops",
   "rl_multicast_drops",
   "rl_pps_drops",
+  "rl_ra_drops",
   "rl_bandwidth_drops",
 ] as const;
 

@@ -65,7 +65,13 @@ function asInteger(address: string): string {
 function rateClassesOf(policy: SecurityPolicy): RateClass[] {
   const { rateLimits: rl, neighborDiscovery: nd } = policy;
   const packetBurst = (rate: number) => Math.max(1, Math.ceil(rate / 10));
+  const ra = policy.raGuard;
+  const raLimited =
+    ra.enabled && !ra.blockAllRa && ra.allowedRouters.length > 0 && ra.maxRaRate > 0;
   const values: Record<RateControl, RateClass | undefined> = {
+    ra: raLimited
+      ? { control: "ra", rate: ra.maxRaRate, burst: packetBurst(ra.maxRaRate) }
+      : undefined,
     nd:
       nd.ndRateLimit > 0
         ? { control: "nd", rate: nd.ndRateLimit, burst: packetBurst(nd.ndRateLimit) }
