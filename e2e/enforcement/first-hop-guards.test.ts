@@ -121,6 +121,17 @@ describe.skipIf(!isRoot || !hasScapy)("first-hop guards with real packets (sandb
     },
   );
 
+  it.each([
+    ["atk6-fake_router6", ["eth0", "2001:db8:bad::/64"]],
+    ["atk6-flood_router26", ["eth0"]],
+  ])("drops what thc-ipv6's %s sends and counts it", async (tool, args) => {
+    const before = packets(await counters(metald.url, attacker.vmId), "ra_guard");
+    const seen = await capture(victim, "ra", 3);
+    await inGuest(attacker, "timeout", ["2", tool, ...args]).catch(() => "");
+    expect(await seen.result).toBe(0);
+    expect(packets(await counters(metald.url, attacker.vmId), "ra_guard")).toBeGreaterThan(before);
+  });
+
   it("drops a fragmented router advertisement whose ICMPv6 header is in the second fragment (RFC 7112/7113)", async () => {
     const before = packets(await counters(metald.url, attacker.vmId), "nd_frag_guard");
     const seen = await capture(victim, "ra", 2, attacker.linkLocal);
@@ -289,6 +300,22 @@ describe.skipIf(!isRoot || !hasScapy)("first-hop guards with real packets (sandb
     } finally {
       await postJson(`${metald.url}/vmprovisioner.v1.VmService/DeleteVm`, { vm_id: vmId });
     }
+    // Deleting a VM leaves no element, link or namespace of it behind.
+    const sandbox = metald.env.METALD_SANDBOX_NAMESPACE as string;
+    const ruleset = execFileSync("ip", [
+      "netns",
+      "exec",
+      sandbox,
+      "nft",
+      "list",
+      "ruleset",
+    ]).toString();
+    expect(ruleset).not.toContain(nic.tap_device);
+    expect(ruleset).not.toContain("2001:db8:e::99");
+    expect(execFileSync("ip", ["-n", sandbox, "link", "show"]).toString()).not.toContain(
+      nic.tap_device,
+    );
+    expect(execFileSync("ip", ["netns", "list"]).toString()).not.toContain(nic.guest_namespace);
   });
 
   it("a host-wide blocked source is dropped and counted until it is removed", async () => {

@@ -2,7 +2,7 @@
 // tenant bridges, VM ports, the metald_security table); each VM's guest side is a namespace of
 // its own holding the VM's interfaces and addresses, joined by a veth pair. Traffic is real,
 // the machine's own network is untouched. Needs root.
-import { rateClassSet, renderRateClass } from "../nft/rate-classes.js";
+import { rateClassSet, renderMeterCleanup, renderRateClass } from "../nft/rate-classes.js";
 import {
   INET_FAMILY,
   IP6_FAMILY,
@@ -336,8 +336,18 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
 
     async removeVm(plan) {
       const before = applied.get(plan.vmId) ?? plan.elements;
-      const script = renderElementChanges(diffElements(before, {}));
-      if (script) await nft(script).catch(() => undefined);
+      const meters = renderMeterCleanup(
+        plan.rateClasses,
+        plan.ports.map((p) => p.name),
+        plan.ports.flatMap((p) => [
+          ...p.addresses.map((a) => a.slice(0, a.indexOf("/"))),
+          p.linkLocal,
+        ]),
+        (c) => (c.control === "connections" ? INET_FAMILY : TABLE_FAMILY),
+        TABLE_NAME,
+      );
+      const script = renderElementChanges(diffElements(before, {})) + meters;
+      if (script) await nft(script);
       applied.delete(plan.vmId);
       for (const port of plan.ports) {
         if (await linkExists(port.name, sbx)) await ip(ipLink.delete(port.name));

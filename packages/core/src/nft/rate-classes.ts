@@ -78,3 +78,30 @@ export function renderRateClass(c: RateClass, family: string, table: string): st
     `add rule ${family} ${table} rate_limits ${match}iifname @${member} update @${meter} { iifname limit rate over ${rate}${burst} } iifname @${rateDropSet(c.control)} drop`,
   ].join("\n");
 }
+
+/** The meter set of a class (its per-VM token buckets or connection counts). */
+export function rateMeterSet(c: RateClass): string {
+  return c.control === "connections" ? `clm_${c.rate}` : `rlm_${rateClassId(c)}`;
+}
+
+/**
+ * Statements that remove a VM's meter entries whether or not traffic created them: adding an
+ * element that exists is not an error, so "add, then delete" always applies in one transaction.
+ */
+export function renderMeterCleanup(
+  classes: RateClass[],
+  ports: string[],
+  addresses: string[],
+  family: (c: RateClass) => string,
+  table: string,
+): string {
+  const lines: string[] = [];
+  for (const c of classes) {
+    const keys = c.control === "connections" ? addresses : ports.map((p) => `"${p}"`);
+    if (keys.length === 0) continue;
+    const set = rateMeterSet(c);
+    lines.push(`add element ${family(c)} ${table} ${set} { ${keys.join(", ")} }`);
+    lines.push(`delete element ${family(c)} ${table} ${set} { ${keys.join(", ")} }`);
+  }
+  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+}
