@@ -163,6 +163,49 @@ describe.skipIf(!isRoot || !hasScapy)(
       expect(await connectTcp(client, server.address, 8080)).toBe(1);
     });
 
+    it("allowed_destinations: a VM reaches listed destinations only, drops counted", async () => {
+      const d = await createGuest("2001:db8:f1::1", {
+        network: [
+          {
+            id: "eth0",
+            ipv6: { address: "2001:db8:f1::1/64" },
+            security_policy: { allowed_destinations: ["2001:db8:f::5/128"] },
+          },
+        ],
+      });
+      try {
+        await waitForAddresses(d);
+        // Two prefixes on one bridge: routes on-link both ways.
+        await inGuest(d, "ip", ["-6", "route", "add", "2001:db8:f::/64", "dev", "eth0"]);
+        for (const g of [server, client])
+          await inGuest(g, "ip", ["-6", "route", "replace", "2001:db8:f1::/64", "dev", "eth0"]);
+        const allowed = await inGuest(d, "ping", [
+          "-c",
+          "2",
+          "-W",
+          "2",
+          "-I",
+          d.address,
+          server.address,
+        ]);
+        expect(allowed).toContain("2 received");
+        const before = packets(await counters(metald.url, d.vmId), "destination_drops");
+        const denied = await inGuest(d, "ping", [
+          "-c",
+          "2",
+          "-W",
+          "1",
+          "-I",
+          d.address,
+          client.address,
+        ]).catch((error: { stdout?: string }) => error.stdout ?? "");
+        expect(denied).toContain("0 received");
+        expect(packets(await counters(metald.url, d.vmId), "destination_drops") - before).toBe(2);
+      } finally {
+        await postJson(`${metald.url}/vmprovisioner.v1.VmService/DeleteVm`, { vm_id: d.vmId });
+      }
+    });
+
     it("refuses connections past max_connections_per_vm and counts them", async () => {
       const before = packets(await counters(metald.url, limited.vmId), "conn_limit_drops");
       expect(await connectTcp(limited, server.address, 80, 6, 1.5)).toBe(3);
