@@ -5,9 +5,9 @@ import { randomBytes } from "node:crypto";
 import {
   compileHostPlan,
   createCommandRunner,
+  createInterfaceSpec,
   createSandboxDriver,
   type HostPlan,
-  type InterfaceSpec,
   resolvePolicy,
 } from "@metald/core";
 
@@ -19,22 +19,10 @@ const policy = resolvePolicy({ profile: "HIGH" }, { trackSources: false }).polic
 function plan(i: number): HostPlan {
   const hi = (i >>> 16).toString(16);
   const lo = (i & 0xffff).toString(16);
-  const spec: InterfaceSpec = {
-    id: "eth0",
-    type: "virtio-net",
+  const spec = createInterfaceSpec("eth0", {
     macAddress: "",
-    mtu: 1500,
     addresses: [{ address: `2001:db8:${hi}:${lo}::10`, prefixLength: 64, path: "" }],
-    gateway: "",
-    dnsServers: [],
-    enablePrivacyExtensions: false,
-    enableStablePrivacy: false,
-    tempValidLifetime: 0,
-    vlanPriority: 0,
-    vlanName: "",
-    requestLayer: {},
-    switches: {},
-  };
+  });
   return compileHostPlan(
     {
       vmId: `vm-bench-${i}`,

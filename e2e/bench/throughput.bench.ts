@@ -7,6 +7,7 @@ import {
   compileHostPlan,
   compileVmElements,
   createCommandRunner,
+  createInterfaceSpec,
   createNetnsRuntime,
   createSandboxDriver,
   diffElements,
@@ -24,22 +25,7 @@ const driver = createSandboxDriver({ runner, namespace });
 const runtime = createNetnsRuntime(runner);
 
 function spec(id: string, address: string): InterfaceSpec {
-  return {
-    id,
-    type: "virtio-net",
-    macAddress: "",
-    mtu: 1500,
-    addresses: [{ address, prefixLength: 64, path: "" }],
-    gateway: "",
-    dnsServers: [],
-    enablePrivacyExtensions: false,
-    enableStablePrivacy: false,
-    tempValidLifetime: 0,
-    vlanPriority: 0,
-    vlanName: "",
-    requestLayer: {},
-    switches: {},
-  };
+  return createInterfaceSpec(id, { addresses: [{ address, prefixLength: 64, path: "" }] });
 }
 
 function fullPolicy(ingress: string[], egress: string[]) {

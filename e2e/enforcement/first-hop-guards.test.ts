@@ -8,8 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postJson } from "../harness/curl-like.js";
 import { type MetaldProcess, startMetald } from "../harness/metald-process.js";
 import {
+  canSendRealPackets,
   capture,
   counters,
+  createGuest,
   type Guest,
   inGuest,
   packets,
@@ -17,74 +19,41 @@ import {
   waitForAddresses,
 } from "./sandbox-guests.js";
 
-const isRoot = process.getuid?.() === 0;
-const hasScapy = (() => {
-  try {
-    execFileSync("/usr/bin/python3", ["-c", "import scapy"]);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 const ROUTER_MAC = "02:00:00:00:00:0c";
 const ROUTER_LL = "fe80::ff:fe00:c";
 
-interface DebugVm {
-  interfaces: { guest_namespace: string; link_local: string; tap_device: string }[];
-}
-
-describe.skipIf(!isRoot || !hasScapy)("first-hop guards with real packets (sandbox)", () => {
+describe.skipIf(!canSendRealPackets)("first-hop guards with real packets (sandbox)", () => {
   let metald: MetaldProcess;
   let attacker: Guest;
   let victim: Guest;
   let router: Guest;
   let hbhBlocker: Guest;
 
-  async function createGuest(
+  const guest = (
     address: string,
     network: Record<string, unknown>,
     extra: Record<string, unknown> = {},
-  ) {
-    const res = await postJson(`${metald.url}/vmprovisioner.v1.VmService/CreateVm`, {
-      config: {
-        tenant_id: "enforce",
-        network: [{ id: "eth0", ipv6: { address: `${address}/64`, ...network }, ...extra }],
-      },
+  ) =>
+    createGuest(metald.url, address, {
+      tenant_id: "enforce",
+      network: [{ id: "eth0", ipv6: { address: `${address}/64`, ...network }, ...extra }],
     });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    const vmId = (res.body as { vmId: string }).vmId;
-    const boot = await postJson(`${metald.url}/vmprovisioner.v1.VmService/BootVm`, { vm_id: vmId });
-    expect(boot.body).toMatchObject({ state: "VM_STATE_RUNNING" });
-    const debug = (await (await fetch(`${metald.url}/debug/network/vm/${vmId}`)).json()) as DebugVm;
-    const nic = debug.interfaces[0];
-    if (!nic) throw new Error("no interface");
-    const guest = {
-      vmId,
-      namespace: nic.guest_namespace,
-      iface: "eth0",
-      address,
-      linkLocal: nic.link_local,
-      tap: nic.tap_device,
-    };
-    return guest;
-  }
 
   beforeAll(async () => {
     metald = await startMetald("pglite", { driver: "sandbox" });
-    attacker = await createGuest("2001:db8:e::a", { security: {} });
+    attacker = await guest("2001:db8:e::a", { security: {} });
     // The victim accepts router advertisements from the router VM's link-local address only.
-    victim = await createGuest("2001:db8:e::b", {
+    victim = await guest("2001:db8:e::b", {
       security: { allowed_ra_sources: [ROUTER_LL], ra_rate_limit: 60 },
     });
     // A VM without RA guard (and without ICMPv6 and multicast limits, which would cap its own
     // advertisements) stands in for the tenant's router.
-    router = await createGuest(
+    router = await guest(
       "2001:db8:e::1",
       { security: { enable_ra_guard: false, icmpv6_rate_limit: 0, multicast_rate_limit: 0 } },
       { mac_address: ROUTER_MAC },
     );
-    hbhBlocker = await createGuest("2001:db8:e::c", { security: { block_hop_by_hop: true } });
+    hbhBlocker = await guest("2001:db8:e::c", { security: { block_hop_by_hop: true } });
     // Duplicate address detection (neighbor solicitations from ::) must get through.
     for (const guest of [attacker, victim, router, hbhBlocker]) await waitForAddresses(guest);
   }, 60_000);
@@ -258,29 +227,11 @@ describe.skipIf(!isRoot || !hasScapy)("first-hop guards with real packets (sandb
   });
 
   it("keeps tenants apart on a shared bridge: frames from another tenant's VM are dropped and counted", async () => {
-    const res = await postJson(`${metald.url}/vmprovisioner.v1.VmService/CreateVm`, {
-      config: {
-        tenant_id: "intruder",
-        network: [
-          { id: "eth0", bridge_name: "br-enforce", ipv6: { address: "2001:db8:e::99/64" } },
-        ],
-      },
+    const intruder = await createGuest(metald.url, "2001:db8:e::99", {
+      tenant_id: "intruder",
+      network: [{ id: "eth0", bridge_name: "br-enforce", ipv6: { address: "2001:db8:e::99/64" } }],
     });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    const vmId = (res.body as { vmId: string }).vmId;
-    await postJson(`${metald.url}/vmprovisioner.v1.VmService/BootVm`, { vm_id: vmId });
-    const debug = (await (await fetch(`${metald.url}/debug/network/vm/${vmId}`)).json()) as DebugVm;
-    const nic = debug.interfaces[0];
-    if (!nic) throw new Error("no interface");
-    expect(nic.tap_device).toBeTruthy();
-    const intruder: Guest = {
-      vmId,
-      namespace: nic.guest_namespace,
-      iface: "eth0",
-      address: "2001:db8:e::99",
-      linkLocal: nic.link_local,
-      tap: nic.tap_device,
-    };
+    const vmId = intruder.vmId;
     try {
       await waitForAddresses(intruder);
       const before = packets(await counters(metald.url, victim.vmId), "inter_tenant_drops");
@@ -310,12 +261,12 @@ describe.skipIf(!isRoot || !hasScapy)("first-hop guards with real packets (sandb
       "list",
       "ruleset",
     ]).toString();
-    expect(ruleset).not.toContain(nic.tap_device);
+    expect(ruleset).not.toContain(intruder.tap);
     expect(ruleset).not.toContain("2001:db8:e::99");
     expect(execFileSync("ip", ["-n", sandbox, "link", "show"]).toString()).not.toContain(
-      nic.tap_device,
+      intruder.tap,
     );
-    expect(execFileSync("ip", ["netns", "list"]).toString()).not.toContain(nic.guest_namespace);
+    expect(execFileSync("ip", ["netns", "list"]).toString()).not.toContain(intruder.namespace);
   });
 
   it("a host-wide blocked source is dropped and counted until it is removed", async () => {

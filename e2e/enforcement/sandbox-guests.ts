@@ -1,6 +1,6 @@
 // Drives a VM's guest side in the sandbox: commands in its namespace, scapy sends and captures
 // (packets.py, with Debian's /usr/bin/python3 which has scapy), and the VM's counters.
-import { execFile, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
@@ -150,4 +150,50 @@ export async function connectTcp(
     String(seconds),
   ]);
   return (JSON.parse(out.trim()) as { connected: number }).connected;
+}
+
+/** The enforcement suite needs root (namespaces, nftables) and scapy for Debian's python3. */
+export const canSendRealPackets = (() => {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    execFileSync(PYTHON, ["-c", "import scapy"]);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+interface DebugVm {
+  interfaces: { guest_namespace: string; link_local: string; tap_device: string }[];
+}
+
+/** Creates a VM through the API (`config` is CreateVm's), boots it, and describes its guest. */
+export async function createGuest(
+  baseUrl: string,
+  address: string,
+  config: Record<string, unknown>,
+): Promise<Guest> {
+  const post = async (method: string, body: unknown) => {
+    const res = await fetch(`${baseUrl}/vmprovisioner.v1.VmService/${method}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const json = (await res.json()) as Record<string, unknown>;
+    if (res.status !== 200) throw new Error(`${method}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  const vmId = (await post("CreateVm", { config })).vmId as string;
+  await post("BootVm", { vm_id: vmId });
+  const debug = (await (await fetch(`${baseUrl}/debug/network/vm/${vmId}`)).json()) as DebugVm;
+  const nic = debug.interfaces[0];
+  if (!nic) throw new Error(`vm ${vmId} has no interface`);
+  return {
+    vmId,
+    namespace: nic.guest_namespace,
+    iface: "eth0",
+    address,
+    linkLocal: nic.link_local,
+    tap: nic.tap_device,
+  };
 }

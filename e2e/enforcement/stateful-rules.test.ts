@@ -1,14 +1,15 @@
 // Real traffic against the stateful half: the rule language (ingress and egress lists, with
 // return traffic), connection limits, and ND and ICMPv6 rate limits. Each check looks at what
 // the other side got and at the counter of the control that acted.
-import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postJson } from "../harness/curl-like.js";
 import { type MetaldProcess, startMetald } from "../harness/metald-process.js";
 import {
+  canSendRealPackets,
   capture,
   connectTcp,
   counters,
+  createGuest,
   type Guest,
   inGuest,
   listenTcp,
@@ -17,21 +18,7 @@ import {
   waitForAddresses,
 } from "./sandbox-guests.js";
 
-const isRoot = process.getuid?.() === 0;
-const hasScapy = (() => {
-  try {
-    execFileSync("/usr/bin/python3", ["-c", "import scapy"]);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-interface DebugVm {
-  interfaces: { guest_namespace: string; link_local: string; tap_device: string }[];
-}
-
-describe.skipIf(!isRoot || !hasScapy)(
+describe.skipIf(!canSendRealPackets)(
   "stateful rules and rate limits with real traffic (sandbox)",
   () => {
     let metald: MetaldProcess;
@@ -40,31 +27,12 @@ describe.skipIf(!isRoot || !hasScapy)(
     let limited: Guest;
     let stopListeners: () => void = () => undefined;
 
-    async function createGuest(address: string, config: Record<string, unknown>): Promise<Guest> {
-      const res = await postJson(`${metald.url}/vmprovisioner.v1.VmService/CreateVm`, {
-        config: { tenant_id: "rules", ...config },
-      });
-      expect(res.status, JSON.stringify(res.body)).toBe(200);
-      const vmId = (res.body as { vmId: string }).vmId;
-      await postJson(`${metald.url}/vmprovisioner.v1.VmService/BootVm`, { vm_id: vmId });
-      const debug = (await (
-        await fetch(`${metald.url}/debug/network/vm/${vmId}`)
-      ).json()) as DebugVm;
-      const nic = debug.interfaces[0];
-      if (!nic) throw new Error("no interface");
-      return {
-        vmId,
-        namespace: nic.guest_namespace,
-        iface: "eth0",
-        address,
-        linkLocal: nic.link_local,
-        tap: nic.tap_device,
-      };
-    }
+    const guest = (address: string, config: Record<string, unknown>) =>
+      createGuest(metald.url, address, { tenant_id: "rules", ...config });
 
     beforeAll(async () => {
       metald = await startMetald("pglite", { driver: "sandbox" });
-      server = await createGuest("2001:db8:f::5", {
+      server = await guest("2001:db8:f::5", {
         network: [
           {
             id: "eth0",
@@ -79,7 +47,7 @@ describe.skipIf(!isRoot || !hasScapy)(
           },
         ],
       });
-      client = await createGuest("2001:db8:f::6", {
+      client = await guest("2001:db8:f::6", {
         network: [
           {
             id: "eth0",
@@ -94,7 +62,7 @@ describe.skipIf(!isRoot || !hasScapy)(
           },
         ],
       });
-      limited = await createGuest("2001:db8:f::7", {
+      limited = await guest("2001:db8:f::7", {
         ipv6_config: {
           addresses: ["2001:db8:f::7/64"],
           security: {
@@ -164,7 +132,7 @@ describe.skipIf(!isRoot || !hasScapy)(
     });
 
     it("allowed_destinations: a VM reaches listed destinations only, drops counted", async () => {
-      const d = await createGuest("2001:db8:f1::1", {
+      const d = await guest("2001:db8:f1::1", {
         network: [
           {
             id: "eth0",

@@ -53,7 +53,7 @@ export { profileToProto, toInterfaceView, toIPv6SecurityConfig } from "./policy/
 export { type PolicySource, type ResolvedPolicy, resolvePolicy } from "./policy/resolve-policy.js";
 export type { PolicyLayer, SecurityPolicy, SecurityProfileName } from "./policy/security-policy.js";
 export { DEFAULT_POLICY, profileLayer } from "./policy/security-profiles.js";
-export type { InterfaceSpec, VmSpec } from "./policy/vm-spec.js";
+export { createInterfaceSpec, type InterfaceSpec, type VmSpec } from "./policy/vm-spec.js";
 export { ruleListShape } from "./rules/compile-rule-elements.js";
 export { parseRule, RuleSyntaxError } from "./rules/parse-rule.js";
 export type { Rule } from "./rules/rule-ast.js";

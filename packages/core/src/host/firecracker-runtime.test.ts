@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileHostPlan } from "../plan/compile-host-plan.js";
 import { resolvePolicy } from "../policy/resolve-policy.js";
-import type { InterfaceSpec } from "../policy/vm-spec.js";
+import { createInterfaceSpec } from "../policy/vm-spec.js";
 import { createFirecrackerRuntime } from "./firecracker-runtime.js";
 
 // A stand-in for the firecracker binary: serves the API socket, records every request, and
@@ -26,22 +26,10 @@ http.createServer((req, res) => {
 }).listen(socket);
 `;
 
-const spec: InterfaceSpec = {
-  id: "eth0",
-  type: "virtio-net",
+const spec = createInterfaceSpec("eth0", {
   macAddress: "02:00:00:00:00:01",
-  mtu: 1500,
   addresses: [{ address: "2001:db8::10", prefixLength: 64, path: "" }],
-  gateway: "",
-  dnsServers: [],
-  enablePrivacyExtensions: false,
-  enableStablePrivacy: false,
-  tempValidLifetime: 0,
-  vlanPriority: 0,
-  vlanName: "",
-  requestLayer: {},
-  switches: {},
-};
+});
 
 describe("the Firecracker runtime", () => {
   it("configures the VM through the API socket, with the tap as host_dev_name, and shuts it down", async () => {

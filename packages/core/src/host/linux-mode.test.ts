@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { compileHostPlan } from "../plan/compile-host-plan.js";
 import { resolvePolicy } from "../policy/resolve-policy.js";
-import type { InterfaceSpec } from "../policy/vm-spec.js";
+import { createInterfaceSpec } from "../policy/vm-spec.js";
 import { type CommandRunner, RunError } from "./command-runner.js";
 import { createSandboxDriver } from "./sandbox-driver.js";
 
@@ -21,22 +21,10 @@ function recordingRunner() {
   return { runner, calls };
 }
 
-const spec: InterfaceSpec = {
-  id: "eth0",
-  type: "virtio-net",
+const spec = createInterfaceSpec("eth0", {
   macAddress: "",
-  mtu: 1500,
   addresses: [{ address: "2001:db8::10", prefixLength: 64, path: "" }],
-  gateway: "",
-  dnsServers: [],
-  enablePrivacyExtensions: false,
-  enableStablePrivacy: false,
-  tempValidLifetime: 0,
-  vlanPriority: 0,
-  vlanName: "",
-  requestLayer: {},
-  switches: {},
-};
+});
 
 describe("the linux driver", () => {
   it("programs the host's own namespace with a tap per VM port, argument arrays only", async () => {

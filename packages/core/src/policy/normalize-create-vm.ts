@@ -25,7 +25,12 @@ import { interfaceSecurityLayer, securityPolicyLayer } from "./interface-securit
 import { LIMITS } from "./limits.js";
 import { PROFILE_FROM_PROTO, securityConfigLayer } from "./security-config-layer.js";
 import type { ComplianceFramework, PolicyLayer, SecurityProfileName } from "./security-policy.js";
-import type { InterfaceAddress, InterfaceSpec, VmSpec } from "./vm-spec.js";
+import {
+  createInterfaceSpec,
+  type InterfaceAddress,
+  type InterfaceSpec,
+  type VmSpec,
+} from "./vm-spec.js";
 
 export interface NormalizeOptions {
   /** Profile for requests that name none (the host configuration's security_profile). */
@@ -262,25 +267,6 @@ function resources(config: VmConfig, path: string): VmSpec["resources"] {
   return { vcpuCount, maxVcpuCount, memoryBytes, kernelPath, kernelArgs, initrdPath, storage };
 }
 
-function emptyInterface(id: string): InterfaceSpec {
-  return {
-    id,
-    type: "virtio-net",
-    macAddress: "",
-    mtu: DEFAULT_MTU,
-    addresses: [],
-    gateway: "",
-    dnsServers: [],
-    enablePrivacyExtensions: false,
-    enableStablePrivacy: false,
-    tempValidLifetime: 0,
-    vlanPriority: 0,
-    vlanName: "",
-    requestLayer: {},
-    switches: {},
-  };
-}
-
 function checkMtu(mtu: number, path: string): number {
   if (mtu === 0) return DEFAULT_MTU;
   return checkRange(mtu, 1280, 65535, path, "bytes");
@@ -294,7 +280,7 @@ function address(text: string, path: string): InterfaceAddress {
 function ipv6ConfigInterface(ipv6: IPv6Config, path: string): InterfaceSpec {
   const nic = ipv6.interface;
   const id = nic?.name ? checkLinuxName(nic.name, `${path}.interface.name`) : "eth0";
-  const iface = emptyInterface(id);
+  const iface = createInterfaceSpec(id);
   if (ipv6.enabled === false && ipv6.addresses.length > 0) {
     throw new FieldError(`${path}.addresses`, "are given while enabled is false");
   }
@@ -354,7 +340,7 @@ function networkInterfaces(network: NetworkInterface[], path: string): Interface
         `${JSON.stringify(nic.interfaceType)} is not supported; use "virtio-net"`,
       );
     }
-    const iface = emptyInterface(id);
+    const iface = createInterfaceSpec(id);
     const bridge =
       nic.bridgeName === "" ? undefined : checkLinuxName(nic.bridgeName, `${p}.bridge_name`);
     const vlan = checkVlanText(nic.vlanId, `${p}.vlan_id`);

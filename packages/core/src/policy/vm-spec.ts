@@ -62,3 +62,27 @@ export interface VmSpec {
   };
   metadata: Record<string, string>;
 }
+
+/** An interface with defaults (MTU 1500, no addresses, nothing requested), then `fields`. */
+export function createInterfaceSpec(
+  id: string,
+  fields: Partial<InterfaceSpec> = {},
+): InterfaceSpec {
+  return {
+    id,
+    type: "virtio-net",
+    macAddress: "",
+    mtu: 1500,
+    addresses: [],
+    gateway: "",
+    dnsServers: [],
+    enablePrivacyExtensions: false,
+    enableStablePrivacy: false,
+    tempValidLifetime: 0,
+    vlanPriority: 0,
+    vlanName: "",
+    requestLayer: {},
+    switches: {},
+    ...fields,
+  };
+}
