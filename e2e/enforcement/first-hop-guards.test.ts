@@ -15,6 +15,7 @@ import {
   type Guest,
   inGuest,
   packets,
+  ping,
   send,
   waitForAddresses,
 } from "./sandbox-guests.js";
@@ -67,16 +68,8 @@ describe.skipIf(!canSendRealPackets)("first-hop guards with real packets (sandbo
   });
 
   it("lets legitimate traffic through: ping between VMs of the tenant", async () => {
-    const out = await inGuest(attacker, "ping", [
-      "-c",
-      "2",
-      "-W",
-      "2",
-      "-I",
-      attacker.address,
-      victim.address,
-    ]);
-    expect(out).toContain("2 received");
+    const out = await ping(attacker, victim.address, 2, 2);
+    expect(out).toBe(2);
   });
 
   it.each(["ra-plain", "ra-dstopt", "ra-hbh"])(
@@ -184,28 +177,12 @@ describe.skipIf(!canSendRealPackets)("first-hop guards with real packets (sandbo
     });
     expect(isolate.body).toEqual({ success: true, isolated: true });
     const before = await counters(metald.url, attacker.vmId);
-    const out = await inGuest(attacker, "ping", [
-      "-c",
-      "2",
-      "-W",
-      "1",
-      "-I",
-      attacker.address,
-      victim.address,
-    ]).catch((error: { stdout?: string }) => error.stdout ?? "");
-    expect(out).toContain("0 received");
+    const out = await ping(attacker, victim.address, 2, 1);
+    expect(out).toBe(0);
     const during = await counters(metald.url, attacker.vmId);
     expect(packets(during, "quarantine") - packets(before, "quarantine")).toBeGreaterThanOrEqual(2);
-    const inbound = await inGuest(victim, "ping", [
-      "-c",
-      "1",
-      "-W",
-      "1",
-      "-I",
-      victim.address,
-      attacker.address,
-    ]).catch((error: { stdout?: string }) => error.stdout ?? "");
-    expect(inbound).toContain("0 received");
+    const inbound = await ping(victim, attacker.address, 1, 1);
+    expect(inbound).toBe(0);
     expect(packets(await counters(metald.url, attacker.vmId), "quarantine_in")).toBeGreaterThan(
       packets(before, "quarantine_in"),
     );
@@ -214,16 +191,8 @@ describe.skipIf(!canSendRealPackets)("first-hop guards with real packets (sandbo
       vm_id: attacker.vmId,
     });
     expect(release.body).toEqual({ success: true, isolated: false });
-    const after = await inGuest(attacker, "ping", [
-      "-c",
-      "2",
-      "-W",
-      "2",
-      "-I",
-      attacker.address,
-      victim.address,
-    ]);
-    expect(after).toContain("2 received");
+    const after = await ping(attacker, victim.address, 2, 2);
+    expect(after).toBe(2);
   });
 
   it("keeps tenants apart on a shared bridge: frames from another tenant's VM are dropped and counted", async () => {
@@ -235,16 +204,8 @@ describe.skipIf(!canSendRealPackets)("first-hop guards with real packets (sandbo
     try {
       await waitForAddresses(intruder);
       const before = packets(await counters(metald.url, victim.vmId), "inter_tenant_drops");
-      const out = await inGuest(intruder, "ping", [
-        "-c",
-        "2",
-        "-W",
-        "1",
-        "-I",
-        intruder.address,
-        victim.address,
-      ]).catch((error: { stdout?: string }) => error.stdout ?? "");
-      expect(out).toContain("0 received");
+      const out = await ping(intruder, victim.address, 2, 1);
+      expect(out).toBe(0);
       expect(
         packets(await counters(metald.url, victim.vmId), "inter_tenant_drops"),
       ).toBeGreaterThan(before);
@@ -273,46 +234,22 @@ describe.skipIf(!canSendRealPackets)("first-hop guards with real packets (sandbo
     const url = `${metald.url}/debug/security/blocked-sources`;
     const add = await postJson(url, { source: attacker.address, reason: "test" });
     expect(add.status).toBe(201);
-    const blocked = await inGuest(attacker, "ping", [
-      "-c",
-      "2",
-      "-W",
-      "1",
-      "-I",
-      attacker.address,
-      victim.address,
-    ]).catch((error: { stdout?: string }) => error.stdout ?? "");
-    expect(blocked).toContain("0 received");
+    const blocked = await ping(attacker, victim.address, 2, 1);
+    expect(blocked).toBe(0);
     const list = (await (await fetch(url)).json()) as { source: string; packets: number }[];
     expect(list.find((b) => b.source === attacker.address)?.packets).toBeGreaterThanOrEqual(2);
     const removed = await fetch(`${url}/${encodeURIComponent(attacker.address)}`, {
       method: "DELETE",
     });
     expect(removed.status).toBe(200);
-    const after = await inGuest(attacker, "ping", [
-      "-c",
-      "2",
-      "-W",
-      "2",
-      "-I",
-      attacker.address,
-      victim.address,
-    ]);
-    expect(after).toContain("2 received");
+    const after = await ping(attacker, victim.address, 2, 2);
+    expect(after).toBe(2);
   });
 
   it("after a restart the host is rebuilt from the database: traffic flows and guards still hold", async () => {
     await metald.restart();
-    const ok = await inGuest(attacker, "ping", [
-      "-c",
-      "2",
-      "-W",
-      "2",
-      "-I",
-      attacker.address,
-      victim.address,
-    ]);
-    expect(ok).toContain("2 received");
+    const ok = await ping(attacker, victim.address, 2, 2);
+    expect(ok).toBe(2);
     const before = packets(await counters(metald.url, attacker.vmId), "source_guard");
     await send(attacker, "echo", { src: "2001:db8:bad::2", dst: victim.address, count: 3 });
     expect(packets(await counters(metald.url, attacker.vmId), "source_guard") - before).toBe(3);

@@ -197,3 +197,18 @@ export async function createGuest(
     tap: nic.tap_device,
   };
 }
+
+/** Pings `destination` from the guest's address; resolves how many replies came back. */
+export async function ping(
+  guest: Guest,
+  destination: string,
+  count = 2,
+  waitSeconds = 2,
+): Promise<number> {
+  const args = ["-c", String(count), "-W", String(waitSeconds), "-I", guest.address, destination];
+  // ping exits non-zero when replies are missing; its summary is on stdout either way.
+  const out = await inGuest(guest, "ping", args).catch(
+    (error: { stdout?: string }) => error.stdout ?? "",
+  );
+  return Number(/(\d+) received/.exec(out)?.[1] ?? 0);
+}

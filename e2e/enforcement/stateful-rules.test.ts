@@ -14,6 +14,7 @@ import {
   inGuest,
   listenTcp,
   packets,
+  ping,
   send,
   waitForAddresses,
 } from "./sandbox-guests.js";
@@ -88,16 +89,8 @@ describe.skipIf(!canSendRealPackets)(
 
     it("allows what both sides' rules allow, with return traffic (TCP to port 80, ping)", async () => {
       expect(await connectTcp(client, server.address, 80)).toBe(1);
-      const out = await inGuest(client, "ping", [
-        "-c",
-        "2",
-        "-W",
-        "2",
-        "-I",
-        client.address,
-        server.address,
-      ]);
-      expect(out).toContain("2 received");
+      const out = await ping(client, server.address, 2, 2);
+      expect(out).toBe(2);
     });
 
     it("drops what the sender's egress rules do not allow, counted on the sender", async () => {
@@ -147,27 +140,11 @@ describe.skipIf(!canSendRealPackets)(
         await inGuest(d, "ip", ["-6", "route", "add", "2001:db8:f::/64", "dev", "eth0"]);
         for (const g of [server, client])
           await inGuest(g, "ip", ["-6", "route", "replace", "2001:db8:f1::/64", "dev", "eth0"]);
-        const allowed = await inGuest(d, "ping", [
-          "-c",
-          "2",
-          "-W",
-          "2",
-          "-I",
-          d.address,
-          server.address,
-        ]);
-        expect(allowed).toContain("2 received");
+        const allowed = await ping(d, server.address, 2, 2);
+        expect(allowed).toBe(2);
         const before = packets(await counters(metald.url, d.vmId), "destination_drops");
-        const denied = await inGuest(d, "ping", [
-          "-c",
-          "2",
-          "-W",
-          "1",
-          "-I",
-          d.address,
-          client.address,
-        ]).catch((error: { stdout?: string }) => error.stdout ?? "");
-        expect(denied).toContain("0 received");
+        const denied = await ping(d, client.address, 2, 1);
+        expect(denied).toBe(0);
         expect(packets(await counters(metald.url, d.vmId), "destination_drops") - before).toBe(2);
       } finally {
         await postJson(`${metald.url}/vmprovisioner.v1.VmService/DeleteVm`, { vm_id: d.vmId });
