@@ -151,6 +151,62 @@ describe.skipIf(!canSendRealPackets)(
       }
     });
 
+    it("max_pps_per_vm: a flood beyond the VM's packet rate is cut, delivered + dropped == sent", async () => {
+      const flooder = await guest("2001:db8:f::8", {
+        ipv6_config: {
+          addresses: ["2001:db8:f::8/64"],
+          security: {
+            profile: "SECURITY_PROFILE_CUSTOM",
+            source_validation: { source_guard: true },
+            rate_limits: { max_pps_per_vm: 50, burst_config: { burst_packets: 10 } },
+          },
+        },
+      });
+      try {
+        await waitForAddresses(flooder);
+        const before = packets(await counters(metald.url, flooder.vmId), "rl_pps_drops");
+        const seen = await capture(server, "echo", 3, flooder.address);
+        const sent = await send(flooder, "echo", {
+          src: flooder.address,
+          dst: server.address,
+          count: 300,
+        });
+        const received = await seen.result;
+        const dropped = packets(await counters(metald.url, flooder.vmId), "rl_pps_drops") - before;
+        expect(dropped).toBeGreaterThan(200);
+        expect(received + dropped).toBe(sent);
+      } finally {
+        await postJson(`${metald.url}/vmprovisioner.v1.VmService/DeleteVm`, {
+          vm_id: flooder.vmId,
+        });
+      }
+    });
+
+    it("block_private_addresses: no traffic to unique-local addresses outside the VM's own prefix", async () => {
+      const ula = await guest("fd00:bad::1", {
+        network: [{ id: "eth0", ipv6: { address: "fd00:bad::1/64" } }],
+      });
+      const guarded = await guest("2001:db8:f::9", {
+        ipv6_config: {
+          addresses: ["2001:db8:f::9/64"],
+          security: { source_validation: { block_private_addresses: true } },
+        },
+      });
+      try {
+        for (const g of [ula, guarded]) await waitForAddresses(g);
+        await inGuest(guarded, "ip", ["-6", "route", "add", "fd00:bad::/64", "dev", "eth0"]);
+        await inGuest(ula, "ip", ["-6", "route", "add", "2001:db8:f::/64", "dev", "eth0"]);
+        const before = packets(await counters(metald.url, guarded.vmId), "private_drops");
+        expect(await ping(guarded, ula.address, 2, 1)).toBe(0);
+        expect(packets(await counters(metald.url, guarded.vmId), "private_drops") - before).toBe(2);
+        expect(await ping(guarded, server.address)).toBe(2);
+      } finally {
+        for (const g of [ula, guarded]) {
+          await postJson(`${metald.url}/vmprovisioner.v1.VmService/DeleteVm`, { vm_id: g.vmId });
+        }
+      }
+    });
+
     it("refuses connections past max_connections_per_vm and counts them", async () => {
       const before = packets(await counters(metald.url, limited.vmId), "conn_limit_drops");
       expect(await connectTcp(limited, server.address, 80, 6, 1.5)).toBe(3);
