@@ -3,7 +3,7 @@
 // link-local spoofing, ND spoofing), routing and hop-by-hop headers. Each attack is checked
 // at the receiving VM (nothing arrives) and at the attacker's counter (it moved by the number
 // sent); legitimate traffic (ping, DAD, MLD, allowed router advertisements) still flows.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postJson } from "../harness/curl-like.js";
 import { type MetaldProcess, startMetald } from "../harness/metald-process.js";
@@ -92,6 +92,30 @@ describe.skipIf(!canSendRealPackets)("first-hop guards with real packets (sandbo
     await inGuest(attacker, "timeout", ["2", tool, ...args]).catch(() => "");
     expect(await seen.result).toBe(0);
     expect(packets(await counters(metald.url, attacker.vmId), "ra_guard")).toBeGreaterThan(before);
+  });
+
+  it("exports the kernel's exact counters as the guides' Prometheus metrics, and promtool accepts the scrape", async () => {
+    const c = await counters(metald.url, attacker.vmId);
+    const ra = ["ra_guard", "ra_guard_in", "nd_frag_guard", "redirect_guard", "dhcp_guard"].reduce(
+      (n, s) => n + packets(c, s),
+      0,
+    );
+    const text = await (await fetch(metald.metricsUrl)).text();
+    const value = (metric: string, labels: string) =>
+      Number(new RegExp(`^${metric}\\{${labels}\\} (\\d+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+    expect(
+      value("metald_ipv6_ra_guard_blocks_total", `vm_id="${attacker.vmId}",customer_id="enforce"`),
+    ).toBe(ra);
+    expect(
+      value(
+        "metald_ipv6_source_guard_violations_total",
+        `vm_id="${attacker.vmId}",customer_id="enforce"`,
+      ),
+    ).toBe(packets(c, "source_guard"));
+    expect(text).toContain("# TYPE metald_ipv6_rate_limit_violations_total counter");
+    const check = spawnSync("promtool", ["check", "metrics"], { input: text });
+    // promtool warns (exit 3) about style, fails (exit 1) on invalid exposition.
+    expect(check.status === 0 || check.status === 3, check.stderr.toString()).toBe(true);
   });
 
   it("drops a fragmented router advertisement whose ICMPv6 header is in the second fragment (RFC 7112/7113)", async () => {

@@ -17,6 +17,8 @@ export type DatabaseKind = "pglite" | "postgres";
 
 export interface MetaldProcess {
   readonly url: string;
+  /** The Prometheus endpoint, http://127.0.0.1:PORT/metrics. */
+  readonly metricsUrl: string;
   /** The environment the server runs with (its data dir, database, driver, sandbox). */
   readonly env: NodeJS.ProcessEnv;
   readonly log: string[];
@@ -48,11 +50,18 @@ async function freePort(): Promise<number> {
 async function launch(
   env: NodeJS.ProcessEnv,
   log: string[],
-): Promise<{ child: ChildProcess; url: string }> {
+): Promise<{ child: ChildProcess; url: string; metricsUrl: string }> {
   const port = await freePort();
+  const metricsPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [MAIN, "serve", "--listen", `127.0.0.1:${port}`], {
-    env: { ...process.env, METALD_LOG_LEVEL: "info", ...env },
+    env: {
+      ...process.env,
+      METALD_LOG_LEVEL: "info",
+      METALD_METRICS_HOST: "127.0.0.1",
+      METALD_METRICS_PORT: String(metricsPort),
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const collect = (chunk: Buffer) =>
@@ -72,7 +81,7 @@ async function launch(
       (res) => res.ok,
       () => false,
     );
-    if (healthy) return { child, url };
+    if (healthy) return { child, url, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   child.kill("SIGKILL");
@@ -133,6 +142,9 @@ export async function startMetald(
   const process_: MetaldProcess = {
     get url() {
       return current.url;
+    },
+    get metricsUrl() {
+      return current.metricsUrl;
     },
     env,
     log,

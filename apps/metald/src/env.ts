@@ -5,6 +5,8 @@ import { z } from "zod";
 const EnvSchema = z.object({
   METALD_HTTP_HOST: z.string().default("0.0.0.0"),
   METALD_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  METALD_METRICS_HOST: z.string().default("0.0.0.0"),
+  METALD_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   METALD_DATA_DIR: z.string().min(1).default("/var/lib/metald"),
   DATABASE_URL: z
     .string()

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // metald command line: `metald serve` (the default) runs the control plane.
 import { readFileSync } from "node:fs";
+import type { Server } from "node:http";
 import { parseArgs } from "node:util";
 import {
   createCommandRunner,
@@ -11,8 +12,10 @@ import {
   createSandboxDriver,
 } from "@metald/core";
 import { openDatabase } from "@metald/db";
+import { collectDefaultMetrics, Registry } from "prom-client";
 import { formatPrecheck, runPrecheck } from "./cli/precheck.js";
 import { readEnv } from "./env.js";
+import { startMetricsServer } from "./metrics/metrics-server.js";
 import { createServer } from "./server.js";
 
 const USAGE = `usage: metald [serve] [--listen HOST:PORT] [--data-dir DIR] [--database-url URL] [--log-level LEVEL]
@@ -63,7 +66,10 @@ async function serve(flags: {
         });
   const runtimeName =
     env.METALD_RUNTIME ?? (env.METALD_DRIVER === "linux" ? "firecracker" : "netns");
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: "metald_" });
   const app = await createServer({
+    metrics,
     db,
     driver: sandbox ?? createDryRunDriver(),
     runtime: !sandbox
@@ -80,12 +86,14 @@ async function serve(flags: {
     logLevel: env.METALD_LOG_LEVEL,
     version: version(),
   });
+  let metricsServer: Server | undefined;
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, "shutting down: finishing in-flight requests");
     try {
+      metricsServer?.close();
       await app.close();
       await db.close();
       process.exit(0);
@@ -97,6 +105,11 @@ async function serve(flags: {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
   await app.listen({ host: env.METALD_HTTP_HOST, port: env.METALD_HTTP_PORT });
+  metricsServer = await startMetricsServer(
+    metrics,
+    env.METALD_METRICS_HOST,
+    env.METALD_METRICS_PORT,
+  );
   app.log.info(
     {
       database: db.kind,

@@ -4,16 +4,20 @@ import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import type { HostDriver, PortCounters, SecurityProfileName, VmRuntime } from "@metald/core";
 import { createBlockedSourceRepository, createVmRepository, type SqlClient } from "@metald/db";
 import Fastify, { type FastifyInstance } from "fastify";
+import type { Registry } from "prom-client";
 import { createJsonBodyCheck, inputSchemasByPath } from "./connect/json-body-check.js";
 import { createRoutes, SERVICES } from "./connect.js";
 import { registerBlockedSourceRoutes } from "./http/blocked-source-routes.js";
 import { registerDebugRoutes } from "./http/debug-routes.js";
 import { applySeedCompatibility } from "./http/seed-compat.js";
 import { registerVmSecurityRoutes } from "./http/vm-security-routes.js";
+import { registerEnforcementMetrics } from "./metrics/enforcement-metrics.js";
 import { createSortableIdFactory } from "./sortable-id.js";
-import { createVmProvisioner } from "./vm/vm-provisioner.js";
+import { createVmProvisioner, type VmView } from "./vm/vm-provisioner.js";
 
 export interface ServerOptions {
+  /** Where the enforcement metrics register (served on the metrics port by main). */
+  metrics?: Registry;
   db: SqlClient;
   driver: HostDriver;
   runtime: VmRuntime;
@@ -78,6 +82,22 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     },
   );
   registerDebugRoutes(app, { provisioner, readCounters: options.readCounters });
+  if (options.metrics) {
+    registerEnforcementMetrics({
+      registry: options.metrics,
+      readCounters: options.readCounters ?? (async () => new Map()),
+      async liveVms() {
+        const live: VmView[] = [];
+        let afterId: string | undefined;
+        for (;;) {
+          const page = await provisioner.list({ afterId, limit: 1000 });
+          if (page.length === 0) return live;
+          afterId = page[page.length - 1]?.record.id;
+          live.push(...page.filter((v) => v.record.state !== "TERMINATED"));
+        }
+      },
+    });
+  }
   registerVmSecurityRoutes(app, provisioner);
   const blockedSources = createBlockedSourceRepository(options.db);
   registerBlockedSourceRoutes(app, {
