@@ -114,8 +114,7 @@ describe.skipIf(!canSendRealPackets)("first-hop guards with real packets (sandbo
     ).toBe(packets(c, "source_guard"));
     expect(text).toContain("# TYPE metald_ipv6_rate_limit_violations_total counter");
     const check = spawnSync("promtool", ["check", "metrics"], { input: text });
-    // promtool warns (exit 3) about style, fails (exit 1) on invalid exposition.
-    expect(check.status === 0 || check.status === 3, check.stderr.toString()).toBe(true);
+    expect(check.status, check.stdout.toString() + check.stderr.toString()).toBe(0);
   });
 
   it("drops a fragmented router advertisement whose ICMPv6 header is in the second fragment (RFC 7112/7113)", async () => {

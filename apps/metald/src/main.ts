@@ -12,7 +12,7 @@ import {
   createSandboxDriver,
 } from "@metald/core";
 import { openDatabase } from "@metald/db";
-import { collectDefaultMetrics, Registry } from "prom-client";
+import { Registry } from "prom-client";
 import { formatPrecheck, runPrecheck } from "./cli/precheck.js";
 import { readEnv } from "./env.js";
 import { startMetricsServer } from "./metrics/metrics-server.js";
@@ -66,8 +66,9 @@ async function serve(flags: {
         });
   const runtimeName =
     env.METALD_RUNTIME ?? (env.METALD_DRIVER === "linux" ? "firecracker" : "netns");
+  // Only metald's own metrics: prom-client's Node.js defaults fail `promtool check metrics`
+  // (gauges named *_total).
   const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics, prefix: "metald_" });
   const app = await createServer({
     metrics,
     db,
