@@ -117,6 +117,50 @@ describe.skipIf(!canSendRealPackets)("first-hop guards with real packets (sandbo
     expect(check.status, check.stdout.toString() + check.stderr.toString()).toBe(0);
   });
 
+  it("turns the counters into security events: type, VM, tenant and counts, queryable as the guides do", async () => {
+    await new Promise((r) => setTimeout(r, 800));
+    const c = await counters(metald.url, attacker.vmId);
+    const ra = ["ra_guard", "ra_guard_in", "nd_frag_guard", "redirect_guard", "dhcp_guard"].reduce(
+      (n, s) => n + packets(c, s),
+      0,
+    );
+    type Event = {
+      event_id: string;
+      vm_id: string;
+      tenant_id: string;
+      customer_id: string;
+      event_type: string;
+      count: number;
+      severity: string;
+    };
+    const res = await fetch(
+      `${metald.url}/api/v1/security/events?vm_id=${attacker.vmId}&event_type=ra_guard_block&since=1h&limit=1000`,
+    );
+    const { events, next_cursor } = (await res.json()) as { events: Event[]; next_cursor: string };
+    expect(events.length).toBeGreaterThan(0);
+    expect(
+      events.every(
+        (e) => e.vm_id === attacker.vmId && e.customer_id === "enforce" && e.severity === "warning",
+      ),
+    ).toBe(true);
+    expect(events.reduce((n, e) => n + e.count, 0)).toBe(ra);
+    expect(next_cursor).toBeTruthy();
+    const one = (await (
+      await fetch(`${metald.url}/api/v1/security/events/${events[0]?.event_id}`)
+    ).json()) as Event;
+    expect(one.event_type).toBe("ra_guard_block");
+    const all = (await (await fetch(`${metald.url}/debug/security/events`)).json()) as Event[];
+    expect(
+      all.some(
+        (e) =>
+          e.vm_id === attacker.vmId &&
+          e.tenant_id === "enforce" &&
+          e.event_type === "ra_guard_block",
+      ),
+    ).toBe(true);
+    expect((await fetch(`${metald.url}/api/v1/security/events?since=yesterday`)).status).toBe(400);
+  });
+
   it("drops a fragmented router advertisement whose ICMPv6 header is in the second fragment (RFC 7112/7113)", async () => {
     const before = packets(await counters(metald.url, attacker.vmId), "nd_frag_guard");
     const seen = await capture(victim, "ra", 2, attacker.linkLocal);

@@ -60,6 +60,7 @@ async function launch(
       METALD_LOG_LEVEL: "info",
       METALD_METRICS_HOST: "127.0.0.1",
       METALD_METRICS_PORT: String(metricsPort),
+      METALD_EVENT_POLL_MS: "300",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -7,6 +7,7 @@ const EnvSchema = z.object({
   METALD_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   METALD_METRICS_HOST: z.string().default("0.0.0.0"),
   METALD_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  METALD_EVENT_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   METALD_DATA_DIR: z.string().min(1).default("/var/lib/metald"),
   DATABASE_URL: z
     .string()

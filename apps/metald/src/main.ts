@@ -70,6 +70,7 @@ async function serve(flags: {
   // (gauges named *_total).
   const metrics = new Registry();
   const app = await createServer({
+    eventPollMs: env.METALD_EVENT_POLL_MS,
     metrics,
     db,
     driver: sandbox ?? createDryRunDriver(),

@@ -2,13 +2,20 @@
 import { createServer as createHttpServer } from "node:http";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import type { HostDriver, PortCounters, SecurityProfileName, VmRuntime } from "@metald/core";
-import { createBlockedSourceRepository, createVmRepository, type SqlClient } from "@metald/db";
+import {
+  createBlockedSourceRepository,
+  createSecurityEventRepository,
+  createVmRepository,
+  type SqlClient,
+} from "@metald/db";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
 import { createJsonBodyCheck, inputSchemasByPath } from "./connect/json-body-check.js";
 import { createRoutes, SERVICES } from "./connect.js";
+import { startCounterEventPoller } from "./events/counter-event-poller.js";
 import { registerBlockedSourceRoutes } from "./http/blocked-source-routes.js";
 import { registerDebugRoutes } from "./http/debug-routes.js";
+import { registerSecurityEventRoutes } from "./http/security-event-routes.js";
 import { applySeedCompatibility } from "./http/seed-compat.js";
 import { registerVmSecurityRoutes } from "./http/vm-security-routes.js";
 import { registerEnforcementMetrics } from "./metrics/enforcement-metrics.js";
@@ -16,6 +23,8 @@ import { createSortableIdFactory } from "./sortable-id.js";
 import { createVmProvisioner, type VmView } from "./vm/vm-provisioner.js";
 
 export interface ServerOptions {
+  /** How often the kernel's counters are turned into security events (ms). */
+  eventPollMs?: number;
   /** Where the enforcement metrics register (served on the metrics port by main). */
   metrics?: Registry;
   db: SqlClient;
@@ -82,21 +91,31 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     },
   );
   registerDebugRoutes(app, { provisioner, readCounters: options.readCounters });
-  if (options.metrics) {
-    registerEnforcementMetrics({
-      registry: options.metrics,
-      readCounters: options.readCounters ?? (async () => new Map()),
-      async liveVms() {
-        const live: VmView[] = [];
-        let afterId: string | undefined;
-        for (;;) {
-          const page = await provisioner.list({ afterId, limit: 1000 });
-          if (page.length === 0) return live;
-          afterId = page[page.length - 1]?.record.id;
-          live.push(...page.filter((v) => v.record.state !== "TERMINATED"));
-        }
-      },
+  const liveVms = async () => {
+    const live: VmView[] = [];
+    let afterId: string | undefined;
+    for (;;) {
+      const page = await provisioner.list({ afterId, limit: 1000 });
+      if (page.length === 0) return live;
+      afterId = page[page.length - 1]?.record.id;
+      live.push(...page.filter((v) => v.record.state !== "TERMINATED"));
+    }
+  };
+  const readCounters = options.readCounters ?? (async () => new Map());
+  if (options.metrics)
+    registerEnforcementMetrics({ registry: options.metrics, readCounters, liveVms });
+  const securityEvents = createSecurityEventRepository(options.db);
+  registerSecurityEventRoutes(app, securityEvents);
+  if (options.readCounters) {
+    const poller = startCounterEventPoller({
+      readCounters,
+      liveVms,
+      repository: securityEvents,
+      eventId: () => `evt-${ulid()}`,
+      intervalMs: options.eventPollMs ?? 2_000,
+      logger: app.log,
     });
+    app.addHook("onClose", async () => poller.stop());
   }
   registerVmSecurityRoutes(app, provisioner);
   const blockedSources = createBlockedSourceRepository(options.db);

@@ -1,4 +1,11 @@
 // @metald/core: policy normalization, validation and resolution; rules; host plans and drivers.
+
+export {
+  type CounterEvent,
+  type CounterReading,
+  eventsFromCounters,
+} from "./events/counter-events.js";
+export type { EventSeverity, SecurityEvent } from "./events/security-event.js";
 export { type CommandRunner, createCommandRunner, RunError } from "./host/command-runner.js";
 export { createDryRunDriver, type DryRunDriver } from "./host/dry-run-driver.js";
 export {

@@ -10,6 +10,13 @@ export { type DatabaseOptions, openDatabase } from "./open-database.js";
 export { createPgliteClient } from "./pglite-client.js";
 export { createPostgresClient, type PostgresClientOptions } from "./postgres-client.js";
 export {
+  createSecurityEventRepository,
+  type NewSecurityEvent,
+  type SecurityEventFilter,
+  type SecurityEventRepository,
+  type StoredSecurityEvent,
+} from "./security-event-repository.js";
+export {
   isUniqueViolation,
   type SqlClient,
   type SqlExecutor,
