@@ -24,6 +24,8 @@ export interface MetaldProcess {
   readonly log: string[];
   /** Stops the server (SIGTERM) and starts it again on the same database. */
   restart(): Promise<void>;
+  /** Kills the server with SIGKILL (no cleanup of any kind) and starts it again. */
+  crashAndRestart(): Promise<void>;
   stop(): Promise<void>;
   /** Stops the server and removes its database. */
   destroy(): Promise<void>;
@@ -104,6 +106,8 @@ export interface StartOptions {
   driver?: "dry-run" | "sandbox";
   /** The sandbox driver's namespace (default a fresh one). */
   sandboxNamespace?: string;
+  /** More environment for the server. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startMetald(
@@ -125,6 +129,7 @@ export async function startMetald(
     env = { DATABASE_URL: url.toString(), METALD_DATA_DIR: "/nonexistent-unused" };
     cleanup = () => adminQuery(`DROP SCHEMA ${schema} CASCADE`);
   }
+  env = { ...env, ...options.env };
   if (options.logLevel) env.METALD_LOG_LEVEL = options.logLevel;
   env.METALD_DRIVER = options.driver ?? "dry-run";
   if (options.driver === "sandbox") {
@@ -152,6 +157,14 @@ export async function startMetald(
     async restart() {
       const code = await stopChild(current.child);
       if (code !== 0) throw new Error(`metald exited with ${code} on SIGTERM`);
+      current = await launch(env, log);
+    },
+    async crashAndRestart() {
+      const { child } = current;
+      await new Promise((resolve) => {
+        child.once("exit", resolve);
+        child.kill("SIGKILL");
+      });
       current = await launch(env, log);
     },
     async stop() {

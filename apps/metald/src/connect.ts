@@ -1,6 +1,7 @@
 // Registers every vmprovisioner.v1 service on the Connect router. Services or methods not
 // implemented yet answer `unimplemented`.
 import type { ConnectRouter } from "@connectrpc/connect";
+import type { SecurityEventRepository } from "@metald/db";
 import {
   ComplianceService,
   Ipv6PoolService,
@@ -8,7 +9,9 @@ import {
   TenantService,
   VmService,
 } from "@metald/proto";
+import { createSecurityEventServiceImpl } from "./connect/security-event-service.js";
 import { createVmServiceImpl } from "./connect/vm-service.js";
+import type { EventPipeline } from "./events/event-pipeline.js";
 import type { VmProvisioner } from "./vm/vm-provisioner.js";
 
 export const SERVICES = [
@@ -19,10 +22,14 @@ export const SERVICES = [
   ComplianceService,
 ] as const;
 
-export function createRoutes(deps: { provisioner: VmProvisioner }) {
+export function createRoutes(deps: {
+  provisioner: VmProvisioner;
+  events: SecurityEventRepository;
+  pipeline: EventPipeline;
+}) {
   return (router: ConnectRouter) => {
     router.service(VmService, createVmServiceImpl(deps.provisioner));
-    router.service(SecurityEventService, {});
+    router.service(SecurityEventService, createSecurityEventServiceImpl(deps));
     router.service(TenantService, {});
     router.service(Ipv6PoolService, {});
     router.service(ComplianceService, {});

@@ -9,6 +9,27 @@ const EnvSchema = z.object({
   METALD_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   METALD_EVENT_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   METALD_DATA_DIR: z.string().min(1).default("/var/lib/metald"),
+  // Events of VMs without data_retention_days, and host events, are kept this long.
+  METALD_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
+  METALD_FEED_MAX_CONCURRENT: z.coerce.number().int().min(1).max(1_000).default(8),
+  // SIEM push (the guide's siem_integration block); off without an endpoint.
+  METALD_SIEM_ENDPOINT: z
+    .string()
+    .url()
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  METALD_SIEM_TOKEN_FILE: z.string().optional(),
+  METALD_SIEM_FORMATS: z
+    .string()
+    .default("json")
+    .transform((s) => s.split(",").map((f) => f.trim().toLowerCase()))
+    .pipe(z.array(z.enum(["json", "cef", "leef"])).min(1)),
+  METALD_SIEM_FLUSH_INTERVAL_MS: z.coerce.number().int().min(10).default(30_000),
+  METALD_SIEM_MAX_RETRIES: z.coerce.number().int().min(0).max(100).default(3),
+  METALD_SIEM_RETRY_DELAY_MS: z.coerce.number().int().min(1).default(5_000),
+  METALD_SIEM_BACKOFF_MULTIPLIER: z.coerce.number().min(1).max(10).default(2),
+  METALD_SIEM_MAX_RETRY_DELAY_MS: z.coerce.number().int().min(1).default(60_000),
+  METALD_SIEM_MAX_BUFFER: z.coerce.number().int().min(1).default(10_000),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")

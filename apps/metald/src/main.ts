@@ -10,6 +10,8 @@ import {
   createNetnsRuntime,
   createNoRuntime,
   createSandboxDriver,
+  SAMPLE_LOG_GROUP,
+  startNflogCapture,
 } from "@metald/core";
 import { openDatabase } from "@metald/db";
 import { Registry } from "prom-client";
@@ -71,6 +73,25 @@ async function serve(flags: {
   const metrics = new Registry();
   const app = await createServer({
     eventPollMs: env.METALD_EVENT_POLL_MS,
+    events: {
+      retentionDays: env.METALD_EVENT_RETENTION_DAYS,
+      feedMaxConcurrent: env.METALD_FEED_MAX_CONCURRENT,
+      siem: env.METALD_SIEM_ENDPOINT
+        ? {
+            endpoint: env.METALD_SIEM_ENDPOINT,
+            tokenFile: env.METALD_SIEM_TOKEN_FILE,
+            formats: env.METALD_SIEM_FORMATS,
+            flushIntervalMs: env.METALD_SIEM_FLUSH_INTERVAL_MS,
+            retry: {
+              maxRetries: env.METALD_SIEM_MAX_RETRIES,
+              retryDelayMs: env.METALD_SIEM_RETRY_DELAY_MS,
+              backoffMultiplier: env.METALD_SIEM_BACKOFF_MULTIPLIER,
+              maxRetryDelayMs: env.METALD_SIEM_MAX_RETRY_DELAY_MS,
+            },
+            maxBufferSize: env.METALD_SIEM_MAX_BUFFER,
+          }
+        : undefined,
+    },
     metrics,
     db,
     driver: sandbox ?? createDryRunDriver(),
@@ -83,6 +104,20 @@ async function serve(flags: {
           })
         : createNetnsRuntime(runner),
     readCounters: sandbox && (() => sandbox.readCounters()),
+    samples: sandbox && {
+      async start(onRecord, onError) {
+        const capture = startNflogCapture({
+          group: SAMPLE_LOG_GROUP,
+          namespace: sandbox.namespace,
+          onRecord: (record) => onRecord(record),
+          onError,
+        });
+        await capture.ready;
+        return capture;
+      },
+      portIndexes: () => sandbox.portIndexes(),
+      setBoost: (ports, addresses) => sandbox.setSampleBoost(ports, addresses),
+    },
     hostId: env.METALD_HOST_ID,
     defaultProfile: env.METALD_DEFAULT_PROFILE,
     logLevel: env.METALD_LOG_LEVEL,
@@ -116,7 +151,7 @@ async function serve(flags: {
     {
       database: db.kind,
       dataDir: env.DATABASE_URL ? undefined : env.METALD_DATA_DIR,
-      driver: "dry-run",
+      driver: sandbox ? env.METALD_DRIVER : "dry-run",
     },
     "metald ready",
   );

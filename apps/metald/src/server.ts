@@ -1,10 +1,22 @@
 // Builds the HTTP server: Connect services, /health, request compatibility rules.
+
+import { readFile } from "node:fs/promises";
 import { createServer as createHttpServer } from "node:http";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
-import type { HostDriver, PortCounters, SecurityProfileName, VmRuntime } from "@metald/core";
+import {
+  createSampleAggregator,
+  defaultSiemRoutes,
+  type HostDriver,
+  type PortCounters,
+  type RetryPolicy,
+  type SecurityProfileName,
+  type SiemFormat,
+  type VmRuntime,
+} from "@metald/core";
 import {
   createBlockedSourceRepository,
   createSecurityEventRepository,
+  createSiemDeliveryRepository,
   createVmRepository,
   type SqlClient,
 } from "@metald/db";
@@ -13,16 +25,45 @@ import type { Registry } from "prom-client";
 import { createJsonBodyCheck, inputSchemasByPath } from "./connect/json-body-check.js";
 import { createRoutes, SERVICES } from "./connect.js";
 import { startCounterEventPoller } from "./events/counter-event-poller.js";
+import { createEventPipeline } from "./events/event-pipeline.js";
+import {
+  type PacketSampling,
+  type SampleSource,
+  startPacketSampling,
+} from "./events/packet-sampling.js";
+import { startRetentionJob } from "./events/retention-job.js";
+import { startSiemForwarder } from "./events/siem-forwarder.js";
 import { registerBlockedSourceRoutes } from "./http/blocked-source-routes.js";
 import { registerDebugRoutes } from "./http/debug-routes.js";
+import { registerMonitoringRoutes } from "./http/monitoring-routes.js";
 import { registerSecurityEventRoutes } from "./http/security-event-routes.js";
+import { registerSecurityFeedRoutes } from "./http/security-feed-routes.js";
 import { applySeedCompatibility } from "./http/seed-compat.js";
 import { registerVmSecurityRoutes } from "./http/vm-security-routes.js";
 import { registerEnforcementMetrics } from "./metrics/enforcement-metrics.js";
+import { registerEventMetrics } from "./metrics/event-metrics.js";
 import { createSortableIdFactory } from "./sortable-id.js";
 import { createVmProvisioner, type VmView } from "./vm/vm-provisioner.js";
 
+export interface SiemSettings {
+  endpoint: string;
+  tokenFile?: string;
+  formats: SiemFormat[];
+  flushIntervalMs: number;
+  retry: RetryPolicy;
+  maxBufferSize: number;
+}
+
+export interface EventSettings {
+  retentionDays: number;
+  feedMaxConcurrent: number;
+  siem?: SiemSettings;
+}
+
 export interface ServerOptions {
+  events?: EventSettings;
+  /** The kernel's packet samples (NFLOG), when the driver programs a kernel. */
+  samples?: SampleSource;
   /** How often the kernel's counters are turned into security events (ms). */
   eventPollMs?: number;
   /** Where the enforcement metrics register (served on the metrics port by main). */
@@ -47,7 +88,22 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
       }),
   });
   const ulid = createSortableIdFactory();
+  const eventSettings = options.events ?? { retentionDays: 90, feedMaxConcurrent: 8 };
+  const securityEvents = createSecurityEventRepository(options.db);
+  const pipeline = createEventPipeline({
+    repository: securityEvents,
+    eventId: () => `evt-${ulid()}`,
+    now: () => new Date(),
+    defaultRetentionDays: eventSettings.retentionDays,
+    logger: app.log,
+  });
+  const eventMetrics = options.metrics
+    ? registerEventMetrics(options.metrics, () => pipeline.dropped)
+    : undefined;
+  if (eventMetrics) pipeline.onStored((stored) => eventMetrics.stored(stored));
   const provisioner = createVmProvisioner({
+    events: pipeline,
+    observeApply: eventMetrics?.observeApply,
     repository: createVmRepository(options.db),
     driver: options.driver,
     runtime: options.runtime,
@@ -104,19 +160,61 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   const readCounters = options.readCounters ?? (async () => new Map());
   if (options.metrics)
     registerEnforcementMetrics({ registry: options.metrics, readCounters, liveVms });
-  const securityEvents = createSecurityEventRepository(options.db);
+  const siemContext = { hostname: options.hostId, productVersion: options.version };
   registerSecurityEventRoutes(app, securityEvents);
+  registerSecurityFeedRoutes(app, {
+    events: securityEvents,
+    context: siemContext,
+    maxConcurrent: eventSettings.feedMaxConcurrent,
+  });
+  const samples = createSampleAggregator();
+  let sampling: PacketSampling | undefined;
+  registerMonitoringRoutes(app, {
+    sampling: () => sampling,
+    emit: (events) => pipeline.emit(events),
+  });
   if (options.readCounters) {
     const poller = startCounterEventPoller({
       readCounters,
       liveVms,
-      repository: securityEvents,
-      eventId: () => `evt-${ulid()}`,
+      pipeline,
+      samples,
       intervalMs: options.eventPollMs ?? 2_000,
       logger: app.log,
     });
     app.addHook("onClose", async () => poller.stop());
   }
+  const retention = startRetentionJob({
+    events: securityEvents,
+    intervalMs: 3_600_000,
+    logger: app.log,
+  });
+  const siem = eventSettings.siem;
+  if (siem && eventMetrics) {
+    const { tokenFile } = siem;
+    const forwarder = startSiemForwarder({
+      name: "siem",
+      endpoint: siem.endpoint,
+      token: async () =>
+        tokenFile === undefined ? undefined : (await readFile(tokenFile, "utf8")).trim(),
+      routes: defaultSiemRoutes(siem.formats),
+      events: securityEvents,
+      deliveries: createSiemDeliveryRepository(options.db),
+      retry: siem.retry,
+      flushIntervalMs: siem.flushIntervalMs,
+      maxBufferSize: siem.maxBufferSize,
+      context: siemContext,
+      metrics: eventMetrics.siem,
+      logger: app.log,
+    });
+    pipeline.onStored(() => forwarder.wake());
+    app.addHook("onClose", async () => forwarder.stop());
+  }
+  // Closing: stop producing, then store what is buffered (hooks run in reverse order).
+  app.addHook("onClose", async () => {
+    retention.stop();
+    await pipeline.close();
+  });
   registerVmSecurityRoutes(app, provisioner);
   const blockedSources = createBlockedSourceRepository(options.db);
   registerBlockedSourceRoutes(app, {
@@ -127,13 +225,24 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   const reconcile = async () =>
     provisioner.reconcile((await blockedSources.list()).map((b) => b.source));
   await reconcile();
+  // After the reconcile: it creates the namespace and tables the samples come from.
+  if (options.samples) {
+    const started = await startPacketSampling({
+      source: options.samples,
+      aggregator: samples,
+      liveVms,
+      logger: app.log,
+    });
+    sampling = started;
+    app.addHook("onClose", async () => started.stop());
+  }
   // On demand: rebuild the host's enforcement from the database and remove leftovers.
   app.post("/debug/reconcile", async () => reconcile());
 
   await app.register(async (connect) => {
     connect.addHook("preHandler", createJsonBodyCheck(inputSchemasByPath(SERVICES)));
     await connect.register(fastifyConnectPlugin, {
-      routes: createRoutes({ provisioner }),
+      routes: createRoutes({ provisioner, events: securityEvents, pipeline }),
       // Responses show every field, false and empty ones too, so that jq paths always resolve.
       jsonOptions: { ignoreUnknownFields: false, alwaysEmitImplicit: true },
     });

@@ -5,7 +5,36 @@ export {
   type CounterReading,
   eventsFromCounters,
 } from "./events/counter-events.js";
+export {
+  type Ipv6PacketSummary,
+  summarizeIpv6Packet,
+} from "./events/nflog/ipv6-packet-summary.js";
+export { type NflogRecord, parseNflogRecord } from "./events/nflog/nflog-record.js";
+export {
+  DEFAULT_RETRY_POLICY,
+  type RetryPolicy,
+  retryDelays,
+} from "./events/retry-schedule.js";
+export {
+  createSampleAggregator,
+  type PacketSample,
+  type SampleAggregator,
+  type SampleAggregatorOptions,
+  type SampleSummary,
+} from "./events/sample-aggregator.js";
 export type { EventSeverity, SecurityEvent } from "./events/security-event.js";
+export { type CefRecord, formatCef, parseCef } from "./events/siem/cef-format.js";
+export { type EcsDocument, toEcsDocument } from "./events/siem/ecs-document.js";
+export { formatLeef, type LeefRecord, parseLeef } from "./events/siem/leef-format.js";
+export type { SiemContext } from "./events/siem/siem-context.js";
+export {
+  defaultSiemRoutes,
+  type EventCategory,
+  eventCategory,
+  type SiemFormat,
+  type SiemRoute,
+  sampledIn,
+} from "./events/siem-routing.js";
 export { type CommandRunner, createCommandRunner, RunError } from "./host/command-runner.js";
 export { createDryRunDriver, type DryRunDriver } from "./host/dry-run-driver.js";
 export {
@@ -13,6 +42,12 @@ export {
   type FirecrackerRuntimeOptions,
 } from "./host/firecracker-runtime.js";
 export type { HostCapabilities, HostDriver } from "./host/host-driver.js";
+export {
+  type NflogCapture,
+  NflogCaptureError,
+  type NflogCaptureOptions,
+  startNflogCapture,
+} from "./host/nflog-capture.js";
 export {
   createSandboxDriver,
   type SandboxDriver,
@@ -28,6 +63,7 @@ export { createNetnsRuntime, createNoRuntime, type VmRuntime } from "./host/vm-r
 export { formatIpv6, Ipv6SyntaxError, parseIpv6, parseIpv6Cidr } from "./ipam/ipv6-address.js";
 export { linkLocalFromMac } from "./ipam/link-local.js";
 export { isLinuxName, linuxNameProblem } from "./net/linux-name.js";
+export { SAMPLE_LOG_GROUP } from "./nft/packet-samples.js";
 export { type RateClass, renderRateClass } from "./nft/rate-classes.js";
 export { PORT_SETS, renderBaseTable, TABLE_FAMILY, TABLE_NAME } from "./nft/ruleset-table.js";
 export {

@@ -11,11 +11,19 @@ export { createPgliteClient } from "./pglite-client.js";
 export { createPostgresClient, type PostgresClientOptions } from "./postgres-client.js";
 export {
   createSecurityEventRepository,
+  type KeyCount,
   type NewSecurityEvent,
   type SecurityEventFilter,
   type SecurityEventRepository,
+  type SecurityReportCounts,
+  type SecurityReportRange,
   type StoredSecurityEvent,
 } from "./security-event-repository.js";
+export {
+  createSiemDeliveryRepository,
+  type SiemDelivery,
+  type SiemDeliveryRepository,
+} from "./siem-delivery-repository.js";
 export {
   isUniqueViolation,
   type SqlClient,

@@ -1,4 +1,4 @@
-// Security events, in the order they were stored (seq).
+// Security events, in the order they were stored (seq): the event log, its feed and its reports.
 
 import type { SqlClient } from "./sql-client.js";
 
@@ -16,7 +16,12 @@ export interface StoredSecurityEvent {
   count: number;
 }
 
-export type NewSecurityEvent = Omit<StoredSecurityEvent, "seq">;
+export type NewSecurityEvent = Omit<StoredSecurityEvent, "seq"> & {
+  /** Kept this long after `timestamp` (the VM's data_retention_days). */
+  retentionDays: number;
+  /** The SIEM route: critical, security, audit or performance. */
+  category: string;
+};
 
 export interface SecurityEventFilter {
   customerId?: string;
@@ -25,15 +30,57 @@ export interface SecurityEventFilter {
   severity?: string;
   start?: Date;
   end?: Date;
-  /** Events stored after this sequence number (paging). */
+  /** Events stored after this sequence number (paging, feeds). */
   afterSeq?: number;
   limit: number;
 }
 
+export interface SecurityReportRange {
+  start: Date;
+  end: Date;
+  customerId?: string;
+  top: number;
+}
+
+export interface KeyCount {
+  key: string;
+  count: number;
+}
+
+export interface SecurityReportCounts {
+  totalEvents: number;
+  /** Packets or occurrences the events stand for (aggregated floods). */
+  totalCount: number;
+  byEventType: KeyCount[];
+  byVm: KeyCount[];
+  byCustomer: KeyCount[];
+  bySeverity: KeyCount[];
+  topSourceIps: KeyCount[];
+}
+
 export interface SecurityEventRepository {
-  insert(events: NewSecurityEvent[]): Promise<void>;
+  /** Stores events in one transaction; their seqs commit in order (see insert). */
+  insert(events: NewSecurityEvent[]): Promise<StoredSecurityEvent[]>;
   list(filter: SecurityEventFilter): Promise<StoredSecurityEvent[]>;
+  /** The newest `limit` events matching, oldest first. */
+  listNewest(filter: Omit<SecurityEventFilter, "afterSeq">): Promise<StoredSecurityEvent[]>;
   get(id: string): Promise<StoredSecurityEvent | undefined>;
+  /** The highest seq stored so far (0 when none). */
+  lastSeq(): Promise<number>;
+  /** The seq just before the first event at or after `time` (a feed position). */
+  seqBefore(time: Date): Promise<number>;
+  /** The highest seq at or before `time`. */
+  lastSeqAt(time: Date): Promise<number>;
+  /** A SIEM route's outbox: its category's events after `afterSeq`. */
+  listCategory(category: string, afterSeq: number, limit: number): Promise<StoredSecurityEvent[]>;
+  countCategory(category: string, afterSeq: number): Promise<number>;
+  /** The seq of the category's `offset`-th event (1-based) after `afterSeq`. */
+  categorySeqAt(category: string, afterSeq: number, offset: number): Promise<number | undefined>;
+  /** The highest seq retention has deleted: a feed position below it has lost events. */
+  purgedThroughSeq(): Promise<number>;
+  /** Deletes up to `batch` expired events; returns how many. */
+  purgeExpired(now: Date, batch: number): Promise<number>;
+  report(range: SecurityReportRange): Promise<SecurityReportCounts>;
 }
 
 interface Row {
@@ -49,6 +96,13 @@ interface Row {
   details: Record<string, unknown>;
   count: string;
 }
+
+const COLUMNS =
+  "seq, id, occurred_at, vm_id, tenant_id, event_type, severity, source_ip, description, details, count";
+
+// Taken by every insert transaction: seqs are drawn under it, so transactions commit in seq
+// order and a reader that has seen seq N can never later find a committed event below N.
+const INSERT_LOCK = 7_346_001;
 
 function toEvent(row: Row): StoredSecurityEvent {
   return {
@@ -66,59 +120,193 @@ function toEvent(row: Row): StoredSecurityEvent {
   };
 }
 
+const FILTER = `($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR vm_id = $2)
+  AND ($3::text IS NULL OR event_type = $3) AND ($4::text IS NULL OR severity = $4)
+  AND ($5::timestamptz IS NULL OR occurred_at >= $5) AND ($6::timestamptz IS NULL OR occurred_at <= $6)`;
+
+function filterParams(f: Omit<SecurityEventFilter, "afterSeq" | "limit">): unknown[] {
+  return [
+    f.customerId ?? null,
+    f.vmId ?? null,
+    f.eventType ?? null,
+    f.severity ?? null,
+    f.start?.toISOString() ?? null,
+    f.end?.toISOString() ?? null,
+  ];
+}
+
 export function createSecurityEventRepository(db: SqlClient): SecurityEventRepository {
+  const topBy = async (column: string, r: SecurityReportRange): Promise<KeyCount[]> => {
+    const { rows } = await db.query<{ key: string; count: string }>(
+      `SELECT ${column} AS key, count(*) AS count FROM security_events
+       WHERE occurred_at >= $1 AND occurred_at <= $2 AND ($3::text IS NULL OR tenant_id = $3)
+         AND ${column} IS NOT NULL
+       GROUP BY ${column} ORDER BY count(*) DESC, ${column} LIMIT $4`,
+      [r.start.toISOString(), r.end.toISOString(), r.customerId ?? null, r.top],
+    );
+    return rows.map((row) => ({ key: row.key, count: Number(row.count) }));
+  };
+
   return {
     async insert(events) {
-      if (events.length === 0) return;
-      await db.query(
-        `INSERT INTO security_events (id, occurred_at, vm_id, tenant_id, event_type, severity, source_ip, description, details, count)
-         SELECT e.id, e.occurred_at, e.vm_id, e.tenant_id, e.event_type, e.severity, e.source_ip, e.description, e.details, e.count
-         FROM jsonb_to_recordset($1::jsonb) AS e (id text, occurred_at timestamptz, vm_id text, tenant_id text, event_type text,
-           severity text, source_ip text, description text, details jsonb, count bigint)`,
-        [
-          JSON.stringify(
-            events.map((e) => ({
-              id: e.id,
-              occurred_at: e.timestamp.toISOString(),
-              vm_id: e.vmId,
-              tenant_id: e.customerId,
-              event_type: e.eventType,
-              severity: e.severity,
-              source_ip: e.sourceIp,
-              description: e.description,
-              details: e.details,
-              count: e.count,
-            })),
-          ),
-        ],
+      if (events.length === 0) return [];
+      const payload = JSON.stringify(
+        events.map((e, n) => ({
+          n,
+          id: e.id,
+          occurred_at: e.timestamp.toISOString(),
+          expires_at: new Date(e.timestamp.getTime() + e.retentionDays * 86_400_000).toISOString(),
+          category: e.category,
+          vm_id: e.vmId,
+          tenant_id: e.customerId,
+          event_type: e.eventType,
+          severity: e.severity,
+          source_ip: e.sourceIp,
+          description: e.description,
+          details: e.details,
+          count: e.count,
+        })),
       );
+      const rows = await db.transaction(async (tx) => {
+        await tx.query("SELECT pg_advisory_xact_lock($1)", [INSERT_LOCK]);
+        const result = await tx.query<{ seq: string }>(
+          `INSERT INTO security_events (id, occurred_at, expires_at, vm_id, tenant_id, event_type, severity,
+             source_ip, description, details, count, category)
+           SELECT e.id, e.occurred_at, e.expires_at, e.vm_id, e.tenant_id, e.event_type, e.severity,
+             e.source_ip, e.description, e.details, e.count, e.category
+           FROM jsonb_to_recordset($1::jsonb) AS e (id text, occurred_at timestamptz,
+             expires_at timestamptz, vm_id text, tenant_id text, event_type text, severity text,
+             source_ip text, description text, details jsonb, count bigint, category text, n bigint)
+           ORDER BY e.n
+           RETURNING seq`,
+          [payload],
+        );
+        return result.rows;
+      });
+      // RETURNING follows the insert order, which follows the ORDER BY.
+      return events.map((e, i) => {
+        const { retentionDays: _, category: __, ...event } = e;
+        return { ...event, seq: Number(rows[i]?.seq) };
+      });
     },
 
     async list(f) {
       const { rows } = await db.query<Row>(
-        `SELECT * FROM security_events
-         WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR vm_id = $2)
-           AND ($3::text IS NULL OR event_type = $3) AND ($4::text IS NULL OR severity = $4)
-           AND ($5::timestamptz IS NULL OR occurred_at >= $5) AND ($6::timestamptz IS NULL OR occurred_at <= $6)
-           AND seq > $7
-         ORDER BY seq LIMIT $8`,
-        [
-          f.customerId ?? null,
-          f.vmId ?? null,
-          f.eventType ?? null,
-          f.severity ?? null,
-          f.start?.toISOString() ?? null,
-          f.end?.toISOString() ?? null,
-          f.afterSeq ?? 0,
-          f.limit,
-        ],
+        `SELECT ${COLUMNS} FROM security_events WHERE ${FILTER} AND seq > $7 ORDER BY seq LIMIT $8`,
+        [...filterParams(f), f.afterSeq ?? 0, f.limit],
       );
       return rows.map(toEvent);
     },
 
+    async listNewest(f) {
+      const { rows } = await db.query<Row>(
+        `SELECT ${COLUMNS} FROM security_events WHERE ${FILTER} ORDER BY seq DESC LIMIT $7`,
+        [...filterParams(f), f.limit],
+      );
+      return rows.map(toEvent).reverse();
+    },
+
     async get(id) {
-      const { rows } = await db.query<Row>("SELECT * FROM security_events WHERE id = $1", [id]);
+      const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM security_events WHERE id = $1`, [
+        id,
+      ]);
       return rows[0] && toEvent(rows[0]);
+    },
+
+    async lastSeq() {
+      const { rows } = await db.query<{ seq: string | null }>(
+        "SELECT max(seq) AS seq FROM security_events",
+      );
+      return Number(rows[0]?.seq ?? 0);
+    },
+
+    async seqBefore(time) {
+      const { rows } = await db.query<{ seq: string }>(
+        `SELECT coalesce((SELECT min(seq) - 1 FROM security_events WHERE occurred_at >= $1),
+                         (SELECT max(seq) FROM security_events), 0) AS seq`,
+        [time.toISOString()],
+      );
+      return Number(rows[0]?.seq ?? 0);
+    },
+
+    async lastSeqAt(time) {
+      const { rows } = await db.query<{ seq: string | null }>(
+        "SELECT max(seq) AS seq FROM security_events WHERE occurred_at <= $1",
+        [time.toISOString()],
+      );
+      return Number(rows[0]?.seq ?? 0);
+    },
+
+    async listCategory(category, afterSeq, limit) {
+      const { rows } = await db.query<Row>(
+        `SELECT ${COLUMNS} FROM security_events WHERE category = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+        [category, afterSeq, limit],
+      );
+      return rows.map(toEvent);
+    },
+
+    async countCategory(category, afterSeq) {
+      const { rows } = await db.query<{ n: string }>(
+        "SELECT count(*) AS n FROM security_events WHERE category = $1 AND seq > $2",
+        [category, afterSeq],
+      );
+      return Number(rows[0]?.n ?? 0);
+    },
+
+    async categorySeqAt(category, afterSeq, offset) {
+      const { rows } = await db.query<{ seq: string }>(
+        `SELECT seq FROM security_events WHERE category = $1 AND seq > $2
+         ORDER BY seq OFFSET $3 LIMIT 1`,
+        [category, afterSeq, offset - 1],
+      );
+      return rows[0] && Number(rows[0].seq);
+    },
+
+    async purgedThroughSeq() {
+      const { rows } = await db.query<{ seq: string }>(
+        "SELECT purged_through_seq AS seq FROM security_event_retention",
+      );
+      return Number(rows[0]?.seq ?? 0);
+    },
+
+    async purgeExpired(now, batch) {
+      const { rows } = await db.query<{ deleted: string; max_seq: string | null }>(
+        `WITH gone AS (
+           DELETE FROM security_events WHERE seq IN (
+             SELECT seq FROM security_events WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)
+           RETURNING seq),
+         mark AS (
+           UPDATE security_event_retention
+           SET purged_through_seq = greatest(purged_through_seq, (SELECT max(seq) FROM gone))
+           WHERE EXISTS (SELECT 1 FROM gone))
+         SELECT count(*) AS deleted, max(seq) AS max_seq FROM gone`,
+        [now.toISOString(), batch],
+      );
+      return Number(rows[0]?.deleted ?? 0);
+    },
+
+    async report(r) {
+      const { rows } = await db.query<{ events: string; packets: string | null }>(
+        `SELECT count(*) AS events, sum(count) AS packets FROM security_events
+         WHERE occurred_at >= $1 AND occurred_at <= $2 AND ($3::text IS NULL OR tenant_id = $3)`,
+        [r.start.toISOString(), r.end.toISOString(), r.customerId ?? null],
+      );
+      const [byEventType, byVm, byCustomer, bySeverity, topSourceIps] = await Promise.all([
+        topBy("event_type", r),
+        topBy("vm_id", r),
+        topBy("tenant_id", r),
+        topBy("severity", r),
+        topBy("source_ip", r),
+      ]);
+      return {
+        totalEvents: Number(rows[0]?.events ?? 0),
+        totalCount: Number(rows[0]?.packets ?? 0),
+        byEventType,
+        byVm,
+        byCustomer,
+        bySeverity,
+        topSourceIps,
+      };
     },
   };
 }

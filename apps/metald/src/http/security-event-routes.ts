@@ -3,12 +3,12 @@
 //       → {events: [...], next_cursor}
 //   GET /api/v1/security/events/{id}
 //   GET /debug/security/events   → the newest events as a plain JSON array
+//   POST|GET /debug/security/report {start_time, end_time, customer_id, top} → counts, offenders
 import type { SecurityEventRepository, StoredSecurityEvent } from "@metald/db";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { decodeFeedCursor, encodeFeedCursor } from "../events/feed-cursor.js";
 import { sendNotFound } from "./http-errors.js";
-
-const DURATION = /^([0-9]{1,6})(s|m|h|d)$/;
-const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+import { parseLimit, parseSeverity, parseSince, parseTime, QueryError } from "./query-params.js";
 
 export function eventJson(e: StoredSecurityEvent) {
   return {
@@ -26,50 +26,50 @@ export function eventJson(e: StoredSecurityEvent) {
   };
 }
 
-class QueryError extends Error {}
-
-function parseTime(value: string | undefined, name: string): Date | undefined {
-  if (value === undefined || value === "") return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime()))
-    throw new QueryError(`${name}: ${JSON.stringify(value)} is not an ISO 8601 time`);
-  return date;
-}
-
 type Query = Record<string, string | undefined>;
 
 function parseFilter(q: Query) {
-  let start = parseTime(q.start, "start");
-  if (q.since !== undefined) {
-    const m = DURATION.exec(q.since);
-    if (!m)
-      throw new QueryError(
-        `since: ${JSON.stringify(q.since)} is not a duration such as 30m, 1h or 7d`,
-      );
-    start = new Date(Date.now() - Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
-  }
-  const limit = q.limit === undefined ? 100 : Number(q.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-    throw new QueryError("limit: must be 1–1000");
-  const afterSeq =
-    q.cursor === undefined || q.cursor === ""
-      ? 0
-      : Number(Buffer.from(q.cursor, "base64url").toString());
-  if (!Number.isInteger(afterSeq) || afterSeq < 0)
-    throw new QueryError("cursor: is not a cursor this server issued");
-  const severity = q.severity;
-  if (severity !== undefined && !["info", "warning", "error", "critical"].includes(severity)) {
-    throw new QueryError("severity: must be info, warning, error or critical");
+  let afterSeq = 0;
+  if (q.cursor !== undefined && q.cursor !== "") {
+    const position = decodeFeedCursor(q.cursor);
+    if (!position) throw new QueryError("cursor: is not a cursor this server issued");
+    afterSeq = position.afterSeq;
   }
   return {
-    customerId: q.customer_id,
-    vmId: q.vm_id,
-    eventType: q.event_type,
-    severity,
-    start,
+    customerId: q.customer_id || undefined,
+    vmId: q.vm_id || undefined,
+    eventType: q.event_type || undefined,
+    severity: parseSeverity(q.severity),
+    start: parseSince(q.since, Date.now()) ?? parseTime(q.start, "start"),
     end: parseTime(q.end, "end"),
     afterSeq,
-    limit,
+    limit: parseLimit(q.limit, 100, 1000),
+  };
+}
+
+export function sendQueryError(reply: FastifyReply, error: unknown) {
+  if (error instanceof QueryError)
+    return reply.code(400).send({ code: "invalid_argument", message: error.message });
+  throw error;
+}
+
+export function reportJson(
+  start: Date,
+  end: Date,
+  r: Awaited<ReturnType<SecurityEventRepository["report"]>>,
+) {
+  const rename = (key: string) => (l: { key: string; count: number }[]) =>
+    l.map((x) => ({ [key]: x.key, count: x.count }));
+  return {
+    start_time: start.toISOString(),
+    end_time: end.toISOString(),
+    total_events: r.totalEvents,
+    total_packets: r.totalCount,
+    by_event_type: rename("event_type")(r.byEventType),
+    by_severity: rename("severity")(r.bySeverity),
+    by_vm: rename("vm_id")(r.byVm),
+    by_tenant: rename("tenant_id")(r.byCustomer),
+    top_offenders: rename("source_ip")(r.topSourceIps),
   };
 }
 
@@ -82,14 +82,14 @@ export function registerSecurityEventRoutes(
     try {
       filter = parseFilter(req.query);
     } catch (error) {
-      if (error instanceof QueryError)
-        return reply.code(400).send({ code: "invalid_argument", message: error.message });
-      throw error;
+      return sendQueryError(reply, error);
     }
     const page = await events.list(filter);
     const last = page[page.length - 1];
-    const nextCursor = Buffer.from(String(last ? last.seq : filter.afterSeq)).toString("base64url");
-    return { events: page.map(eventJson), next_cursor: nextCursor };
+    return {
+      events: page.map(eventJson),
+      next_cursor: encodeFeedCursor({ afterSeq: last ? last.seq : filter.afterSeq }),
+    };
   });
 
   app.get<{ Params: { id: string } }>("/api/v1/security/events/:id", async (req, reply) => {
@@ -98,17 +98,44 @@ export function registerSecurityEventRoutes(
     return eventJson(event);
   });
 
-  app.get("/debug/security/events", async () => {
-    const all: StoredSecurityEvent[] = [];
-    let afterSeq = 0;
-    // Newest 10,000 at most; the REST route pages through everything.
-    for (;;) {
-      const page = await events.list({ afterSeq, limit: 1000 });
-      if (page.length === 0) break;
-      all.push(...page);
-      afterSeq = page[page.length - 1]?.seq ?? afterSeq;
-      if (all.length > 10_000) all.splice(0, all.length - 10_000);
+  // The troubleshooting guide groups this array with jq; the newest 10,000 at most (the REST
+  // route above pages through everything).
+  app.get<{ Querystring: Query }>("/debug/security/events", async (req, reply) => {
+    try {
+      const { afterSeq: _, limit: __, ...filter } = parseFilter({ ...req.query, limit: undefined });
+      return (await events.listNewest({ ...filter, limit: 10_000 })).map(eventJson);
+    } catch (error) {
+      return sendQueryError(reply, error);
     }
-    return all.map(eventJson);
+  });
+
+  const report = async (input: Query, reply: FastifyReply) => {
+    try {
+      const end = parseTime(input.end_time, "end_time") ?? new Date();
+      const start =
+        parseTime(input.start_time, "start_time") ?? new Date(end.getTime() - 86_400_000);
+      if (start > end) throw new QueryError("start_time: is after end_time");
+      const top = parseLimit(input.top, 10, 100);
+      const counts = await events.report({
+        start,
+        end,
+        customerId: input.customer_id || undefined,
+        top,
+      });
+      return reportJson(start, end, counts);
+    } catch (error) {
+      return sendQueryError(reply, error);
+    }
+  };
+  app.get<{ Querystring: Query }>("/debug/security/report", (req, reply) =>
+    report(req.query, reply),
+  );
+  app.post<{ Body: Record<string, unknown> | null }>("/debug/security/report", (req, reply) => {
+    const body = req.body ?? {};
+    const text: Query = {};
+    for (const [k, v] of Object.entries(body)) {
+      if (typeof v === "string" || typeof v === "number") text[k] = String(v);
+    }
+    return report(text, reply);
   });
 }

@@ -24,6 +24,13 @@ import {
   VmConfigSchema,
 } from "@metald/proto";
 import type { FastifyBaseLogger } from "fastify";
+import {
+  type ControlEventSink,
+  changedControls,
+  configChangeEvent,
+  quarantineEvent,
+  reconcileRepairEvent,
+} from "./control-events.js";
 
 export interface Clock {
   now(): Date;
@@ -59,6 +66,10 @@ export interface VmProvisionerOptions {
   /** The tenant layer of the effective policy (tenant configuration), if any. */
   tenantLayer?: (tenantId: string) => PolicyLayer | undefined;
   logger: FastifyBaseLogger;
+  /** Control-plane security events (configuration changes, quarantine, repairs). */
+  events?: ControlEventSink;
+  /** Seconds the host took to put a VM's enforcement in force, per operation. */
+  observeApply?: (operation: "create" | "update" | "quarantine", seconds: number) => void;
 }
 
 /** Why a lifecycle request does not fit the VM's state. */
@@ -137,6 +148,19 @@ export function planFor(view: VmView): HostPlan {
 
 export function createVmProvisioner(options: VmProvisionerOptions): VmProvisioner {
   const { repository, driver, runtime, clock, ids, logger } = options;
+  // A stored change whose event cannot be stored yet stays in the pipeline's buffer and is
+  // retried there; the change itself is not undone for it.
+  const emit = async (...events: Parameters<ControlEventSink["store"]>[0]) => {
+    await options.events?.store(events).catch((error: unknown) => {
+      logger.error({ err: error }, "storing a control-plane event failed; it will be retried");
+    });
+  };
+  /** Applies a plan, timing how long the host took. */
+  async function applyTimed(plan: HostPlan, operation: "create" | "update" | "quarantine") {
+    const started = process.hrtime.bigint();
+    await driver.applyVm(plan);
+    options.observeApply?.(operation, Number(process.hrtime.bigint() - started) / 1e9);
+  }
 
   function view(record: VmRecord): VmView {
     return {
@@ -278,7 +302,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         throw error;
       }
       try {
-        await driver.applyVm(plan);
+        await applyTimed(plan, "create");
       } catch (error) {
         logger.error({ err: error, vmId }, "applying the host plan failed; discarding the VM");
         await driver.removeVm(plan).catch(() => undefined);
@@ -290,6 +314,14 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         throw error;
       }
       logger.info({ vmId, tenantId: spec.tenantId, profile: spec.profile }, "vm created");
+      await emit(
+        configChangeEvent(
+          { vmId, tenantId: spec.tenantId, policy: effective[0]?.policy },
+          "vm.create",
+          actor,
+          { profile: spec.profile },
+        ),
+      );
       return { vmId, state: "CREATED" };
     },
 
@@ -313,6 +345,13 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       await driver.removeVm(plan);
       await repository.terminate(vmId, clock.now(), audit(actor, "vm.delete"));
       logger.info({ vmId }, "vm deleted");
+      await emit(
+        configChangeEvent(
+          { vmId, tenantId: record.tenantId, policy: view(record).effective[0]?.policy },
+          "vm.delete",
+          actor,
+        ),
+      );
       return "TERMINATED";
     },
 
@@ -359,7 +398,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         throw error;
       }
       try {
-        await driver.applyVm(next.plan);
+        await applyTimed(next.plan, "update");
         if (record.state === "RUNNING") await runtime.boot(next.plan);
       } catch (error) {
         logger.error(
@@ -389,6 +428,13 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         throw error;
       }
       logger.info({ vmId, version, action }, "vm configuration changed");
+      const after = next.effective[0]?.policy;
+      await emit(
+        configChangeEvent({ vmId, tenantId: record.tenantId, policy: after }, action, actor, {
+          version,
+          changed_controls: changedControls(before.effective[0]?.policy, after),
+        }),
+      );
       const updated = await repository.get(vmId);
       return updated && view(updated);
     },
@@ -423,7 +469,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         throw new VmStateError(`vm ${vmId} changed state meanwhile`);
       }
       try {
-        await driver.applyVm(planFor(view({ ...record, isolated })));
+        await applyTimed(planFor(view({ ...record, isolated })), "quarantine");
       } catch (error) {
         // The host did not change: put the stored flag back so both still agree.
         await repository.setIsolated(
@@ -435,6 +481,14 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         throw error;
       }
       logger.warn({ vmId, reason }, isolated ? "vm quarantined" : "vm released from quarantine");
+      await emit(
+        quarantineEvent(
+          { vmId, tenantId: record.tenantId, policy: view(record).effective[0]?.policy },
+          isolated,
+          reason,
+          actor,
+        ),
+      );
       return isolated;
     },
 
@@ -459,6 +513,8 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         { vms: live.length, created: result.created, removed: result.removed, driver: driver.name },
         "host reconciled from the database",
       );
+      if (result.created > 0 || result.removed.length > 0)
+        await emit(reconcileRepairEvent(live.length, result.created, result.removed));
       return { vms: live.length, created: result.created, removed: result.removed };
     },
   };

@@ -7,12 +7,19 @@ interface EventKind {
   eventType: string;
   severity: EventSeverity;
   describe: (count: number) => string;
+  details: Record<string, string>;
 }
 
-const kind = (eventType: string, severity: EventSeverity, what: string): EventKind => ({
+const kind = (
+  eventType: string,
+  severity: EventSeverity,
+  what: string,
+  details: Record<string, string> = {},
+): EventKind => ({
   eventType,
   severity,
   describe: (n) => `${n} ${what}`,
+  details,
 });
 
 /** Counter set → event kind. Sets not listed (accept-side counters) raise no events. */
@@ -72,32 +79,40 @@ export const COUNTER_EVENT_KINDS: Record<string, EventKind> = {
     "nd_rate_limit_exceeded",
     "warning",
     "neighbor discovery packets over nd_rate_limit dropped",
+    { limit_type: "nd" },
   ),
   rl_icmpv6_drops: kind(
     "rate_limit_exceeded",
     "warning",
     "ICMPv6 packets over icmpv6_rate_limit dropped",
+    { limit_type: "icmpv6" },
   ),
   rl_multicast_drops: kind(
     "rate_limit_exceeded",
     "warning",
     "multicast packets over multicast_rate_limit dropped",
+    { limit_type: "multicast" },
   ),
-  rl_pps_drops: kind("rate_limit_exceeded", "warning", "packets over max_pps_per_vm dropped"),
+  rl_pps_drops: kind("rate_limit_exceeded", "warning", "packets over max_pps_per_vm dropped", {
+    limit_type: "pps",
+  }),
   rl_bandwidth_drops: kind(
     "rate_limit_exceeded",
     "warning",
     "packets over max_bandwidth_per_vm dropped",
+    { limit_type: "bandwidth" },
   ),
   rl_ra_drops: kind(
     "rate_limit_exceeded",
     "warning",
     "router advertisements over max_ra_rate dropped",
+    { limit_type: "ra" },
   ),
   conn_limit_drops: kind(
     "rate_limit_exceeded",
     "warning",
     "new connections over max_connections_per_vm refused",
+    { limit_type: "connections" },
   ),
   egress_default_drop: kind(
     "policy_block",
@@ -142,6 +157,7 @@ export interface CounterEvent {
   severity: EventSeverity;
   description: string;
   count: number;
+  details: Record<string, string>;
 }
 
 /** Events for every counter that moved since `previous` (keyed "vmId/set"); updates `previous`. */
@@ -168,6 +184,7 @@ export function eventsFromCounters(
         severity: eventKind.severity,
         description: eventKind.describe(delta),
         count: delta,
+        details: eventKind.details,
       });
     }
   }

@@ -2,6 +2,9 @@
 // tenant bridges, VM ports, the metald_security table); each VM's guest side is a namespace of
 // its own holding the VM's interfaces and addresses, joined by a veth pair. Traffic is real,
 // the machine's own network is untouched. Needs root.
+import { formatIpv6, parseIpv6 } from "../ipam/ipv6-address.js";
+import { linuxNameProblem } from "../net/linux-name.js";
+import { SAMPLE_BOOST_ADDRESSES, SAMPLE_BOOST_PORTS } from "../nft/packet-samples.js";
 import { rateClassSet, renderMeterCleanup, renderRateClass } from "../nft/rate-classes.js";
 import {
   INET_FAMILY,
@@ -36,6 +39,13 @@ export interface SandboxDriver extends HostDriver {
   /** Creates the sandbox namespace and loads an empty metald_security table. */
   init(): Promise<void>;
   readCounters(): Promise<PortCounters>;
+  /** Interface index → name on the host side (to attribute packet samples to ports). */
+  portIndexes(): Promise<Map<number, string>>;
+  /**
+   * Ports and addresses whose drops are sampled at the boosted rate (enhanced monitoring);
+   * replaces the previous set, and survives a reconcile.
+   */
+  setSampleBoost(ports: string[], addresses: string[]): Promise<void>;
   /** Removes the sandbox namespace and everything in it, and every guest namespace given. */
   destroy(guestNamespaces: string[]): Promise<void>;
 }
@@ -55,6 +65,23 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       ? runner.run("ip", ["netns", "exec", sbx, command, ...args], { input })
       : runner.run(command, args, { input });
   const nft = (script: string) => inHost("nft", ["-f", "-"], script);
+  let boost = { ports: [] as string[], addresses: [] as string[] };
+  const boostScript = () =>
+    [
+      `flush set ${TABLE_FAMILY} ${TABLE_NAME} ${SAMPLE_BOOST_PORTS}`,
+      `flush set ${INET_FAMILY} ${TABLE_NAME} ${SAMPLE_BOOST_ADDRESSES}`,
+      ...(boost.ports.length > 0
+        ? [
+            `add element ${TABLE_FAMILY} ${TABLE_NAME} ${SAMPLE_BOOST_PORTS} { ${boost.ports.map((p) => `"${p}"`).join(", ")} }`,
+          ]
+        : []),
+      ...(boost.addresses.length > 0
+        ? [
+            `add element ${INET_FAMILY} ${TABLE_NAME} ${SAMPLE_BOOST_ADDRESSES} { ${boost.addresses.join(", ")} }`,
+          ]
+        : []),
+      "",
+    ].join("\n");
 
   async function namespaces(): Promise<Set<string>> {
     const out = await runner.run("ip", ipNetns.listJson());
@@ -289,7 +316,8 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
         blockedSources.length > 0
           ? `add element ${IP6_FAMILY} ${TABLE_NAME} blocked_sources { ${blockedSources.join(", ")} }\n`
           : "";
-      const script = baseScript() + plans.map((plan) => elementScript(plan)).join("") + blocked;
+      const script =
+        baseScript() + plans.map((plan) => elementScript(plan)).join("") + blocked + boostScript();
       try {
         await nft(script);
       } finally {
@@ -357,6 +385,25 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       }
       for (const bridge of new Set(plan.ports.map((p) => p.bridge)))
         await removeBridgeIfUnused(bridge);
+    },
+
+    async portIndexes() {
+      const links = JSON.parse(await inHost("ip", ["-j", "link", "show"])) as {
+        ifindex: number;
+        ifname: string;
+      }[];
+      return new Map(links.map((l) => [l.ifindex, l.ifname]));
+    },
+
+    async setSampleBoost(ports, addresses) {
+      // Both reach an nft script: only valid link names and canonical addresses pass.
+      for (const port of ports) {
+        const problem = linuxNameProblem(port);
+        if (problem) throw new Error(`sample boost port ${JSON.stringify(port)}: ${problem}`);
+      }
+      const canonical = addresses.map((a) => formatIpv6(parseIpv6(a)));
+      boost = { ports: [...ports], addresses: canonical };
+      await nft(boostScript());
     },
 
     async readCounters() {

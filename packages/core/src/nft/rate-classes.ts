@@ -3,6 +3,7 @@
 // dynamic meter set holding one token bucket per port, and one rule. A VM whose limits match
 // existing classes adds set elements only; a new value adds one class (two sets, one rule).
 // Connection limits work the same way in the inet table with `ct count`.
+import { sampleChain } from "./packet-samples.js";
 
 export type RateControl = "nd" | "icmpv6" | "multicast" | "pps" | "bandwidth" | "ra";
 
@@ -54,7 +55,7 @@ export function renderRateClass(c: RateClass, family: string, table: string): st
     return [
       `add set ${family} ${table} ${member} { type ipv6_addr; }`,
       `add set ${family} ${table} ${meter} { type ipv6_addr; flags dynamic; size 65535; }`,
-      `add rule ${family} ${table} conn_limits ip6 saddr @${member} add @${meter} { ip6 saddr ct count over ${c.rate} } ip6 saddr @${rateDropSet("connections")} drop`,
+      `add rule ${family} ${table} conn_limits ip6 saddr @${member} add @${meter} { ip6 saddr ct count over ${c.rate} } ip6 saddr @${rateDropSet("connections")} goto ${sampleChain(rateDropSet("connections"))}`,
     ].join("\n");
   }
   const meter = `rlm_${rateClassId(c)}`;
@@ -64,7 +65,7 @@ export function renderRateClass(c: RateClass, family: string, table: string): st
     return [
       `add set ${family} ${table} ${member} { type ifname; }`,
       `add set ${family} ${table} ${meter} { type ifname; flags dynamic,timeout; timeout 120s; }`,
-      `insert rule ${family} ${table} ra_to_vm oifname @${member} update @${meter} { oifname limit rate over ${c.rate}/minute burst ${c.burst} packets } oifname @${rateDropSet(c.control)} drop`,
+      `insert rule ${family} ${table} ra_to_vm oifname @${member} update @${meter} { oifname limit rate over ${c.rate}/minute burst ${c.burst} packets } oifname @${rateDropSet(c.control)} goto ${sampleChain(rateDropSet(c.control))}`,
     ].join("\n");
   }
   const unit = c.control === "bandwidth" ? "bytes" : "packets";
@@ -75,7 +76,7 @@ export function renderRateClass(c: RateClass, family: string, table: string): st
     `add set ${family} ${table} ${member} { type ifname; }`,
     // Buckets of ports that fell silent expire, so removing a VM never has to touch them.
     `add set ${family} ${table} ${meter} { type ifname; flags dynamic,timeout; timeout 60s; }`,
-    `add rule ${family} ${table} rate_limits ${match}iifname @${member} update @${meter} { iifname limit rate over ${rate}${burst} } iifname @${rateDropSet(c.control)} drop`,
+    `add rule ${family} ${table} rate_limits ${match}iifname @${member} update @${meter} { iifname limit rate over ${rate}${burst} } iifname @${rateDropSet(c.control)} goto ${sampleChain(rateDropSet(c.control))}`,
   ].join("\n");
 }
 

@@ -5,6 +5,15 @@
 // `counter` keep an exact count per element: a lookup placed last before a verdict counts
 // exactly the packets that control dropped for that VM. docs/enforcement.md maps the controls.
 
+import {
+  BRIDGE_BOOST,
+  INET_BOOST,
+  renderSampleChains,
+  SAMPLE_BOOST_ADDRESSES,
+  SAMPLE_BOOST_PORTS,
+  sampleDrops,
+} from "./packet-samples.js";
+
 export const TABLE_FAMILY = "bridge";
 /** The stateful half (rule lists, prefixes, connection limits) needs conntrack: inet family. */
 export const INET_FAMILY = "inet";
@@ -142,8 +151,11 @@ function renderInetTable(): string {
     ([name, spec]) => `  set ${name} { ${spec} }`,
   );
   const privateRanges = `{ ${PRIVATE_RANGES.join(", ")} }`;
-  return `table ${INET_FAMILY} ${TABLE_NAME} {
+  const sampled = Object.keys(INET_SETS).filter((name) => /_drops?$/.test(name));
+  return sampleDrops(
+    `table ${INET_FAMILY} ${TABLE_NAME} {
 ${sets.join("\n")}
+  set ${SAMPLE_BOOST_ADDRESSES} { type ipv6_addr; }
 
   # Bridged IPv6 reaches this hook through br_netfilter (bridge-nf-call-ip6tables).
   chain forward {
@@ -214,8 +226,12 @@ ${sets.join("\n")}
     ip6 daddr . ip6 saddr @own_prefixes return
     ip6 daddr @private_drops drop
   }
+
+${renderSampleChains(sampled, INET_BOOST)}
 }
-`;
+`,
+    sampled,
+  );
 }
 
 function renderBridgeTable(): string {
@@ -223,9 +239,17 @@ function renderBridgeTable(): string {
     (name) => `  set ${name} { type ifname; counter; }`,
   );
   const rateDrops = RATE_DROP_SETS.map((name) => `  set ${name} { type ifname; counter; }`);
-  return `table ${TABLE_FAMILY} ${TABLE_NAME} {
+  const sampled = [
+    ...(Object.keys(PORT_SETS) as PortSetName[]).filter(
+      (name) => name !== "vm_ports" && name !== "inter_tenant_open",
+    ),
+    ...RATE_DROP_SETS,
+  ];
+  return sampleDrops(
+    `table ${TABLE_FAMILY} ${TABLE_NAME} {
 ${portSets.join("\n")}
 ${rateDrops.join("\n")}
+  set ${SAMPLE_BOOST_PORTS} { type ifname; }
   set vm_sources { type ifname . ipv6_addr; counter; }
   map port_tenant { type ifname : mark; }
   set port_tenant_keys { type ifname . mark; }
@@ -308,6 +332,10 @@ ${rateDrops.join("\n")}
     icmpv6 type ${MLD_TYPES} ip6 hoplimit 1 ip6 daddr ff02::/16 return
     oifname @eh_hbh_in drop
   }
+
+${renderSampleChains(sampled, BRIDGE_BOOST)}
 }
-`;
+`,
+    sampled,
+  );
 }

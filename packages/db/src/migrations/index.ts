@@ -2,6 +2,7 @@
 import { initialSchema } from "./0001-initial-schema.js";
 import { blockedSources } from "./0002-blocked-sources.js";
 import { tenantMarks } from "./0003-tenant-marks.js";
+import { eventFeed } from "./0004-event-feed.js";
 
 export interface Migration {
   version: number;
@@ -13,4 +14,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial-schema", sql: initialSchema },
   { version: 2, name: "blocked-sources", sql: blockedSources },
   { version: 3, name: "tenant-marks", sql: tenantMarks },
+  { version: 4, name: "event-feed", sql: eventFeed },
 ];

@@ -1,0 +1,114 @@
+// Wires the kernel's packet samples into the event pipeline: reads NFLOG, names the VM of
+// each sample, and keeps enhanced monitoring (a tenant's drops sampled at the boosted rate
+// until a deadline) applied to the tenant's current ports and addresses.
+import { type NflogRecord, type SampleAggregator, tapName } from "@metald/core";
+import type { FastifyBaseLogger } from "fastify";
+import type { VmView } from "../vm/vm-provisioner.js";
+import { attributionOf, recordSample, type SampleAttribution } from "./nflog-sampler.js";
+
+export interface SampleSource {
+  /** Starts reading samples; resolves once the reader listens. */
+  start(
+    onRecord: (record: NflogRecord) => void,
+    onError: (error: Error) => void,
+  ): Promise<{
+    stop(): Promise<void>;
+  }>;
+  portIndexes(): Promise<Map<number, string>>;
+  setBoost(ports: string[], addresses: string[]): Promise<void>;
+}
+
+export interface Enhancement {
+  tenantId: string;
+  until: Date;
+  logLevel: string;
+}
+
+export interface PacketSampling {
+  enhance(e: Enhancement): Promise<{ ports: number; addresses: number }>;
+  enhancements(): Enhancement[];
+  stop(): Promise<void>;
+}
+
+const REFRESH_MS = 1_000;
+const MAX_UNATTRIBUTED = 1_000;
+
+export async function startPacketSampling(options: {
+  source: SampleSource;
+  aggregator: SampleAggregator;
+  liveVms: () => Promise<VmView[]>;
+  logger: FastifyBaseLogger;
+}): Promise<PacketSampling> {
+  const { aggregator } = options;
+  const enhanced = new Map<string, Enhancement>();
+  let attribution: SampleAttribution = attributionOf([]);
+  let portNames = new Map<number, string>();
+  let boostKey = JSON.stringify([[], []]);
+  let unattributed: NflogRecord[] = [];
+  let refreshing: Promise<void> | undefined;
+
+  async function applyBoost(vms: VmView[]): Promise<{ ports: number; addresses: number }> {
+    const now = Date.now();
+    for (const [tenant, e] of enhanced) if (e.until.getTime() <= now) enhanced.delete(tenant);
+    const boosted = vms.filter((vm) => enhanced.has(vm.record.tenantId));
+    const ports = boosted.flatMap((vm) =>
+      vm.spec.interfaces.map((_, i) => tapName(vm.record.id, i)),
+    );
+    const addresses = boosted.flatMap((vm) =>
+      vm.spec.interfaces.flatMap((iface) => iface.addresses.map((a) => a.address)),
+    );
+    const key = JSON.stringify([ports, addresses]);
+    if (key !== boostKey) {
+      await options.source.setBoost(ports, addresses);
+      boostKey = key;
+    }
+    return { ports: ports.length, addresses: addresses.length };
+  }
+
+  const sampleOptions = {
+    aggregator,
+    attribution: () => attribution,
+    portName: (i: number) => portNames.get(i),
+  };
+
+  function refresh(): Promise<void> {
+    refreshing ??= (async () => {
+      const [vms, indexes] = await Promise.all([options.liveVms(), options.source.portIndexes()]);
+      attribution = attributionOf(vms);
+      portNames = indexes;
+      await applyBoost(vms);
+      // Samples of VMs created since the last refresh: name them now.
+      const retry = unattributed;
+      unattributed = [];
+      for (const record of retry) recordSample(record, sampleOptions);
+    })().finally(() => {
+      refreshing = undefined;
+    });
+    return refreshing;
+  }
+
+  const logRefreshError = (error: unknown) =>
+    options.logger.warn({ err: error }, "refreshing packet sample attribution failed");
+  await refresh().catch(logRefreshError);
+  const timer = setInterval(() => refresh().catch(logRefreshError), REFRESH_MS);
+  timer.unref();
+  const reader = await options.source.start(
+    (record) => {
+      if (recordSample(record, sampleOptions)) return;
+      if (unattributed.length < MAX_UNATTRIBUTED) unattributed.push(record);
+    },
+    (error) => options.logger.error({ err: error }, "reading packet samples failed"),
+  );
+
+  return {
+    async enhance(e) {
+      enhanced.set(e.tenantId, e);
+      return applyBoost(await options.liveVms());
+    },
+    enhancements: () => [...enhanced.values()].filter((e) => e.until.getTime() > Date.now()),
+    async stop() {
+      clearInterval(timer);
+      await reader.stop();
+    },
+  };
+}
