@@ -11,6 +11,11 @@ export {
 } from "./events/nflog/ipv6-packet-summary.js";
 export { type NflogRecord, parseNflogRecord } from "./events/nflog/nflog-record.js";
 export {
+  createPcapStreamParser,
+  type PcapRecord,
+  type PcapStreamParser,
+} from "./events/nflog/pcap-stream.js";
+export {
   DEFAULT_RETRY_POLICY,
   type RetryPolicy,
   retryDelays,

@@ -11,6 +11,7 @@ export { createPgliteClient } from "./pglite-client.js";
 export { createPostgresClient, type PostgresClientOptions } from "./postgres-client.js";
 export {
   createSecurityEventRepository,
+  type EventPosition,
   type KeyCount,
   type NewSecurityEvent,
   type SecurityEventFilter,

@@ -53,7 +53,7 @@ describe.each(Object.entries(TEST_DATABASES))("security event log on %s", (_name
     const seen: string[] = [];
     let position = start;
     const readPage = async () => {
-      const page = await repo.list({ afterSeq: position, limit: 13 });
+      const page = await repo.readFeed(position, 13);
       seen.push(...page.map((e) => e.id));
       position = page[page.length - 1]?.seq ?? position;
       return page.length;
@@ -63,7 +63,7 @@ describe.each(Object.entries(TEST_DATABASES))("security event log on %s", (_name
     while ((await readPage()) > 0) {}
     expect(seen.length).toBe(written.length);
     expect(new Set(seen)).toEqual(new Set(written));
-    const stored = await repo.list({ afterSeq: start, limit: 10_000 });
+    const stored = await repo.readFeed(start, 10_000);
     expect(seen).toEqual(stored.map((e) => e.id));
   });
 

@@ -10,8 +10,8 @@ import {
   SecurityEventSchema,
   type SecurityEventService,
 } from "@metald/proto";
+import { decodeListCursor, encodeListCursor } from "../events/event-cursors.js";
 import type { EventPipeline } from "../events/event-pipeline.js";
-import { decodeFeedCursor, encodeFeedCursor } from "../events/feed-cursor.js";
 
 const SEVERITY_NAMES = ["info", "warning", "error", "critical"] as const;
 const SEVERITY_RANK: Record<string, number> = { info: 1, warning: 2, error: 3, critical: 4 };
@@ -46,15 +46,14 @@ export function createSecurityEventServiceImpl(deps: {
   const { events, pipeline } = deps;
   return {
     async listSecurityEvents(req) {
-      let afterSeq = 0;
+      let after: ReturnType<typeof decodeListCursor>;
       if (req.pageToken !== "") {
-        const position = decodeFeedCursor(req.pageToken);
-        if (!position)
+        after = decodeListCursor(req.pageToken);
+        if (!after)
           throw new ConnectError(
             "page_token: is not a token this server issued",
             Code.InvalidArgument,
           );
-        afterSeq = position.afterSeq;
       }
       if (req.pageSize > 1000)
         throw new ConnectError("page_size: must be at most 1000", Code.InvalidArgument);
@@ -65,13 +64,13 @@ export function createSecurityEventServiceImpl(deps: {
         severity: severityName(req.severity),
         start: dateOf(req.start),
         end: dateOf(req.end),
-        afterSeq,
+        after,
         limit: req.pageSize || 100,
       });
       const last = page[page.length - 1];
       return {
         events: page.map(toProtoEvent),
-        nextPageToken: last ? encodeFeedCursor({ afterSeq: last.seq }) : "",
+        nextPageToken: last ? encodeListCursor(last) : "",
       };
     },
 

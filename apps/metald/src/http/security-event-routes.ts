@@ -6,7 +6,7 @@
 //   POST|GET /debug/security/report {start_time, end_time, customer_id, top} → counts, offenders
 import type { SecurityEventRepository, StoredSecurityEvent } from "@metald/db";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { decodeFeedCursor, encodeFeedCursor } from "../events/feed-cursor.js";
+import { decodeListCursor, encodeListCursor } from "../events/event-cursors.js";
 import { sendNotFound } from "./http-errors.js";
 import { parseLimit, parseSeverity, parseSince, parseTime, QueryError } from "./query-params.js";
 
@@ -29,11 +29,10 @@ export function eventJson(e: StoredSecurityEvent) {
 type Query = Record<string, string | undefined>;
 
 function parseFilter(q: Query) {
-  let afterSeq = 0;
+  let after: ReturnType<typeof decodeListCursor>;
   if (q.cursor !== undefined && q.cursor !== "") {
-    const position = decodeFeedCursor(q.cursor);
-    if (!position) throw new QueryError("cursor: is not a cursor this server issued");
-    afterSeq = position.afterSeq;
+    after = decodeListCursor(q.cursor);
+    if (!after) throw new QueryError("cursor: is not a cursor this server issued");
   }
   return {
     customerId: q.customer_id || undefined,
@@ -42,7 +41,7 @@ function parseFilter(q: Query) {
     severity: parseSeverity(q.severity),
     start: parseSince(q.since, Date.now()) ?? parseTime(q.start, "start"),
     end: parseTime(q.end, "end"),
-    afterSeq,
+    after,
     limit: parseLimit(q.limit, 100, 1000),
   };
 }
@@ -86,9 +85,11 @@ export function registerSecurityEventRoutes(
     }
     const page = await events.list(filter);
     const last = page[page.length - 1];
+    const next = last ?? filter.after;
     return {
       events: page.map(eventJson),
-      next_cursor: encodeFeedCursor({ afterSeq: last ? last.seq : filter.afterSeq }),
+      // Always present, as SIEM pollers expect; the same cursor again when nothing is new.
+      next_cursor: next ? encodeListCursor(next) : "",
     };
   });
 
@@ -102,7 +103,7 @@ export function registerSecurityEventRoutes(
   // route above pages through everything).
   app.get<{ Querystring: Query }>("/debug/security/events", async (req, reply) => {
     try {
-      const { afterSeq: _, limit: __, ...filter } = parseFilter({ ...req.query, limit: undefined });
+      const { after: _, limit: __, ...filter } = parseFilter({ ...req.query, limit: undefined });
       return (await events.listNewest({ ...filter, limit: 10_000 })).map(eventJson);
     } catch (error) {
       return sendQueryError(reply, error);

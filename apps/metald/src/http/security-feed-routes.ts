@@ -9,7 +9,7 @@ import type { SiemContext, SiemFormat } from "@metald/core";
 import { toEcsDocument } from "@metald/core";
 import type { SecurityEventRepository, StoredSecurityEvent } from "@metald/db";
 import type { FastifyInstance } from "fastify";
-import { decodeFeedCursor, encodeFeedCursor, type FeedPosition } from "../events/feed-cursor.js";
+import { decodeFeedCursor, encodeFeedCursor, type FeedPosition } from "../events/event-cursors.js";
 import { asSecurityEvent, renderEvent } from "../events/siem-batch.js";
 import { parseLimit, parseSince, parseTime, QueryError } from "./query-params.js";
 import { sendQueryError } from "./security-event-routes.js";
@@ -68,11 +68,7 @@ export function registerSecurityFeedRoutes(app: FastifyInstance, o: SecurityFeed
         });
       }
       const page = (
-        await o.events.list({
-          customerId: q.customer_id || undefined,
-          afterSeq: position.afterSeq,
-          limit,
-        })
+        await o.events.readFeed(position.afterSeq, limit, q.customer_id || undefined)
       ).filter((e) => position.throughSeq === undefined || e.seq <= position.throughSeq);
       const last = page[page.length - 1];
       const next = encodeFeedCursor({ ...position, afterSeq: last ? last.seq : position.afterSeq });

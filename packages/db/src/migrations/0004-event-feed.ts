@@ -10,10 +10,19 @@ ALTER TABLE security_events ALTER COLUMN expires_at SET NOT NULL;
 ALTER TABLE security_events ADD COLUMN category text NOT NULL DEFAULT 'security';
 CREATE INDEX security_events_category_seq_idx ON security_events (category, seq);
 CREATE INDEX security_events_expiry_idx ON security_events (expires_at);
-CREATE INDEX security_events_tenant_seq_idx ON security_events (tenant_id, seq);
-CREATE INDEX security_events_vm_seq_idx ON security_events (vm_id, seq);
+-- Queries read in time order (keyset on occurred_at, seq); feeds and outboxes in seq order
+-- (the primary key; a route's outbox by category). Each index costs ingest, so no more.
+DROP INDEX security_events_time_idx;
 DROP INDEX security_events_tenant_idx;
 DROP INDEX security_events_vm_idx;
+CREATE INDEX security_events_time_idx ON security_events (occurred_at, seq);
+CREATE INDEX security_events_tenant_time_idx ON security_events (tenant_id, occurred_at, seq);
+CREATE INDEX security_events_vm_time_idx ON security_events (vm_id, occurred_at, seq);
+CREATE INDEX security_events_type_time_idx ON security_events (event_type, severity, occurred_at, seq);
+-- Severity follows from the event type: without this the planner takes a type and severity
+-- that never occur together as common, and scans the time index for them.
+CREATE STATISTICS security_events_type_severity (mcv, dependencies) ON event_type, severity
+  FROM security_events;
 
 -- The highest seq that retention has deleted: a reader whose cursor is below it missed events.
 CREATE TABLE security_event_retention (
