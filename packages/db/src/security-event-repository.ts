@@ -153,9 +153,7 @@ export function createSecurityEventRepository(db: SqlClient): SecurityEventRepos
       const params = [
         column((e) => e.id),
         column((e) => e.timestamp.toISOString()),
-        column((e) =>
-          new Date(e.timestamp.getTime() + e.retentionDays * 86_400_000).toISOString(),
-        ),
+        column((e) => new Date(e.timestamp.getTime() + e.retentionDays * 86_400_000).toISOString()),
         column((e) => e.vmId),
         column((e) => e.customerId),
         column((e) => e.eventType),
