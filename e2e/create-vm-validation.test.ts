@@ -303,10 +303,8 @@ describe.each(["pglite", "postgres"] as const)("CreateVm validation on %s", (kin
 
   it("RPCs that later work implements answer unimplemented", async () => {
     const res = await postJson(
-      `${metald.url}/vmprovisioner.v1.SecurityEventService/ListSecurityEvents`,
-      {
-        vm_id: "vm-x",
-      },
+      `${metald.url}/vmprovisioner.v1.ComplianceService/GetComplianceStatus`,
+      {},
     );
     expect(res.status).toBe(501);
     expect(res.body).toMatchObject({ code: "unimplemented" });
