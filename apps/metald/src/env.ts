@@ -9,6 +9,9 @@ const EnvSchema = z.object({
   METALD_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   METALD_EVENT_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   METALD_DATA_DIR: z.string().min(1).default("/var/lib/metald"),
+  // The pool "default" (created at start if missing): CreateVm without addresses draws from it
+  // when the tenant has no pool of its own.
+  METALD_DEFAULT_POOL_PREFIX: z.string().optional(),
   // Events of VMs without data_retention_days, and host events, are kept this long.
   METALD_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
   METALD_FEED_MAX_CONCURRENT: z.coerce.number().int().min(1).max(1_000).default(8),

@@ -73,6 +73,7 @@ async function serve(flags: {
   const metrics = new Registry();
   const app = await createServer({
     eventPollMs: env.METALD_EVENT_POLL_MS,
+    defaultPoolPrefix: env.METALD_DEFAULT_POOL_PREFIX,
     events: {
       retentionDays: env.METALD_EVENT_RETENTION_DAYS,
       feedMaxConcurrent: env.METALD_FEED_MAX_CONCURRENT,

@@ -6,8 +6,10 @@ import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import {
   createSampleAggregator,
   defaultSiemRoutes,
+  formatPoolPrefix,
   type HostDriver,
   type PortCounters,
+  parsePoolPrefix,
   type RetryPolicy,
   type SecurityProfileName,
   type SiemFormat,
@@ -15,6 +17,7 @@ import {
 } from "@metald/core";
 import {
   createBlockedSourceRepository,
+  createPoolRepository,
   createSecurityEventRepository,
   createSiemDeliveryRepository,
   createVmRepository,
@@ -36,12 +39,15 @@ import { startSiemForwarder } from "./events/siem-forwarder.js";
 import { registerBlockedSourceRoutes } from "./http/blocked-source-routes.js";
 import { registerDebugRoutes } from "./http/debug-routes.js";
 import { registerMonitoringRoutes } from "./http/monitoring-routes.js";
+import { registerPoolRoutes } from "./http/pool-routes.js";
 import { registerSecurityEventRoutes } from "./http/security-event-routes.js";
 import { registerSecurityFeedRoutes } from "./http/security-feed-routes.js";
 import { applySeedCompatibility } from "./http/seed-compat.js";
 import { registerVmSecurityRoutes } from "./http/vm-security-routes.js";
+import { createAddressAllocator, DEFAULT_POOL } from "./ipam/address-allocator.js";
 import { registerEnforcementMetrics } from "./metrics/enforcement-metrics.js";
 import { registerEventMetrics } from "./metrics/event-metrics.js";
+import { registerPoolMetrics } from "./metrics/pool-metrics.js";
 import { createSortableIdFactory } from "./sortable-id.js";
 import { createVmProvisioner, type VmView } from "./vm/vm-provisioner.js";
 
@@ -62,6 +68,8 @@ export interface EventSettings {
 
 export interface ServerOptions {
   events?: EventSettings;
+  /** Prefix of the pool "default", created at start when it does not exist. */
+  defaultPoolPrefix?: string;
   /** The kernel's packet samples (NFLOG), when the driver programs a kernel. */
   samples?: SampleSource;
   /** How often the kernel's counters are turned into security events (ms). */
@@ -101,7 +109,21 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     ? registerEventMetrics(options.metrics, () => pipeline.dropped)
     : undefined;
   if (eventMetrics) pipeline.onStored((stored) => eventMetrics.stored(stored));
+  const pools = createPoolRepository(options.db);
+  if (options.defaultPoolPrefix && !(await pools.get(DEFAULT_POOL))) {
+    await pools.create({
+      id: DEFAULT_POOL,
+      prefix: formatPoolPrefix(parsePoolPrefix(options.defaultPoolPrefix)),
+      description: "host default pool",
+      tenantId: null,
+      rateLimit: 0,
+    });
+  }
+  const allocator = createAddressAllocator(pools);
+  registerPoolRoutes(app, { pools, allocator });
+  if (options.metrics) registerPoolMetrics(options.metrics, pools);
   const provisioner = createVmProvisioner({
+    addresses: allocator,
     events: pipeline,
     observeApply: eventMetrics?.observeApply,
     repository: createVmRepository(options.db),

@@ -65,6 +65,16 @@ export {
   parseSetCounters,
 } from "./host/set-counters.js";
 export { createNetnsRuntime, createNoRuntime, type VmRuntime } from "./host/vm-runtime.js";
+export {
+  type AddressPoolRange,
+  addressAt,
+  allocatedPrefixLength,
+  firstFreeOffset,
+  formatPoolPrefix,
+  parsePoolPrefix,
+  poolContains,
+  utilization,
+} from "./ipam/address-pool.js";
 export { formatIpv6, Ipv6SyntaxError, parseIpv6, parseIpv6Cidr } from "./ipam/ipv6-address.js";
 export { linkLocalFromMac } from "./ipam/link-local.js";
 export { isLinuxName, linuxNameProblem } from "./net/linux-name.js";

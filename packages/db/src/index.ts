@@ -8,6 +8,14 @@ export { migrate } from "./migrate.js";
 export { MIGRATIONS, type Migration } from "./migrations/index.js";
 export { type DatabaseOptions, openDatabase } from "./open-database.js";
 export { createPgliteClient } from "./pglite-client.js";
+export {
+  type Allocation,
+  createPoolRepository,
+  type NewPool,
+  type Pool,
+  PoolExistsError,
+  type PoolRepository,
+} from "./pool-repository.js";
 export { createPostgresClient, type PostgresClientOptions } from "./postgres-client.js";
 export {
   createSecurityEventRepository,

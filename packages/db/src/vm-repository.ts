@@ -7,6 +7,8 @@ export interface AddressAllocation {
   address: string;
   prefixLength: number;
   interfaceId: string;
+  /** The pool the address lies in, if any (allocated from it, or given inside it). */
+  poolId?: string | null;
 }
 
 export interface AuditEntry {
@@ -131,9 +133,10 @@ WITH tenant AS (
   INSERT INTO vm_config_versions (vm_id, version, config, spec, effective, created_at)
   VALUES ($1, 1, $7, $8, $9, $6)
 ), allocation AS (
-  INSERT INTO ipv6_allocations (address, prefix_length, vm_id, interface_id, allocated_at)
-  SELECT a.address, a.prefix_length, $1, a.interface_id, $6
-  FROM jsonb_to_recordset($10::jsonb) AS a (address text, prefix_length integer, interface_id text)
+  INSERT INTO ipv6_allocations (address, prefix_length, vm_id, interface_id, allocated_at, pool_id)
+  SELECT a.address, a.prefix_length, $1, a.interface_id, $6, a.pool_id
+  FROM jsonb_to_recordset($10::jsonb) AS a (address text, prefix_length integer, interface_id text,
+    pool_id text)
 ), audit AS (
   INSERT INTO audit_records (id, occurred_at, actor, action, tenant_id, vm_id, details)
   VALUES ($11, $6, $12, $13, $2, $1, $14)
@@ -188,6 +191,7 @@ export function createVmRepository(db: SqlClient): VmRepository {
         address: a.address,
         prefix_length: a.prefixLength,
         interface_id: a.interfaceId,
+        pool_id: a.poolId ?? null,
       }));
       try {
         await db.query(INSERT_VM, [
@@ -293,9 +297,10 @@ export function createVmRepository(db: SqlClient): VmRepository {
           );
           await tx.query("DELETE FROM ipv6_allocations WHERE vm_id = $1", [id]);
           await tx.query(
-            `INSERT INTO ipv6_allocations (address, prefix_length, vm_id, interface_id, allocated_at)
-             SELECT a.address, a.prefix_length, $1, a.interface_id, $2
-             FROM jsonb_to_recordset($3::jsonb) AS a (address text, prefix_length integer, interface_id text)`,
+            `INSERT INTO ipv6_allocations (address, prefix_length, vm_id, interface_id, allocated_at, pool_id)
+             SELECT a.address, a.prefix_length, $1, a.interface_id, $2, a.pool_id
+             FROM jsonb_to_recordset($3::jsonb) AS a (address text, prefix_length integer, interface_id text,
+               pool_id text)`,
             [
               id,
               at.toISOString(),
@@ -304,6 +309,7 @@ export function createVmRepository(db: SqlClient): VmRepository {
                   address: a.address,
                   prefix_length: a.prefixLength,
                   interface_id: a.interfaceId,
+                  pool_id: a.poolId ?? null,
                 })),
               ),
             ],

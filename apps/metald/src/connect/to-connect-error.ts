@@ -2,6 +2,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { FieldError } from "@metald/core";
 import { AddressTakenError, ConfigConflictError, VmExistsError } from "@metald/db";
+import { PoolExhaustedError } from "../ipam/address-allocator.js";
 import { VmStateError } from "../vm/vm-provisioner.js";
 
 const FIELD_CODES: Record<FieldError["code"], Code> = {
@@ -20,6 +21,8 @@ export function toConnectError(error: unknown): ConnectError {
   if (error instanceof ConfigConflictError) return new ConnectError(error.message, Code.Aborted);
   if (error instanceof VmStateError)
     return new ConnectError(error.message, Code.FailedPrecondition);
+  if (error instanceof PoolExhaustedError)
+    return new ConnectError(error.message, Code.ResourceExhausted);
   if (error instanceof AddressTakenError)
     return new ConnectError(error.message, Code.AlreadyExists);
   return ConnectError.from(error, Code.Internal);

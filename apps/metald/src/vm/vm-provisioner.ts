@@ -24,6 +24,7 @@ import {
   VmConfigSchema,
 } from "@metald/proto";
 import type { FastifyBaseLogger } from "fastify";
+import type { AddressAllocator } from "../ipam/address-allocator.js";
 import {
   type ControlEventSink,
   changedControls,
@@ -68,8 +69,17 @@ export interface VmProvisionerOptions {
   logger: FastifyBaseLogger;
   /** Control-plane security events (configuration changes, quarantine, repairs). */
   events?: ControlEventSink;
+  /** IPv6 address pools; without them a VM gets only the addresses its request gives. */
+  addresses?: AddressAllocator;
   /** Seconds the host took to put a VM's enforcement in force, per operation. */
   observeApply?: (operation: "create" | "update" | "quarantine", seconds: number) => void;
+}
+
+/** An address drawn from a pool was taken meanwhile; the request is tried again. */
+class AllocationCollision extends Error {
+  constructor(readonly fieldError: FieldError) {
+    super(fieldError.message);
+  }
 }
 
 /** Why a lifecycle request does not fit the VM's state. */
@@ -193,11 +203,13 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
     request: CreateVmRequest,
     vmIdOf: (spec: VmSpec) => string,
     isolated: boolean,
+    previous?: VmSpec,
   ) {
     const { spec, config } = normalizeCreateVm(request, {
       defaultProfile: options.defaultProfile,
       defaultTenant: options.defaultTenant,
     });
+    await assignAddresses(spec, previous);
     const tenant = options.tenantLayer?.(spec.tenantId);
     const effective: EffectiveInterface[] = spec.interfaces.map((iface) => {
       // Provenance (which layer set each value) is recomputed from the spec when asked for.
@@ -226,9 +238,36 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         address: a.address,
         prefixLength: a.prefixLength,
         interfaceId: iface.id,
+        poolId: a.poolId ?? null,
       })),
     );
     return { spec, config, effective, vmId, plan, addresses };
+  }
+
+  /**
+   * Interfaces the request gave no address get one from a pool (an update keeps the one
+   * allocated before); given addresses are tagged with the pool they lie in.
+   */
+  async function assignAddresses(spec: VmSpec, previous: VmSpec | undefined): Promise<void> {
+    const allocator = options.addresses;
+    if (!allocator) return;
+    for (const [i, iface] of spec.interfaces.entries()) {
+      for (const a of iface.addresses) {
+        const poolId = await allocator.poolOf(a.address, spec.tenantId, a.path);
+        if (poolId !== null) a.poolId = poolId;
+      }
+      if (iface.addresses.length > 0 || !spec.ipv6Enabled) continue;
+      const kept = previous?.interfaces
+        .find((p) => p.id === iface.id)
+        ?.addresses.filter((a) => a.allocated);
+      if (kept && kept.length > 0) {
+        iface.addresses = kept;
+        continue;
+      }
+      const [got] = (await allocator.allocate(spec.tenantId, 1)) ?? [];
+      if (got)
+        iface.addresses = [{ ...got, path: `config.network[${i}].ipv6.address`, allocated: true }];
+    }
   }
 
   function addressInUse(spec: VmSpec, error: AddressTakenError): FieldError {
@@ -269,60 +308,83 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
     return to;
   }
 
+  async function createOnce(
+    request: CreateVmRequest,
+    actor: string,
+  ): Promise<{ vmId: string; state: VmStateName }> {
+    const { spec, config, effective, vmId, plan, addresses } = await prepare(
+      request,
+      (sp) => sp.vmId ?? ids.vmId(),
+      false,
+    );
+    const now = clock.now();
+    try {
+      await repository.insert({
+        id: vmId,
+        tenantId: spec.tenantId,
+        hostId: options.hostId,
+        state: "CREATED",
+        applicationTier: spec.applicationTier,
+        config: toJson(VmConfigSchema, config, { useProtoFieldName: true }),
+        spec,
+        effective,
+        addresses,
+        createdAt: now,
+        audit: audit(actor, "vm.create", {
+          profile: spec.profile,
+          form: spec.form,
+          interfaces: spec.interfaces.length,
+        }),
+      });
+    } catch (error) {
+      if (error instanceof AddressTakenError) {
+        const taken = spec.interfaces
+          .flatMap((i) => i.addresses)
+          .find((a) => a.address === error.address);
+        if (taken?.allocated) throw new AllocationCollision(addressInUse(spec, error));
+        throw addressInUse(spec, error);
+      }
+      throw error;
+    }
+    try {
+      await applyTimed(plan, "create");
+    } catch (error) {
+      logger.error({ err: error, vmId }, "applying the host plan failed; discarding the VM");
+      await driver.removeVm(plan).catch(() => undefined);
+      await repository.discard(
+        vmId,
+        clock.now(),
+        audit(actor, "vm.create_failed", { error: String(error) }),
+      );
+      throw error;
+    }
+    logger.info({ vmId, tenantId: spec.tenantId, profile: spec.profile }, "vm created");
+    await emit(
+      configChangeEvent(
+        { vmId, tenantId: spec.tenantId, policy: effective[0]?.policy },
+        "vm.create",
+        actor,
+        { profile: spec.profile },
+      ),
+    );
+    return { vmId, state: "CREATED" };
+  }
+
   return {
     plan: planFor,
 
     async create(request, actor) {
-      const { spec, config, effective, vmId, plan, addresses } = await prepare(
-        request,
-        (sp) => sp.vmId ?? ids.vmId(),
-        false,
-      );
-      const now = clock.now();
-      try {
-        await repository.insert({
-          id: vmId,
-          tenantId: spec.tenantId,
-          hostId: options.hostId,
-          state: "CREATED",
-          applicationTier: spec.applicationTier,
-          config: toJson(VmConfigSchema, config, { useProtoFieldName: true }),
-          spec,
-          effective,
-          addresses,
-          createdAt: now,
-          audit: audit(actor, "vm.create", {
-            profile: spec.profile,
-            form: spec.form,
-            interfaces: spec.interfaces.length,
-          }),
-        });
-      } catch (error) {
-        if (error instanceof AddressTakenError) throw addressInUse(spec, error);
-        throw error;
+      // An allocated address can collide with one another VM was given explicitly (or with a
+      // freed address two requests found at once): draw again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await createOnce(request, actor);
+        } catch (error) {
+          if (!(error instanceof AllocationCollision) || attempt >= 8) {
+            throw error instanceof AllocationCollision ? error.fieldError : error;
+          }
+        }
       }
-      try {
-        await applyTimed(plan, "create");
-      } catch (error) {
-        logger.error({ err: error, vmId }, "applying the host plan failed; discarding the VM");
-        await driver.removeVm(plan).catch(() => undefined);
-        await repository.discard(
-          vmId,
-          clock.now(),
-          audit(actor, "vm.create_failed", { error: String(error) }),
-        );
-        throw error;
-      }
-      logger.info({ vmId, tenantId: spec.tenantId, profile: spec.profile }, "vm created");
-      await emit(
-        configChangeEvent(
-          { vmId, tenantId: spec.tenantId, policy: effective[0]?.policy },
-          "vm.create",
-          actor,
-          { profile: spec.profile },
-        ),
-      );
-      return { vmId, state: "CREATED" };
     },
 
     async get(vmId) {
@@ -371,7 +433,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         config: fromJson(VmConfigSchema, nextJson),
         applicationTier: record.applicationTier,
       });
-      const next = await prepare(request, () => vmId, record.isolated);
+      const next = await prepare(request, () => vmId, record.isolated, before.spec);
       if (next.spec.tenantId !== record.tenantId) {
         throw new FieldError(
           "config.tenant_id",

@@ -10,6 +10,10 @@ export interface InterfaceAddress {
   prefixLength: number;
   /** Request path of the field that gave it, for error messages. */
   path: string;
+  /** The pool it was allocated from (the request gave no address) or lies in. */
+  poolId?: string;
+  /** Allocated by metald rather than given by the request. */
+  allocated?: boolean;
 }
 
 export interface InterfaceSpec {

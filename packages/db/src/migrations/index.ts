@@ -3,6 +3,7 @@ import { initialSchema } from "./0001-initial-schema.js";
 import { blockedSources } from "./0002-blocked-sources.js";
 import { tenantMarks } from "./0003-tenant-marks.js";
 import { eventFeed } from "./0004-event-feed.js";
+import { poolOffsets } from "./0005-pool-offsets.js";
 
 export interface Migration {
   version: number;
@@ -15,4 +16,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: "blocked-sources", sql: blockedSources },
   { version: 3, name: "tenant-marks", sql: tenantMarks },
   { version: 4, name: "event-feed", sql: eventFeed },
+  { version: 5, name: "pool-offsets", sql: poolOffsets },
 ];
