@@ -50,7 +50,7 @@ async function storedEvents(metald: MetaldProcess, query = ""): Promise<StoredEv
   let cursor = "";
   for (;;) {
     const res = await fetch(
-      `${metald.url}/api/v1/security/events?limit=1000&cursor=${cursor}${query}`,
+      `${metald.url}/api/v1/security/events?limit=1000&category=all&cursor=${cursor}${query}`,
     );
     const page = (await res.json()) as { events: StoredEvent[]; next_cursor: string };
     if (page.events.length === 0) return all;

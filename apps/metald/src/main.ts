@@ -10,22 +10,32 @@ import {
   createNetnsRuntime,
   createNoRuntime,
   createSandboxDriver,
+  createSysctlHardening,
+  DEFAULT_SYSCTL_CONF_PATH,
   SAMPLE_LOG_GROUP,
   startNflogCapture,
 } from "@metald/core";
 import { openDatabase } from "@metald/db";
 import { Registry } from "prom-client";
+import { runHarden } from "./cli/harden.js";
 import { formatPrecheck, runPrecheck } from "./cli/precheck.js";
+import { validateConfig } from "./cli/validate-config.js";
 import { readEnv } from "./env.js";
 import { startMetricsServer } from "./metrics/metrics-server.js";
 import { createServer } from "./server.js";
 
 const USAGE = `usage: metald [serve] [--listen HOST:PORT] [--data-dir DIR] [--database-url URL] [--log-level LEVEL]
-       metald precheck      check that this host can enforce (exit 1 if not)
+       metald --config PATH --validate-config   check the host configuration (YAML path and line of each problem)
+       metald precheck      check that this host can enforce (exit 1 if not), and report sysctl drift
+       metald harden [--check] [--conf PATH] [--namespace NS]
+                            write and apply ${DEFAULT_SYSCTL_CONF_PATH} (idempotent);
+                            --check reports drift only (exit 1 if any)
        metald --version
 
 Environment: METALD_HTTP_HOST, METALD_HTTP_PORT, METALD_DATA_DIR, DATABASE_URL, METALD_DB_POOL_SIZE,
 METALD_DRIVER, METALD_LOG_LEVEL, METALD_HOST_ID, METALD_DEFAULT_PROFILE. Flags override them.`;
+
+const DEFAULT_CONFIG = "/etc/metald/config.yaml";
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
@@ -169,13 +179,31 @@ async function main(argv: string[]) {
       "log-level": { type: "string" },
       version: { type: "boolean" },
       help: { type: "boolean", short: "h" },
+      config: { type: "string" },
+      "validate-config": { type: "boolean" },
+      check: { type: "boolean" },
+      conf: { type: "string" },
+      namespace: { type: "string" },
     },
   });
   if (values.help) return console.log(USAGE);
   if (values.version) return console.log(version());
+  if (values["validate-config"]) {
+    const { text, exitCode } = await validateConfig(values.config ?? DEFAULT_CONFIG, process.env);
+    (exitCode === 0 ? console.log : console.error)(text);
+    process.exit(exitCode);
+  }
   const command = positionals[0] ?? "serve";
+  const runner = createCommandRunner();
+  const hardening = () =>
+    createSysctlHardening({ confPath: values.conf, namespace: values.namespace, runner });
   if (command === "precheck") {
-    const { text, exitCode } = formatPrecheck(await runPrecheck(createCommandRunner()));
+    const { text, exitCode } = formatPrecheck(await runPrecheck(runner, hardening()));
+    console.log(text);
+    process.exit(exitCode);
+  }
+  if (command === "harden") {
+    const { text, exitCode } = await runHarden(hardening(), values.check ?? false);
     console.log(text);
     process.exit(exitCode);
   }

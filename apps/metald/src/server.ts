@@ -20,6 +20,7 @@ import {
   createPoolRepository,
   createSecurityEventRepository,
   createSiemDeliveryRepository,
+  createTenantRepository,
   createVmRepository,
   type SqlClient,
 } from "@metald/db";
@@ -37,12 +38,14 @@ import {
 import { startRetentionJob } from "./events/retention-job.js";
 import { startSiemForwarder } from "./events/siem-forwarder.js";
 import { registerBlockedSourceRoutes } from "./http/blocked-source-routes.js";
+import { registerCustomerRoutes } from "./http/customer-routes.js";
 import { registerDebugRoutes } from "./http/debug-routes.js";
 import { registerMonitoringRoutes } from "./http/monitoring-routes.js";
 import { registerPoolRoutes } from "./http/pool-routes.js";
 import { registerSecurityEventRoutes } from "./http/security-event-routes.js";
 import { registerSecurityFeedRoutes } from "./http/security-feed-routes.js";
 import { applySeedCompatibility } from "./http/seed-compat.js";
+import { registerVmRoutes } from "./http/vm-routes.js";
 import { registerVmSecurityRoutes } from "./http/vm-security-routes.js";
 import { createAddressAllocator, DEFAULT_POOL } from "./ipam/address-allocator.js";
 import { registerEnforcementMetrics } from "./metrics/enforcement-metrics.js";
@@ -238,6 +241,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     await pipeline.close();
   });
   registerVmSecurityRoutes(app, provisioner);
+  registerVmRoutes(app, provisioner);
+  registerCustomerRoutes(app, createTenantRepository(options.db));
   const blockedSources = createBlockedSourceRepository(options.db);
   registerBlockedSourceRoutes(app, {
     repository: blockedSources,

@@ -64,6 +64,17 @@ export {
   type PortCounters,
   parseSetCounters,
 } from "./host/set-counters.js";
+export {
+  createSysctlHardening,
+  DEFAULT_SYSCTL_CONF_PATH,
+  HARDENING_SYSCTLS,
+  type HardenResult,
+  renderHardeningConf,
+  type SysctlDrift,
+  type SysctlHardening,
+  SysctlHardeningError,
+  type SysctlHardeningOptions,
+} from "./host/sysctl-hardening.js";
 export { createNetnsRuntime, createNoRuntime, type VmRuntime } from "./host/vm-runtime.js";
 export {
   type AddressPoolRange,
@@ -75,7 +86,13 @@ export {
   poolContains,
   utilization,
 } from "./ipam/address-pool.js";
-export { formatIpv6, Ipv6SyntaxError, parseIpv6, parseIpv6Cidr } from "./ipam/ipv6-address.js";
+export {
+  formatCidr,
+  formatIpv6,
+  Ipv6SyntaxError,
+  parseIpv6,
+  parseIpv6Cidr,
+} from "./ipam/ipv6-address.js";
 export { linkLocalFromMac } from "./ipam/link-local.js";
 export { isLinuxName, linuxNameProblem } from "./net/linux-name.js";
 export { SAMPLE_LOG_GROUP } from "./nft/packet-samples.js";

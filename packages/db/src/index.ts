@@ -40,6 +40,13 @@ export {
   type SqlResult,
 } from "./sql-client.js";
 export {
+  createTenantRepository,
+  type Tenant,
+  type TenantFields,
+  type TenantRepository,
+  type TenantTier,
+} from "./tenant-repository.js";
+export {
   type AddressAllocation,
   AddressTakenError,
   type AuditEntry,
@@ -47,6 +54,7 @@ export {
   type ConfigVersion,
   createVmRepository,
   type NewVm,
+  type StoredVersion,
   VmExistsError,
   type VmListFilter,
   type VmRecord,

@@ -28,6 +28,8 @@ export interface SecurityEventFilter {
   vmId?: string;
   eventType?: string;
   severity?: string;
+  /** SIEM routes (event categories) to include; all when absent. */
+  categories?: string[];
   start?: Date;
   end?: Date;
   /** Events after this one in time order (keyset paging). */
@@ -131,7 +133,8 @@ function toEvent(row: Row): StoredSecurityEvent {
 
 const FILTER = `($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR vm_id = $2)
   AND ($3::text IS NULL OR event_type = $3) AND ($4::text IS NULL OR severity = $4)
-  AND ($5::timestamptz IS NULL OR occurred_at >= $5) AND ($6::timestamptz IS NULL OR occurred_at <= $6)`;
+  AND ($5::timestamptz IS NULL OR occurred_at >= $5) AND ($6::timestamptz IS NULL OR occurred_at <= $6)
+  AND ($7::text[] IS NULL OR category = ANY($7::text[]))`;
 
 function filterParams(f: Omit<SecurityEventFilter, "after" | "limit">): unknown[] {
   return [
@@ -141,6 +144,7 @@ function filterParams(f: Omit<SecurityEventFilter, "after" | "limit">): unknown[
     f.severity ?? null,
     f.start?.toISOString() ?? null,
     f.end?.toISOString() ?? null,
+    f.categories ?? null,
   ];
 }
 
@@ -192,8 +196,8 @@ export function createSecurityEventRepository(db: SqlClient): SecurityEventRepos
     async list(f) {
       const { rows } = await db.query<Row>(
         `SELECT ${COLUMNS} FROM security_events WHERE ${FILTER}
-           AND ($7::timestamptz IS NULL OR (occurred_at, seq) > ($7::timestamptz, $8::bigint))
-         ORDER BY occurred_at, seq LIMIT $9`,
+           AND ($8::timestamptz IS NULL OR (occurred_at, seq) > ($8::timestamptz, $9::bigint))
+         ORDER BY occurred_at, seq LIMIT $10`,
         [...filterParams(f), f.after?.timestamp.toISOString() ?? null, f.after?.seq ?? 0, f.limit],
       );
       return rows.map(toEvent);
@@ -202,7 +206,7 @@ export function createSecurityEventRepository(db: SqlClient): SecurityEventRepos
     async listNewest(f) {
       const { rows } = await db.query<Row>(
         `SELECT ${COLUMNS} FROM security_events WHERE ${FILTER}
-         ORDER BY occurred_at DESC, seq DESC LIMIT $7`,
+         ORDER BY occurred_at DESC, seq DESC LIMIT $8`,
         [...filterParams(f), f.limit],
       );
       return rows.map(toEvent).reverse();

@@ -61,6 +61,14 @@ export interface VmRecord {
   effective: unknown;
 }
 
+export interface StoredVersion {
+  version: number;
+  createdAt: Date;
+  config: unknown;
+  spec: unknown;
+  effective: unknown;
+}
+
 export interface VmListFilter {
   tenantId?: string;
   state?: VmStateName;
@@ -179,6 +187,8 @@ export interface VmRepository {
   ): Promise<boolean>;
   /** Sets the quarantine flag of a live VM; false if the VM is unknown or terminated. */
   setIsolated(id: string, isolated: boolean, at: Date, audit: AuditEntry): Promise<boolean>;
+  /** The configuration version in force at `at` (the newest created at or before it). */
+  versionAt(id: string, at: Date): Promise<StoredVersion | undefined>;
   /** Removes every trace of a VM whose creation could not be completed on the host. */
   discard(id: string, at: Date, audit: AuditEntry): Promise<void>;
 }
@@ -240,6 +250,30 @@ export function createVmRepository(db: SqlClient): VmRepository {
     async get(id) {
       const { rows } = await db.query<VmRow>(`${SELECT_VM} WHERE v.id = $1`, [id]);
       return rows[0] && toRecord(rows[0]);
+    },
+
+    async versionAt(id, at) {
+      const { rows } = await db.query<{
+        version: number;
+        created_at: string;
+        config: unknown;
+        spec: unknown;
+        effective: unknown;
+      }>(
+        `SELECT version, created_at, config, spec, effective FROM vm_config_versions
+         WHERE vm_id = $1 AND created_at <= $2 ORDER BY version DESC LIMIT 1`,
+        [id, at.toISOString()],
+      );
+      const row = rows[0];
+      return (
+        row && {
+          version: Number(row.version),
+          createdAt: new Date(row.created_at),
+          config: row.config,
+          spec: row.spec,
+          effective: row.effective,
+        }
+      );
     },
 
     async list(filter) {

@@ -4,7 +4,7 @@
 
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { type CommandRunner, createSandboxDriver } from "@metald/core";
+import { type CommandRunner, createSandboxDriver, type SysctlHardening } from "@metald/core";
 
 export interface Check {
   name: string;
@@ -24,7 +24,10 @@ async function probe(
   }
 }
 
-export async function runPrecheck(runner: CommandRunner): Promise<Check[]> {
+export async function runPrecheck(
+  runner: CommandRunner,
+  hardening?: SysctlHardening,
+): Promise<Check[]> {
   const checks: Check[] = [];
   const add = (
     name: string,
@@ -69,6 +72,27 @@ export async function runPrecheck(runner: CommandRunner): Promise<Check[]> {
       add("metald_security tables load", false, (error as Error).message);
     } finally {
       await driver.destroy([]).catch(() => undefined);
+    }
+  }
+  if (hardening) {
+    // Drift from `metald harden`'s settings is reported, not fatal: the operator decides.
+    try {
+      const drift = await hardening.verify();
+      add(
+        "IPv6 host hardening (sysctl)",
+        drift.length === 0,
+        drift.length === 0
+          ? `${hardening.confPath} in force`
+          : `drift, run \`metald harden\`: ${drift
+              .map(
+                (d) =>
+                  `${d.key} is ${d.actual ?? "unset"}${d.inFile ? "" : " (not in the file)"}, want ${d.expected ?? "absent"}`,
+              )
+              .join("; ")}`,
+        "warning",
+      );
+    } catch (error) {
+      add("IPv6 host hardening (sysctl)", false, (error as Error).message, "warning");
     }
   }
   return checks;

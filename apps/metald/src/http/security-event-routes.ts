@@ -1,6 +1,8 @@
 // Security events as the guides read them:
-//   GET /api/v1/security/events?customer_id&vm_id&event_type&severity&since=1h&start&end&limit&cursor
+//   GET /api/v1/security/events?customer_id&vm_id&event_type&severity&category&since=1h&start&end&limit&cursor
 //       → {events: [...], next_cursor}
+// These are the guides' "violations": control-plane (audit) events are left out unless asked
+// for by event_type or category (critical, security, performance, audit, all).
 //   GET /api/v1/security/events/{id}
 //   GET /debug/security/events   → the newest events as a plain JSON array
 //   POST|GET /debug/security/report {start_time, end_time, customer_id, top} → counts, offenders
@@ -28,13 +30,25 @@ export function eventJson(e: StoredSecurityEvent) {
 
 type Query = Record<string, string | undefined>;
 
+const CATEGORIES = ["critical", "security", "performance", "audit", "all"];
+const VIOLATIONS = ["critical", "security", "performance"];
+
 function parseFilter(q: Query) {
   let after: ReturnType<typeof decodeListCursor>;
   if (q.cursor !== undefined && q.cursor !== "") {
     after = decodeListCursor(q.cursor);
     if (!after) throw new QueryError("cursor: is not a cursor this server issued");
   }
+  const category = q.category || undefined;
+  if (category !== undefined && !CATEGORIES.includes(category))
+    throw new QueryError(`category: must be one of ${CATEGORIES.join(", ")}`);
   return {
+    categories:
+      category === "all" || (category === undefined && q.event_type)
+        ? undefined
+        : category
+          ? [category]
+          : VIOLATIONS,
     customerId: q.customer_id || undefined,
     vmId: q.vm_id || undefined,
     eventType: q.event_type || undefined,

@@ -122,6 +122,20 @@ export interface VmProvisioner {
   provenance(
     view: VmView,
   ): { interfaceId: string; policy: SecurityPolicy; sources: Record<string, PolicySource> }[];
+  /** The configuration version in force at `at`, if the VM existed then. */
+  versionAt(
+    vmId: string,
+    at: Date,
+  ): Promise<
+    | {
+        version: number;
+        createdAt: Date;
+        config: unknown;
+        spec: VmSpec;
+        effective: EffectiveInterface[];
+      }
+    | undefined
+  >;
   /** The host plan a stored VM has (what the driver applied). */
   plan(view: VmView): HostPlan;
   /** Rebuilds the host's enforcement from the database: every live VM applied again. */
@@ -397,6 +411,19 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
     },
 
     count: (filter) => repository.count(filter),
+
+    async versionAt(vmId, at) {
+      const v = await repository.versionAt(vmId, at);
+      return (
+        v && {
+          version: v.version,
+          createdAt: v.createdAt,
+          config: v.config,
+          spec: v.spec as VmSpec,
+          effective: v.effective as EffectiveInterface[],
+        }
+      );
+    },
 
     async delete(vmId, actor) {
       const record = await repository.get(vmId);

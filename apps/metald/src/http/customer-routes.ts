@@ -1,0 +1,117 @@
+// Tenants as the guides' scripts read them (they call them customers):
+//   GET /api/v1/customers?tier=premium|standard|basic → {customers: [{id, name, tier, vlan_id,
+//       ipv6_prefix, bridge, namespace, vm_count}]}
+//   GET /api/v1/customers/{id}
+//   PUT /api/v1/customers/{id} {name, tier, vlan_id, ipv6_prefix, bridge, namespace} (operators)
+import { formatCidr, Ipv6SyntaxError, linuxNameProblem, parseIpv6Cidr } from "@metald/core";
+import type { Tenant, TenantFields, TenantRepository, TenantTier } from "@metald/db";
+import type { FastifyInstance } from "fastify";
+import { sendNotFound } from "./http-errors.js";
+
+const TIERS = ["premium", "standard", "basic"];
+
+export function customerJson(t: Tenant) {
+  return {
+    id: t.id,
+    name: t.name,
+    tier: t.tier,
+    vlan_id: t.vlanId,
+    ipv6_prefix: t.ipv6Prefix,
+    bridge: t.bridgeName,
+    namespace: t.networkNamespace,
+    vm_count: t.vmCount,
+    created_at: t.createdAt.toISOString(),
+  };
+}
+
+class BodyError extends Error {}
+
+function tenantFields(id: string, body: Record<string, unknown>, current?: Tenant): TenantFields {
+  const known = ["name", "tier", "vlan_id", "ipv6_prefix", "bridge", "namespace"];
+  for (const key of Object.keys(body))
+    if (!known.includes(key))
+      throw new BodyError(`${key}: unknown field (known: ${known.join(", ")})`);
+  const text = (key: string, fallback: string | null) => {
+    const v = body[key];
+    if (v === undefined) return fallback;
+    if (v !== null && typeof v !== "string") throw new BodyError(`${key}: must be text`);
+    return v;
+  };
+  const tier = (body.tier ?? current?.tier ?? "standard") as TenantTier;
+  if (!TIERS.includes(tier)) throw new BodyError(`tier: must be one of ${TIERS.join(", ")}`);
+  const vlan = body.vlan_id === undefined ? (current?.vlanId ?? null) : body.vlan_id;
+  if (vlan !== null && (!Number.isInteger(vlan) || (vlan as number) < 1 || (vlan as number) > 4094))
+    throw new BodyError("vlan_id: must be 1–4094");
+  let prefix = text("ipv6_prefix", current?.ipv6Prefix ?? null);
+  if (prefix !== null) {
+    try {
+      const p = parseIpv6Cidr(prefix);
+      prefix = formatCidr(p.value, p.prefixLength);
+    } catch (error) {
+      if (error instanceof Ipv6SyntaxError) throw new BodyError(`ipv6_prefix: ${error.message}`);
+      throw error;
+    }
+  }
+  const bridge = text("bridge", current?.bridgeName ?? null);
+  const namespace = text("namespace", current?.networkNamespace ?? null);
+  for (const [key, name] of [
+    ["bridge", bridge],
+    ["namespace", namespace],
+  ] as const) {
+    const problem = name === null ? undefined : linuxNameProblem(name);
+    if (problem) throw new BodyError(`${key}: ${problem}`);
+  }
+  return {
+    id,
+    name: text("name", current?.name ?? id) ?? id,
+    tier,
+    vlanId: vlan as number | null,
+    ipv6Prefix: prefix,
+    bridgeName: bridge,
+    networkNamespace: namespace,
+    defaults: current?.defaults ?? {},
+  };
+}
+
+export function registerCustomerRoutes(app: FastifyInstance, tenants: TenantRepository): void {
+  app.get<{ Querystring: { tier?: string } }>("/api/v1/customers", async (req, reply) => {
+    const { tier } = req.query;
+    if (tier !== undefined && !TIERS.includes(tier))
+      return reply
+        .code(400)
+        .send({ code: "invalid_argument", message: `tier: must be one of ${TIERS.join(", ")}` });
+    return { customers: (await tenants.list({ tier })).map(customerJson) };
+  });
+
+  app.put<{ Params: { id: string }; Body: unknown }>(
+    "/api/v1/customers/:id",
+    async (req, reply) => {
+      const { id } = req.params;
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id))
+        return reply
+          .code(400)
+          .send({ code: "invalid_argument", message: "id: letters, digits, . _ - (at most 64)" });
+      let body = req.body ?? {};
+      try {
+        if (typeof body === "string") body = body.trim() === "" ? {} : JSON.parse(body);
+      } catch {
+        return reply.code(400).send({ code: "invalid_argument", message: "body: is not JSON" });
+      }
+      try {
+        const fields = tenantFields(id, body as Record<string, unknown>, await tenants.get(id));
+        await tenants.upsert(fields);
+      } catch (error) {
+        if (error instanceof BodyError)
+          return reply.code(400).send({ code: "invalid_argument", message: error.message });
+        throw error;
+      }
+      return customerJson((await tenants.get(id)) as Tenant);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>("/api/v1/customers/:id", async (req, reply) => {
+    const tenant = await tenants.get(req.params.id);
+    if (!tenant) return sendNotFound(reply, `customer ${JSON.stringify(req.params.id)}`);
+    return customerJson(tenant);
+  });
+}
