@@ -24,6 +24,8 @@ export interface MetaldProcess {
   readonly log: string[];
   /** Stops the server (SIGTERM) and starts it again on the same database. */
   restart(): Promise<void>;
+  /** Sends a signal to the server process. */
+  signal(name: NodeJS.Signals): void;
   /** Kills the server with SIGKILL (no cleanup of any kind) and starts it again. */
   crashAndRestart(): Promise<void>;
   stop(): Promise<void>;
@@ -52,11 +54,12 @@ async function freePort(): Promise<number> {
 async function launch(
   env: NodeJS.ProcessEnv,
   log: string[],
+  args: string[] = [],
 ): Promise<{ child: ChildProcess; url: string; metricsUrl: string }> {
   const port = await freePort();
   const metricsPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [MAIN, "serve", "--listen", `127.0.0.1:${port}`], {
+  const child = spawn(process.execPath, [MAIN, "serve", "--listen", `127.0.0.1:${port}`, ...args], {
     env: {
       ...process.env,
       METALD_LOG_LEVEL: "info",
@@ -108,6 +111,8 @@ export interface StartOptions {
   sandboxNamespace?: string;
   /** More environment for the server. */
   env?: NodeJS.ProcessEnv;
+  /** More command-line arguments (after `serve --listen …`). */
+  args?: string[];
 }
 
 export async function startMetald(
@@ -144,7 +149,7 @@ export async function startMetald(
       });
     };
   }
-  let current = await launch(env, log);
+  let current = await launch(env, log, options.args);
   const process_: MetaldProcess = {
     get url() {
       return current.url;
@@ -157,7 +162,10 @@ export async function startMetald(
     async restart() {
       const code = await stopChild(current.child);
       if (code !== 0) throw new Error(`metald exited with ${code} on SIGTERM`);
-      current = await launch(env, log);
+      current = await launch(env, log, options.args);
+    },
+    signal(name) {
+      current.child.kill(name);
     },
     async crashAndRestart() {
       const { child } = current;
@@ -165,7 +173,7 @@ export async function startMetald(
         child.once("exit", resolve);
         child.kill("SIGKILL");
       });
-      current = await launch(env, log);
+      current = await launch(env, log, options.args);
     },
     async stop() {
       await stopChild(current.child);

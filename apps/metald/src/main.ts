@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // metald command line: `metald serve` (the default) runs the control plane.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { parseArgs } from "node:util";
 import {
@@ -20,6 +20,8 @@ import { Registry } from "prom-client";
 import { runHarden } from "./cli/harden.js";
 import { formatPrecheck, runPrecheck } from "./cli/precheck.js";
 import { validateConfig } from "./cli/validate-config.js";
+import { formatConfigErrors, loadHostConfigFile } from "./config/load-host-config.js";
+import { createTenantConfigStore } from "./config/tenant-config-store.js";
 import { readEnv } from "./env.js";
 import { startMetricsServer } from "./metrics/metrics-server.js";
 import { createServer } from "./server.js";
@@ -49,7 +51,18 @@ async function serve(flags: {
   "data-dir"?: string;
   "database-url"?: string;
   "log-level"?: string;
+  config?: string;
 }) {
+  // The host configuration file: given, or the default path when it exists.
+  const configPath = flags.config ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
+  const loaded = configPath ? await loadHostConfigFile(configPath, process.env) : undefined;
+  if (loaded && "errors" in loaded) {
+    console.error(formatConfigErrors(configPath as string, loaded.errors).join("\n"));
+    process.exit(1);
+  }
+  const hostConfig = loaded?.config;
+  const tenantConfig = hostConfig && createTenantConfigStore(hostConfig);
+  const fileSiem = hostConfig?.metald.network.ipv6.monitoring?.siem_config;
   const env = readEnv({
     ...process.env,
     ...(flags["data-dir"] && { METALD_DATA_DIR: flags["data-dir"] }),
@@ -87,21 +100,25 @@ async function serve(flags: {
     events: {
       retentionDays: env.METALD_EVENT_RETENTION_DAYS,
       feedMaxConcurrent: env.METALD_FEED_MAX_CONCURRENT,
-      siem: env.METALD_SIEM_ENDPOINT
-        ? {
-            endpoint: env.METALD_SIEM_ENDPOINT,
-            tokenFile: env.METALD_SIEM_TOKEN_FILE,
-            formats: env.METALD_SIEM_FORMATS,
-            flushIntervalMs: env.METALD_SIEM_FLUSH_INTERVAL_MS,
-            retry: {
-              maxRetries: env.METALD_SIEM_MAX_RETRIES,
-              retryDelayMs: env.METALD_SIEM_RETRY_DELAY_MS,
-              backoffMultiplier: env.METALD_SIEM_BACKOFF_MULTIPLIER,
-              maxRetryDelayMs: env.METALD_SIEM_MAX_RETRY_DELAY_MS,
-            },
-            maxBufferSize: env.METALD_SIEM_MAX_BUFFER,
-          }
-        : undefined,
+      siem:
+        env.METALD_SIEM_ENDPOINT || (fileSiem?.enabled && fileSiem.endpoint)
+          ? {
+              endpoint: (env.METALD_SIEM_ENDPOINT || fileSiem?.endpoint) as string,
+              tokenFile: env.METALD_SIEM_TOKEN_FILE,
+              token: fileSiem?.auth_token,
+              formats: env.METALD_SIEM_ENDPOINT
+                ? env.METALD_SIEM_FORMATS
+                : [(fileSiem?.log_format ?? "JSON").toLowerCase() as "json" | "cef" | "leef"],
+              flushIntervalMs: env.METALD_SIEM_FLUSH_INTERVAL_MS,
+              retry: {
+                maxRetries: env.METALD_SIEM_MAX_RETRIES,
+                retryDelayMs: env.METALD_SIEM_RETRY_DELAY_MS,
+                backoffMultiplier: env.METALD_SIEM_BACKOFF_MULTIPLIER,
+                maxRetryDelayMs: env.METALD_SIEM_MAX_RETRY_DELAY_MS,
+              },
+              maxBufferSize: env.METALD_SIEM_MAX_BUFFER,
+            }
+          : undefined,
     },
     metrics,
     db,
@@ -130,7 +147,12 @@ async function serve(flags: {
       setBoost: (ports, addresses) => sandbox.setSampleBoost(ports, addresses),
     },
     hostId: env.METALD_HOST_ID,
-    defaultProfile: env.METALD_DEFAULT_PROFILE,
+    // The file's security_profile is the host default; without a file, the environment's.
+    defaultProfile:
+      (hostConfig?.metald.network.ipv6.security_profile.toUpperCase() as
+        | typeof env.METALD_DEFAULT_PROFILE
+        | undefined) ?? env.METALD_DEFAULT_PROFILE,
+    tenantConfig,
     logLevel: env.METALD_LOG_LEVEL,
     version: version(),
   });
@@ -151,6 +173,35 @@ async function serve(flags: {
     }
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  // Reload the host configuration; a bad file keeps the old one. Requests keep being served.
+  process.on("SIGHUP", () => {
+    if (!configPath || !tenantConfig) {
+      app.log.warn("SIGHUP: no configuration file was loaded at start; nothing to reload");
+      return;
+    }
+    void (async () => {
+      const next = await loadHostConfigFile(configPath, process.env);
+      if ("errors" in next) {
+        app.log.error(
+          { errors: formatConfigErrors(configPath, next.errors) },
+          "configuration reload refused; keeping the running configuration",
+        );
+        return;
+      }
+      try {
+        tenantConfig.replace(next.config);
+        app.log.info(
+          { path: configPath, tenants: tenantConfig.tenants().length },
+          "configuration reloaded",
+        );
+      } catch (error) {
+        app.log.error(
+          { err: error },
+          "configuration reload refused; keeping the running configuration",
+        );
+      }
+    })();
+  });
   process.on("SIGINT", () => void shutdown("SIGINT"));
   await app.listen({ host: env.METALD_HTTP_HOST, port: env.METALD_HTTP_PORT });
   metricsServer = await startMetricsServer(

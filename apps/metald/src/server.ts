@@ -26,6 +26,7 @@ import {
 } from "@metald/db";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
+import type { TenantConfig, TenantConfigStore } from "./config/tenant-config-store.js";
 import { createJsonBodyCheck, inputSchemasByPath } from "./connect/json-body-check.js";
 import { createRoutes, SERVICES } from "./connect.js";
 import { startCounterEventPoller } from "./events/counter-event-poller.js";
@@ -57,6 +58,8 @@ import { createVmProvisioner, type VmView } from "./vm/vm-provisioner.js";
 export interface SiemSettings {
   endpoint: string;
   tokenFile?: string;
+  /** The token itself (from the host configuration's ${ENV} reference). */
+  token?: string;
   formats: SiemFormat[];
   flushIntervalMs: number;
   retry: RetryPolicy;
@@ -71,6 +74,8 @@ export interface EventSettings {
 
 export interface ServerOptions {
   events?: EventSettings;
+  /** Tenants of the host configuration file (their layer sits between profile and request). */
+  tenantConfig?: TenantConfigStore;
   /** Prefix of the pool "default", created at start when it does not exist. */
   defaultPoolPrefix?: string;
   /** The kernel's packet samples (NFLOG), when the driver programs a kernel. */
@@ -123,6 +128,30 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     });
   }
   const allocator = createAddressAllocator(pools);
+  const tenantRepository = createTenantRepository(options.db);
+  const storeTenants = async (tenants: TenantConfig[]) => {
+    for (const { tenant } of tenants) {
+      const current = await tenantRepository.get(tenant.id);
+      await tenantRepository.upsert({
+        id: tenant.id,
+        name: current?.name ?? tenant.id,
+        tier: tenant.tier ?? current?.tier ?? "standard",
+        vlanId: tenant.vlan ?? null,
+        ipv6Prefix: tenant.prefix ?? null,
+        bridgeName: tenant.bridge ?? null,
+        networkNamespace: tenant.namespace ?? null,
+        defaults: tenant.security as Record<string, unknown>,
+      });
+    }
+  };
+  if (options.tenantConfig) {
+    await storeTenants(options.tenantConfig.tenants());
+    options.tenantConfig.onChange((tenants) => {
+      storeTenants(tenants).catch((error: unknown) =>
+        app.log.error({ err: error }, "storing the reloaded tenants failed"),
+      );
+    });
+  }
   registerPoolRoutes(app, { pools, allocator });
   if (options.metrics) registerPoolMetrics(options.metrics, pools);
   const provisioner = createVmProvisioner({
@@ -139,6 +168,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     },
     hostId: options.hostId,
     defaultProfile: options.defaultProfile,
+    tenantLayer: options.tenantConfig && ((id) => options.tenantConfig?.layer(id)),
     defaultTenant: "default",
     logger: app.log,
   });
@@ -221,7 +251,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
       name: "siem",
       endpoint: siem.endpoint,
       token: async () =>
-        tokenFile === undefined ? undefined : (await readFile(tokenFile, "utf8")).trim(),
+        tokenFile === undefined ? siem.token : (await readFile(tokenFile, "utf8")).trim(),
       routes: defaultSiemRoutes(siem.formats),
       events: securityEvents,
       deliveries: createSiemDeliveryRepository(options.db),
@@ -242,7 +272,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   });
   registerVmSecurityRoutes(app, provisioner);
   registerVmRoutes(app, provisioner);
-  registerCustomerRoutes(app, createTenantRepository(options.db));
+  registerCustomerRoutes(app, tenantRepository);
   const blockedSources = createBlockedSourceRepository(options.db);
   registerBlockedSourceRoutes(app, {
     repository: blockedSources,

@@ -97,6 +97,10 @@ export { linkLocalFromMac } from "./ipam/link-local.js";
 export { isLinuxName, linuxNameProblem } from "./net/linux-name.js";
 export { SAMPLE_LOG_GROUP } from "./nft/packet-samples.js";
 export { type RateClass, renderRateClass } from "./nft/rate-classes.js";
+export {
+  type SecurityConfigLayer,
+  securityConfigLayer,
+} from "./policy/security-config-layer.js";
 export { PORT_SETS, renderBaseTable, TABLE_FAMILY, TABLE_NAME } from "./nft/ruleset-table.js";
 export {
   compileVmElements,
