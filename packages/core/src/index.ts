@@ -97,10 +97,6 @@ export { linkLocalFromMac } from "./ipam/link-local.js";
 export { isLinuxName, linuxNameProblem } from "./net/linux-name.js";
 export { SAMPLE_LOG_GROUP } from "./nft/packet-samples.js";
 export { type RateClass, renderRateClass } from "./nft/rate-classes.js";
-export {
-  type SecurityConfigLayer,
-  securityConfigLayer,
-} from "./policy/security-config-layer.js";
 export { PORT_SETS, renderBaseTable, TABLE_FAMILY, TABLE_NAME } from "./nft/ruleset-table.js";
 export {
   compileVmElements,
@@ -130,6 +126,10 @@ export {
 } from "./policy/normalize-create-vm.js";
 export { profileToProto, toInterfaceView, toIPv6SecurityConfig } from "./policy/render-policy.js";
 export { type PolicySource, type ResolvedPolicy, resolvePolicy } from "./policy/resolve-policy.js";
+export {
+  type SecurityConfigLayer,
+  securityConfigLayer,
+} from "./policy/security-config-layer.js";
 export type { PolicyLayer, SecurityPolicy, SecurityProfileName } from "./policy/security-policy.js";
 export { DEFAULT_POLICY, profileLayer } from "./policy/security-profiles.js";
 export { createInterfaceSpec, type InterfaceSpec, type VmSpec } from "./policy/vm-spec.js";
