@@ -66,6 +66,9 @@ async function launch(
       METALD_METRICS_HOST: "127.0.0.1",
       METALD_METRICS_PORT: String(metricsPort),
       METALD_EVENT_POLL_MS: "300",
+      // The guides' curl commands carry no token: tests run in development mode unless they
+      // test authentication itself.
+      METALD_AUTH: "development",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,6 +1,6 @@
 // Registers every vmprovisioner.v1 service on the Connect router. Services or methods not
 // implemented yet answer `unimplemented`.
-import type { ConnectRouter } from "@connectrpc/connect";
+import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import type { SecurityEventRepository } from "@metald/db";
 import {
   ComplianceService,
@@ -23,12 +23,12 @@ export const SERVICES = [
 ] as const;
 
 export function createRoutes(deps: {
-  provisioner: VmProvisioner;
+  provisionerFor: (ctx: HandlerContext) => VmProvisioner;
   events: SecurityEventRepository;
   pipeline: EventPipeline;
 }) {
   return (router: ConnectRouter) => {
-    router.service(VmService, createVmServiceImpl(deps.provisioner));
+    router.service(VmService, createVmServiceImpl(deps.provisionerFor));
     router.service(SecurityEventService, createSecurityEventServiceImpl(deps));
     router.service(TenantService, {});
     router.service(Ipv6PoolService, {});

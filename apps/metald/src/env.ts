@@ -52,6 +52,10 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$/)
     .default("metald-sbx"),
+  // required: bearer tokens. development: the guides' convention (no header = operator,
+  // "Bearer dev_customer_<id>" = tenant <id>); refused when METALD_ENV is production.
+  METALD_AUTH: z.enum(["required", "development"]).default("required"),
+  METALD_ENV: z.string().default(""),
   METALD_LOG_LEVEL: z
     .enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
     .default("info"),

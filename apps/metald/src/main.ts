@@ -15,10 +15,11 @@ import {
   SAMPLE_LOG_GROUP,
   startNflogCapture,
 } from "@metald/core";
-import { openDatabase } from "@metald/db";
+import { createTokenRepository, openDatabase } from "@metald/db";
 import { Registry } from "prom-client";
 import { runHarden } from "./cli/harden.js";
 import { formatPrecheck, runPrecheck } from "./cli/precheck.js";
+import { runTokenCommand } from "./cli/tokens.js";
 import { validateConfig } from "./cli/validate-config.js";
 import { formatConfigErrors, loadHostConfigFile } from "./config/load-host-config.js";
 import { createTenantConfigStore } from "./config/tenant-config-store.js";
@@ -32,6 +33,7 @@ const USAGE = `usage: metald [serve] [--listen HOST:PORT] [--data-dir DIR] [--da
        metald harden [--check] [--conf PATH] [--namespace NS]
                             write and apply ${DEFAULT_SYSCTL_CONF_PATH} (idempotent);
                             --check reports drift only (exit 1 if any)
+       metald token create --role operator|tenant|auditor [--tenant ID] [--name NAME] | list | revoke ID
        metald --version
 
 Environment: METALD_HTTP_HOST, METALD_HTTP_PORT, METALD_DATA_DIR, DATABASE_URL, METALD_DB_POOL_SIZE,
@@ -75,6 +77,12 @@ async function serve(flags: {
       METALD_HTTP_PORT: flags.listen.slice(flags.listen.lastIndexOf(":") + 1),
     }),
   });
+  if (env.METALD_AUTH === "development" && env.METALD_ENV === "production") {
+    console.error(
+      "METALD_AUTH=development (dev_customer_<id> tokens, no token = operator) is refused with METALD_ENV=production",
+    );
+    process.exit(1);
+  }
   const db = await openDatabase({
     databaseUrl: env.DATABASE_URL,
     dataDir: env.METALD_DATA_DIR,
@@ -95,6 +103,7 @@ async function serve(flags: {
   // (gauges named *_total).
   const metrics = new Registry();
   const app = await createServer({
+    authMode: env.METALD_AUTH,
     eventPollMs: env.METALD_EVENT_POLL_MS,
     defaultPoolPrefix: env.METALD_DEFAULT_POOL_PREFIX,
     events: {
@@ -235,6 +244,9 @@ async function main(argv: string[]) {
       check: { type: "boolean" },
       conf: { type: "string" },
       namespace: { type: "string" },
+      role: { type: "string" },
+      tenant: { type: "string" },
+      name: { type: "string" },
     },
   });
   if (values.help) return console.log(USAGE);
@@ -252,6 +264,30 @@ async function main(argv: string[]) {
     const { text, exitCode } = formatPrecheck(await runPrecheck(runner, hardening()));
     console.log(text);
     process.exit(exitCode);
+  }
+  if (command === "token") {
+    const env = readEnv({
+      ...process.env,
+      ...(values["data-dir"] && { METALD_DATA_DIR: values["data-dir"] }),
+      ...(values["database-url"] && { DATABASE_URL: values["database-url"] }),
+    });
+    const db = await openDatabase({
+      databaseUrl: env.DATABASE_URL,
+      dataDir: env.METALD_DATA_DIR,
+      poolSize: 1,
+    });
+    try {
+      const { text, exitCode } = await runTokenCommand(
+        createTokenRepository(db),
+        positionals.slice(1),
+        values,
+      );
+      (exitCode === 0 ? console.log : console.error)(text);
+      process.exitCode = exitCode;
+    } finally {
+      await db.close();
+    }
+    return;
   }
   if (command === "harden") {
     const { text, exitCode } = await runHarden(hardening(), values.check ?? false);

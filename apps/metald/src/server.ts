@@ -2,6 +2,7 @@
 
 import { readFile } from "node:fs/promises";
 import { createServer as createHttpServer } from "node:http";
+import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import {
   createSampleAggregator,
@@ -21,11 +22,16 @@ import {
   createSecurityEventRepository,
   createSiemDeliveryRepository,
   createTenantRepository,
+  createTokenRepository,
   createVmRepository,
   type SqlClient,
 } from "@metald/db";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
+import { registerAuth } from "./auth/auth-hook.js";
+import type { AuthMode } from "./auth/principal.js";
+import { PRINCIPAL } from "./auth/principal-context.js";
+import { scopeProvisioner } from "./auth/scoped-provisioner.js";
 import type { TenantConfig, TenantConfigStore } from "./config/tenant-config-store.js";
 import { createJsonBodyCheck, inputSchemasByPath } from "./connect/json-body-check.js";
 import { createRoutes, SERVICES } from "./connect.js";
@@ -73,6 +79,8 @@ export interface EventSettings {
 }
 
 export interface ServerOptions {
+  /** Bearer tokens (required, the default) or the guides' development convention. */
+  authMode?: AuthMode;
   events?: EventSettings;
   /** Tenants of the host configuration file (their layer sits between profile and request). */
   tenantConfig?: TenantConfigStore;
@@ -117,6 +125,30 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     ? registerEventMetrics(options.metrics, () => pipeline.dropped)
     : undefined;
   if (eventMetrics) pipeline.onStored((stored) => eventMetrics.stored(stored));
+  // At most a few authentication-failure events per second: a guessing client must not be able
+  // to flood the event log (the metric counts every one).
+  let failureBudget = { second: 0, left: 5 };
+  registerAuth(app, {
+    mode: options.authMode ?? "required",
+    tokens: createTokenRepository(options.db),
+    onFailure(f) {
+      eventMetrics?.authFailure(f.reason);
+      const second = Math.floor(Date.now() / 1000);
+      if (second !== failureBudget.second) failureBudget = { second, left: 5 };
+      if (failureBudget.left-- <= 0) return;
+      pipeline.emit([
+        {
+          vmId: null,
+          customerId: null,
+          eventType: "authentication_failure",
+          severity: "warning",
+          sourceIp: f.remote,
+          description: `refused credentials for ${f.path}: ${f.reason}`,
+          details: { path: f.path, reason: f.reason },
+        },
+      ]);
+    },
+  });
   const pools = createPoolRepository(options.db);
   if (options.defaultPoolPrefix && !(await pools.get(DEFAULT_POOL))) {
     await pools.create({
@@ -270,8 +302,9 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     retention.stop();
     await pipeline.close();
   });
-  registerVmSecurityRoutes(app, provisioner);
-  registerVmRoutes(app, provisioner);
+  const provisionerOf = (req: FastifyRequest) => scopeProvisioner(provisioner, req.principal);
+  registerVmSecurityRoutes(app, provisionerOf);
+  registerVmRoutes(app, provisionerOf);
   registerCustomerRoutes(app, tenantRepository);
   const blockedSources = createBlockedSourceRepository(options.db);
   registerBlockedSourceRoutes(app, {
@@ -299,7 +332,12 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   await app.register(async (connect) => {
     connect.addHook("preHandler", createJsonBodyCheck(inputSchemasByPath(SERVICES)));
     await connect.register(fastifyConnectPlugin, {
-      routes: createRoutes({ provisioner, events: securityEvents, pipeline }),
+      routes: createRoutes({
+        provisionerFor: (ctx) => scopeProvisioner(provisioner, ctx.values.get(PRINCIPAL)),
+        events: securityEvents,
+        pipeline,
+      }),
+      contextValues: (req) => createContextValues().set(PRINCIPAL, req.principal),
       // Responses show every field, false and empty ones too, so that jq paths always resolve.
       jsonOptions: { ignoreUnknownFields: false, alwaysEmitImplicit: true },
     });

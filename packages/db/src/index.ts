@@ -47,6 +47,12 @@ export {
   type TenantTier,
 } from "./tenant-repository.js";
 export {
+  type ApiToken,
+  createTokenRepository,
+  type TokenRepository,
+  type TokenRole,
+} from "./token-repository.js";
+export {
   type AddressAllocation,
   AddressTakenError,
   type AuditEntry,

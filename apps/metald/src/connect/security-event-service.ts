@@ -2,7 +2,7 @@
 // and the live stream the console follows.
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { type Timestamp, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { SecurityEventRepository, StoredSecurityEvent } from "@metald/db";
 import {
   EventSeverity,
@@ -10,6 +10,7 @@ import {
   SecurityEventSchema,
   type SecurityEventService,
 } from "@metald/proto";
+import { PRINCIPAL } from "../auth/principal-context.js";
 import { decodeListCursor, encodeListCursor } from "../events/event-cursors.js";
 import type { EventPipeline } from "../events/event-pipeline.js";
 
@@ -39,13 +40,19 @@ export function toProtoEvent(e: StoredSecurityEvent): SecurityEvent {
 
 const dateOf = (t: Timestamp | undefined) => (t ? timestampDate(t) : undefined);
 
+/** A tenant sees its own events only, whatever customer_id it asks for. */
+function customerOf(ctx: HandlerContext, asked: string): string | undefined {
+  const p = ctx.values.get(PRINCIPAL);
+  return p?.kind === "tenant" ? p.tenantId : asked || undefined;
+}
+
 export function createSecurityEventServiceImpl(deps: {
   events: SecurityEventRepository;
   pipeline: EventPipeline;
 }): ServiceImpl<typeof SecurityEventService> {
   const { events, pipeline } = deps;
   return {
-    async listSecurityEvents(req) {
+    async listSecurityEvents(req, ctx) {
       let after: ReturnType<typeof decodeListCursor>;
       if (req.pageToken !== "") {
         after = decodeListCursor(req.pageToken);
@@ -58,7 +65,7 @@ export function createSecurityEventServiceImpl(deps: {
       if (req.pageSize > 1000)
         throw new ConnectError("page_size: must be at most 1000", Code.InvalidArgument);
       const page = await events.list({
-        customerId: req.customerId || undefined,
+        customerId: customerOf(ctx, req.customerId),
         vmId: req.vmId || undefined,
         eventType: req.eventType || undefined,
         severity: severityName(req.severity),
@@ -74,15 +81,16 @@ export function createSecurityEventServiceImpl(deps: {
       };
     },
 
-    async getSecurityEvent(req) {
+    async getSecurityEvent(req, ctx) {
       if (req.eventId === "") throw new ConnectError("event_id: is required", Code.InvalidArgument);
       const event = await events.get(req.eventId);
-      if (!event)
+      const scope = customerOf(ctx, "");
+      if (!event || (scope !== undefined && event.customerId !== scope))
         throw new ConnectError(`event ${JSON.stringify(req.eventId)} not found`, Code.NotFound);
       return { event: toProtoEvent(event) };
     },
 
-    async getSecurityReport(req) {
+    async getSecurityReport(req, ctx) {
       const end = dateOf(req.endTime) ?? new Date();
       const start = dateOf(req.startTime) ?? new Date(end.getTime() - 86_400_000);
       if (start > end)
@@ -90,7 +98,7 @@ export function createSecurityEventServiceImpl(deps: {
       const r = await events.report({
         start,
         end,
-        customerId: req.customerId || undefined,
+        customerId: customerOf(ctx, req.customerId),
         top: Math.min(req.topOffenders || 10, 100),
       });
       const counts = (l: { key: string; count: number }[]) =>
@@ -112,9 +120,10 @@ export function createSecurityEventServiceImpl(deps: {
       const queue: StoredSecurityEvent[] = [];
       let wake: (() => void) | undefined;
       let overflowed = false;
+      const customer = customerOf(context, req.customerId);
       const unsubscribe = pipeline.onStored((stored) => {
         for (const e of stored) {
-          if (req.customerId && e.customerId !== req.customerId) continue;
+          if (customer !== undefined && e.customerId !== customer) continue;
           if (req.vmId && e.vmId !== req.vmId) continue;
           if ((SEVERITY_RANK[e.severity] ?? 0) < minRank) continue;
           queue.push(e);

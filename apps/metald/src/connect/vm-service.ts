@@ -1,7 +1,7 @@
 // vmprovisioner.v1.VmService: VM lifecycle and the live enforcement of each VM.
 import { create, toJson } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
   type InterfaceSpec,
   profileToProto,
@@ -19,6 +19,7 @@ import {
   type VmService,
   VmState,
 } from "@metald/proto";
+import { PRINCIPAL } from "../auth/principal-context.js";
 import { interfacePatch, securityPatch } from "../vm/config-edits.js";
 import type { VmProvisioner, VmView } from "../vm/vm-provisioner.js";
 import { toConnectError } from "./to-connect-error.js";
@@ -106,26 +107,35 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Who made a change, for the audit trail. */
+export function actorOf(ctx: HandlerContext): string {
+  const p = ctx.values.get(PRINCIPAL);
+  if (!p) return "operator";
+  return p.kind === "tenant" ? `tenant:${p.tenantId}:${p.name}` : `${p.kind}:${p.name}`;
+}
+
 export function createVmServiceImpl(
-  provisioner: VmProvisioner,
+  provisionerFor: (ctx: HandlerContext) => VmProvisioner,
 ): Partial<ServiceImpl<typeof VmService>> {
-  const actor = "operator";
   return {
-    createVm: (req) =>
+    createVm: (req, ctx) =>
       guarded(async () => {
-        const { vmId, state } = await provisioner.create(req, actor);
+        const provisioner = provisionerFor(ctx);
+        const { vmId, state } = await provisioner.create(req, actorOf(ctx));
         return { vmId, state: stateToProto(state) };
       }),
 
-    getVm: (req) =>
+    getVm: (req, ctx) =>
       guarded(async () => {
+        const provisioner = provisionerFor(ctx);
         const vm = await provisioner.get(requireVmId(req.vmId));
         if (!vm) throw notFound(req.vmId);
         return toGetVmResponse(vm);
       }),
 
-    listVms: (req) =>
+    listVms: (req, ctx) =>
       guarded(async () => {
+        const provisioner = provisionerFor(ctx);
         const limit = req.pageSize === 0 ? MAX_PAGE : Math.min(req.pageSize, MAX_PAGE);
         const state =
           req.state === VmState.UNSPECIFIED
@@ -148,46 +158,51 @@ export function createVmServiceImpl(
         };
       }),
 
-    bootVm: (req) =>
+    bootVm: (req, ctx) =>
       guarded(async () => {
-        const state = await provisioner.boot(requireVmId(req.vmId), actor);
+        const provisioner = provisionerFor(ctx);
+        const state = await provisioner.boot(requireVmId(req.vmId), actorOf(ctx));
         if (!state) throw notFound(req.vmId);
         return { success: true, state: stateToProto(state) };
       }),
 
-    shutdownVm: (req) =>
+    shutdownVm: (req, ctx) =>
       guarded(async () => {
-        const state = await provisioner.shutdown(requireVmId(req.vmId), actor);
+        const provisioner = provisionerFor(ctx);
+        const state = await provisioner.shutdown(requireVmId(req.vmId), actorOf(ctx));
         if (!state) throw notFound(req.vmId);
         return { success: true, state: stateToProto(state) };
       }),
 
-    isolateVm: (req) =>
+    isolateVm: (req, ctx) =>
       guarded(async () => {
+        const provisioner = provisionerFor(ctx);
         const isolated = await provisioner.setIsolated(
           requireVmId(req.vmId),
           true,
           req.reason,
-          actor,
+          actorOf(ctx),
         );
         if (isolated === undefined) throw notFound(req.vmId);
         return { success: true, isolated };
       }),
 
-    unisolateVm: (req) =>
+    unisolateVm: (req, ctx) =>
       guarded(async () => {
+        const provisioner = provisionerFor(ctx);
         const isolated = await provisioner.setIsolated(
           requireVmId(req.vmId),
           false,
           req.reason,
-          actor,
+          actorOf(ctx),
         );
         if (isolated === undefined) throw notFound(req.vmId);
         return { success: true, isolated };
       }),
 
-    updateVmNetworkSecurity: (req) =>
+    updateVmNetworkSecurity: (req, ctx) =>
       guarded(async () => {
+        const provisioner = provisionerFor(ctx);
         if (!req.security) throw new ConnectError("security: is required", Code.InvalidArgument);
         if (req.interfaceId !== "") {
           throw new ConnectError(
@@ -199,7 +214,7 @@ export function createVmServiceImpl(
         const vm = await provisioner.reconfigure(
           requireVmId(req.vmId),
           securityPatch(patch, req.replace),
-          actor,
+          actorOf(ctx),
           "vm.update_security",
         );
         if (!vm) throw notFound(req.vmId);
@@ -211,8 +226,9 @@ export function createVmServiceImpl(
         };
       }),
 
-    getVmNetworkSecurity: (req) =>
+    getVmNetworkSecurity: (req, ctx) =>
       guarded(async () => {
+        const provisioner = provisionerFor(ctx);
         const vm = await provisioner.get(requireVmId(req.vmId));
         if (!vm) throw notFound(req.vmId);
         return {
@@ -235,8 +251,9 @@ export function createVmServiceImpl(
         };
       }),
 
-    updateVmNetwork: (req) =>
+    updateVmNetwork: (req, ctx) =>
       guarded(async () => {
+        const provisioner = provisionerFor(ctx);
         const changes = {
           ipv6:
             req.ipv6 && toJson(InterfaceIPv6ConfigSchema, req.ipv6, { useProtoFieldName: true }),
@@ -247,7 +264,7 @@ export function createVmServiceImpl(
         const vm = await provisioner.reconfigure(
           requireVmId(req.vmId),
           interfacePatch(req.interfaceId, changes),
-          actor,
+          actorOf(ctx),
           "vm.update_network",
         );
         if (!vm) throw notFound(req.vmId);
@@ -263,8 +280,9 @@ export function createVmServiceImpl(
         };
       }),
 
-    updateSecurityPolicy: (req) =>
+    updateSecurityPolicy: (req, ctx) =>
       guarded(async () => {
+        const provisioner = provisionerFor(ctx);
         if (!req.securityPolicy)
           throw new ConnectError("security_policy: is required", Code.InvalidArgument);
         const policy = toJson(SecurityPolicySchema, req.securityPolicy, {
@@ -273,7 +291,7 @@ export function createVmServiceImpl(
         const vm = await provisioner.reconfigure(
           requireVmId(req.vmId),
           interfacePatch(req.interfaceId, { security_policy: policy }),
-          actor,
+          actorOf(ctx),
           "vm.update_security_policy",
         );
         if (!vm) throw notFound(req.vmId);
@@ -288,9 +306,10 @@ export function createVmServiceImpl(
         };
       }),
 
-    deleteVm: (req) =>
+    deleteVm: (req, ctx) =>
       guarded(async () => {
-        const state = await provisioner.delete(requireVmId(req.vmId), actor);
+        const provisioner = provisionerFor(ctx);
+        const state = await provisioner.delete(requireVmId(req.vmId), actorOf(ctx));
         if (!state) throw notFound(req.vmId);
         return { success: true, state: stateToProto(state) };
       }),

@@ -80,7 +80,9 @@ export function registerCustomerRoutes(app: FastifyInstance, tenants: TenantRepo
       return reply
         .code(400)
         .send({ code: "invalid_argument", message: `tier: must be one of ${TIERS.join(", ")}` });
-    return { customers: (await tenants.list({ tier })).map(customerJson) };
+    const own = req.principal?.kind === "tenant" ? req.principal.tenantId : undefined;
+    const list = (await tenants.list({ tier })).filter((t) => own === undefined || t.id === own);
+    return { customers: list.map(customerJson) };
   });
 
   app.put<{ Params: { id: string }; Body: unknown }>(
@@ -110,8 +112,10 @@ export function registerCustomerRoutes(app: FastifyInstance, tenants: TenantRepo
   );
 
   app.get<{ Params: { id: string } }>("/api/v1/customers/:id", async (req, reply) => {
+    const own = req.principal?.kind === "tenant" ? req.principal.tenantId : undefined;
     const tenant = await tenants.get(req.params.id);
-    if (!tenant) return sendNotFound(reply, `customer ${JSON.stringify(req.params.id)}`);
+    if (!tenant || (own !== undefined && tenant.id !== own))
+      return sendNotFound(reply, `customer ${JSON.stringify(req.params.id)}`);
     return customerJson(tenant);
   });
 }

@@ -7,7 +7,7 @@
 //   GET /debug/security/events   → the newest events as a plain JSON array
 //   POST|GET /debug/security/report {start_time, end_time, customer_id, top} → counts, offenders
 import type { SecurityEventRepository, StoredSecurityEvent } from "@metald/db";
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { decodeListCursor, encodeListCursor } from "../events/event-cursors.js";
 import { sendNotFound } from "./http-errors.js";
 import { parseLimit, parseSeverity, parseSince, parseTime, QueryError } from "./query-params.js";
@@ -32,6 +32,11 @@ type Query = Record<string, string | undefined>;
 
 const CATEGORIES = ["critical", "security", "performance", "audit", "all"];
 const VIOLATIONS = ["critical", "security", "performance"];
+
+/** A tenant's own events only, whatever customer_id it asks for. */
+export function scopedCustomer(req: FastifyRequest, asked: string | undefined): string | undefined {
+  return req.principal?.kind === "tenant" ? req.principal.tenantId : asked || undefined;
+}
 
 function parseFilter(q: Query) {
   let after: ReturnType<typeof decodeListCursor>;
@@ -93,7 +98,10 @@ export function registerSecurityEventRoutes(
   app.get<{ Querystring: Query }>("/api/v1/security/events", async (req, reply) => {
     let filter: ReturnType<typeof parseFilter>;
     try {
-      filter = parseFilter(req.query);
+      filter = parseFilter({
+        ...req.query,
+        customer_id: scopedCustomer(req, req.query.customer_id),
+      });
     } catch (error) {
       return sendQueryError(reply, error);
     }
@@ -109,7 +117,9 @@ export function registerSecurityEventRoutes(
 
   app.get<{ Params: { id: string } }>("/api/v1/security/events/:id", async (req, reply) => {
     const event = await events.get(req.params.id);
-    if (!event) return sendNotFound(reply, `event ${JSON.stringify(req.params.id)}`);
+    const scope = scopedCustomer(req, undefined);
+    if (!event || (scope !== undefined && event.customerId !== scope))
+      return sendNotFound(reply, `event ${JSON.stringify(req.params.id)}`);
     return eventJson(event);
   });
 

@@ -12,7 +12,7 @@ import type { FastifyInstance } from "fastify";
 import { decodeFeedCursor, encodeFeedCursor, type FeedPosition } from "../events/event-cursors.js";
 import { asSecurityEvent, renderEvent } from "../events/siem-batch.js";
 import { parseLimit, parseSince, parseTime, QueryError } from "./query-params.js";
-import { sendQueryError } from "./security-event-routes.js";
+import { scopedCustomer, sendQueryError } from "./security-event-routes.js";
 
 export interface SecurityFeedOptions {
   events: SecurityEventRepository;
@@ -54,7 +54,7 @@ export function registerSecurityFeedRoutes(app: FastifyInstance, o: SecurityFeed
     }
     inFlight++;
     try {
-      const q = req.query;
+      const q: Query = { ...req.query, customer_id: scopedCustomer(req, req.query.customer_id) };
       const format = (q.format ?? "json") as SiemFormat;
       if (!FORMATS.includes(format)) throw new QueryError("format: must be json, cef or leef");
       const limit = parseLimit(q.limit, 500, 5_000);

@@ -8,7 +8,7 @@ import { toJson } from "@bufbuild/protobuf";
 import { toIPv6SecurityConfig } from "@metald/core";
 import type { VmStateName } from "@metald/db";
 import { IPv6SecurityConfigSchema } from "@metald/proto";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { EffectiveInterface, VmProvisioner, VmView } from "../vm/vm-provisioner.js";
 import { sendError, sendNotFound } from "./http-errors.js";
 import { parseLimit, parseTime, QueryError } from "./query-params.js";
@@ -51,7 +51,10 @@ export function vmJson(vm: VmView) {
 
 type Query = Record<string, string | undefined>;
 
-export function registerVmRoutes(app: FastifyInstance, provisioner: VmProvisioner): void {
+export function registerVmRoutes(
+  app: FastifyInstance,
+  provisionerFor: (req: FastifyRequest) => VmProvisioner,
+): void {
   app.get<{ Querystring: Query }>("/api/v1/vms", async (req, reply) => {
     const q = req.query;
     try {
@@ -61,7 +64,7 @@ export function registerVmRoutes(app: FastifyInstance, provisioner: VmProvisione
       const afterId = q.cursor ? Buffer.from(q.cursor, "base64url").toString() : undefined;
       if (afterId !== undefined && !/^vm-[a-z0-9-]{1,60}$/.test(afterId))
         throw new QueryError("cursor: is not a cursor this server issued");
-      const page = await provisioner.list({
+      const page = await provisionerFor(req).list({
         tenantId: q.customer_id || undefined,
         state: q.state as VmStateName | undefined,
         afterId,
@@ -79,14 +82,14 @@ export function registerVmRoutes(app: FastifyInstance, provisioner: VmProvisione
   });
 
   app.get<{ Params: { id: string } }>("/api/v1/vms/:id", async (req, reply) => {
-    const vm = await provisioner.get(req.params.id);
+    const vm = await provisionerFor(req).get(req.params.id);
     if (!vm) return sendNotFound(reply, `vm ${JSON.stringify(req.params.id)}`);
     return { ...vmJson(vm), config: vm.record.config };
   });
 
   app.delete<{ Params: { id: string } }>("/api/v1/vms/:id", async (req, reply) => {
     try {
-      const state = await provisioner.delete(req.params.id, "operator");
+      const state = await provisionerFor(req).delete(req.params.id, "operator");
       if (!state) return sendNotFound(reply, `vm ${JSON.stringify(req.params.id)}`);
       return { vm_id: req.params.id, state };
     } catch (error) {
@@ -103,9 +106,9 @@ export function registerVmRoutes(app: FastifyInstance, provisioner: VmProvisione
       } catch (error) {
         return sendQueryError(reply, error);
       }
-      const v = await provisioner.versionAt(req.params.id, at);
-      if (!v)
-        return sendNotFound(reply, `vm ${JSON.stringify(req.params.id)} at ${at.toISOString()}`);
+      const v = await provisionerFor(req).versionAt(req.params.id, at);
+      // The same answer for an unknown VM and one created after `timestamp`.
+      if (!v) return sendNotFound(reply, `vm ${JSON.stringify(req.params.id)}`);
       return {
         vm_id: req.params.id,
         version: v.version,

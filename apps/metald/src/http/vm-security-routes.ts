@@ -5,7 +5,7 @@
 import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { toInterfaceView, toIPv6SecurityConfig } from "@metald/core";
 import { IPv6SecurityConfigSchema, SecurityPolicySchema } from "@metald/proto";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { findJsonFieldError } from "../connect/json-field-error.js";
 import { securityPatch } from "../vm/config-edits.js";
 import type { VmProvisioner, VmView } from "../vm/vm-provisioner.js";
@@ -20,7 +20,10 @@ function securityJson(vm: VmView) {
     : null;
 }
 
-export function registerVmSecurityRoutes(app: FastifyInstance, provisioner: VmProvisioner): void {
+export function registerVmSecurityRoutes(
+  app: FastifyInstance,
+  provisionerFor: (req: FastifyRequest) => VmProvisioner,
+): void {
   app.patch<{ Params: { id: string } }>("/api/v1/vms/:id/security", async (req, reply) => {
     const problem = findJsonFieldError(IPv6SecurityConfigSchema, req.body ?? {});
     if (problem) return reply.code(400).send({ code: "invalid_argument", message: problem });
@@ -33,7 +36,7 @@ export function registerVmSecurityRoutes(app: FastifyInstance, provisioner: VmPr
           useProtoFieldName: true,
         },
       );
-      const vm = await provisioner.reconfigure(
+      const vm = await provisionerFor(req).reconfigure(
         req.params.id,
         securityPatch(patch, false),
         "operator",
@@ -51,7 +54,7 @@ export function registerVmSecurityRoutes(app: FastifyInstance, provisioner: VmPr
   });
 
   app.get<{ Params: { id: string } }>("/api/v1/vms/:id/security", async (req, reply) => {
-    const vm = await provisioner.get(req.params.id);
+    const vm = await provisionerFor(req).get(req.params.id);
     if (!vm) return sendNotFound(reply, `vm ${JSON.stringify(req.params.id)}`);
     return {
       vm_id: vm.record.id,
@@ -61,7 +64,7 @@ export function registerVmSecurityRoutes(app: FastifyInstance, provisioner: VmPr
   });
 
   app.get<{ Params: { id: string } }>("/debug/vm/:id/security-policy", async (req, reply) => {
-    const vm = await provisioner.get(req.params.id);
+    const vm = await provisionerFor(req).get(req.params.id);
     if (!vm) return sendNotFound(reply, `vm ${JSON.stringify(req.params.id)}`);
     const interfaces = vm.spec.interfaces.map((iface, i) => {
       const policy = vm.effective[i]?.policy;

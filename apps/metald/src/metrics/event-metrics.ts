@@ -9,6 +9,7 @@ import type { SiemForwarderMetrics } from "../events/siem-forwarder.js";
 export interface EventMetrics {
   stored(events: StoredSecurityEvent[]): void;
   observeApply(operation: string, seconds: number): void;
+  authFailure(reason: string): void;
   siem: SiemForwarderMetrics;
 }
 
@@ -93,7 +94,23 @@ export function registerEventMetrics(
     registers,
   });
 
+  const authFailures = new Counter({
+    name: "metald_auth_failures_total",
+    help: "Requests refused for a missing, malformed, unknown or revoked token",
+    labelNames: ["reason"],
+    registers,
+  });
+
   return {
+    authFailure(reason) {
+      authFailures.inc({
+        reason: reason.startsWith("missing")
+          ? "missing"
+          : reason.startsWith("malformed")
+            ? "malformed"
+            : "invalid",
+      });
+    },
     stored(stored) {
       for (const e of stored) {
         events.inc({ severity: e.severity, event_type: e.eventType });

@@ -4,6 +4,7 @@ import { blockedSources } from "./0002-blocked-sources.js";
 import { tenantMarks } from "./0003-tenant-marks.js";
 import { eventFeed } from "./0004-event-feed.js";
 import { poolOffsets } from "./0005-pool-offsets.js";
+import { apiTokens } from "./0006-api-tokens.js";
 
 export interface Migration {
   version: number;
@@ -17,4 +18,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: "tenant-marks", sql: tenantMarks },
   { version: 4, name: "event-feed", sql: eventFeed },
   { version: 5, name: "pool-offsets", sql: poolOffsets },
+  { version: 6, name: "api-tokens", sql: apiTokens },
 ];

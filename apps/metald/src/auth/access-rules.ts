@@ -1,0 +1,33 @@
+// Which principals may use which routes; pure, so the whole table is tested at once. Tenants
+// reach their own VMs, events and reports (the handlers scope them: another tenant's VM is
+// not_found); auditors read events, reports and compliance; /debug and pool or tenant changes
+// are for operators.
+import type { Principal } from "./principal.js";
+
+export type Access = "allow" | "forbidden";
+
+const AUDITOR_PATHS = [
+  /^\/api\/v1\/security\//,
+  /^\/debug\/security\/(events|report)$/,
+  /^\/vmprovisioner\.v1\.(SecurityEventService|ComplianceService)\//,
+];
+
+const TENANT_PATHS = [
+  /^\/api\/v1\/security\/(events|feed)/,
+  /^\/api\/v1\/vms(\/|$)/,
+  /^\/api\/v1\/customers(\/|$)/,
+  /^\/vmprovisioner\.v1\.(VmService|SecurityEventService|ComplianceService)\//,
+];
+
+export function accessFor(method: string, path: string, p: Principal): Access {
+  if (p.kind === "operator") return "allow";
+  if (p.kind === "auditor") {
+    const readOnly =
+      method === "GET" ||
+      path.startsWith("/vmprovisioner.v1.") ||
+      path === "/debug/security/report";
+    return readOnly && AUDITOR_PATHS.some((r) => r.test(path)) ? "allow" : "forbidden";
+  }
+  if (method === "PUT" && path.startsWith("/api/v1/customers")) return "forbidden";
+  return TENANT_PATHS.some((r) => r.test(path)) ? "allow" : "forbidden";
+}

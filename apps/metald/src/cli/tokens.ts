@@ -1,0 +1,49 @@
+// `metald token create|list|revoke`: API tokens are made and withdrawn on the host, against
+// the same database the server uses. The secret is shown once, at creation.
+import type { TokenRepository, TokenRole } from "@metald/db";
+import { newTokenSecret } from "../auth/token-secret.js";
+
+const ROLES: readonly TokenRole[] = ["operator", "tenant", "auditor"];
+const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export async function runTokenCommand(
+  tokens: TokenRepository,
+  args: string[],
+  flags: { role?: string; tenant?: string; name?: string },
+): Promise<{ text: string; exitCode: number }> {
+  const [verb, id] = args;
+  if (verb === "create") {
+    const role = (flags.role ?? "") as TokenRole;
+    if (!ROLES.includes(role))
+      return { text: `--role: must be one of ${ROLES.join(", ")}`, exitCode: 2 };
+    if ((role === "tenant") !== (flags.tenant !== undefined))
+      return { text: "--tenant: required for (and only for) --role tenant", exitCode: 2 };
+    if (flags.tenant !== undefined && !TENANT_ID.test(flags.tenant))
+      return { text: "--tenant: letters, digits, . _ - (at most 64)", exitCode: 2 };
+    const t = newTokenSecret();
+    await tokens.create({
+      id: t.id,
+      name: flags.name ?? "",
+      role,
+      tenantId: flags.tenant ?? null,
+      secretHash: t.hash,
+    });
+    return { text: t.token, exitCode: 0 };
+  }
+  if (verb === "list") {
+    const lines = (await tokens.list()).map(
+      (t) =>
+        `${t.id}\t${t.role}${t.tenantId ? `:${t.tenantId}` : ""}\t${t.name || "-"}\tcreated ${t.createdAt.toISOString()}${t.revokedAt ? `\trevoked ${t.revokedAt.toISOString()}` : ""}`,
+    );
+    return { text: lines.join("\n") || "no tokens", exitCode: 0 };
+  }
+  if (verb === "revoke" && id) {
+    return (await tokens.revoke(id, new Date()))
+      ? { text: `token ${id} revoked`, exitCode: 0 }
+      : { text: `no live token ${id}`, exitCode: 1 };
+  }
+  return {
+    text: "usage: metald token create --role operator|tenant|auditor [--tenant ID] [--name NAME]\n       metald token list\n       metald token revoke ID",
+    exitCode: 2,
+  };
+}
