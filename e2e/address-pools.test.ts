@@ -133,6 +133,23 @@ describe.each(["pglite", "postgres"] as const)("IPv6 address pools on %s", (kind
     ).toBe(404);
   });
 
+  it("enforces a pool's rate_limit (allocations per hour)", async () => {
+    await postJson(`${metald.url}/debug/ipv6/pools`, {
+      id: "slow",
+      prefix: "2001:db8:5105::/64",
+      tenant_id: "pool-slow",
+      rate_limit: 2,
+    });
+    const make = () => create({ tenant_id: "pool-slow", network: [{ id: "eth0", ipv6: {} }] });
+    expect((await make()).status).toBe(200);
+    expect((await make()).status).toBe(200);
+    const third = await make();
+    expect(third.status).toBe(429);
+    expect((third.body as { message: string }).message).toBe(
+      "pool 'slow' allows 2 allocations per hour; try again later",
+    );
+  });
+
   it("lists allocations with vm_id null for leaked ones, and cleans them up", async () => {
     // A leak: an allocation whose VM row is gone (as after a crash half-way through a create).
     const client = kind === "postgres" ? metald.env.DATABASE_URL : undefined;

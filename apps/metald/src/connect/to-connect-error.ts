@@ -2,7 +2,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { FieldError } from "@metald/core";
 import { AddressTakenError, ConfigConflictError, VmExistsError } from "@metald/db";
-import { PoolExhaustedError } from "../ipam/address-allocator.js";
+import { PoolExhaustedError, PoolRateLimitedError } from "../ipam/address-allocator.js";
 import { VmStateError } from "../vm/vm-provisioner.js";
 
 const FIELD_CODES: Record<FieldError["code"], Code> = {
@@ -21,7 +21,7 @@ export function toConnectError(error: unknown): ConnectError {
   if (error instanceof ConfigConflictError) return new ConnectError(error.message, Code.Aborted);
   if (error instanceof VmStateError)
     return new ConnectError(error.message, Code.FailedPrecondition);
-  if (error instanceof PoolExhaustedError)
+  if (error instanceof PoolExhaustedError || error instanceof PoolRateLimitedError)
     return new ConnectError(error.message, Code.ResourceExhausted);
   if (error instanceof AddressTakenError)
     return new ConnectError(error.message, Code.AlreadyExists);

@@ -33,6 +33,17 @@ export class PoolExhaustedError extends Error {
   }
 }
 
+/** More allocations in the last hour than the pool's rate_limit allows. */
+export class PoolRateLimitedError extends Error {
+  override name = "PoolRateLimitedError";
+  constructor(
+    readonly poolId: string,
+    readonly perHour: number,
+  ) {
+    super(`pool '${poolId}' allows ${perHour} allocations per hour; try again later`);
+  }
+}
+
 export interface AllocatedAddress {
   address: string;
   prefixLength: number;
@@ -120,6 +131,12 @@ export function createAddressAllocator(pools: PoolRepository): AddressAllocator 
         all.find((p) => p.pool.tenantId === tenantId) ??
         all.find((p) => p.pool.id === DEFAULT_POOL);
       if (!chosen) return undefined;
+      // The pool's rate_limit: allocations per hour (0: none), read fresh rather than cached.
+      if (chosen.pool.rateLimit > 0) {
+        const fresh = await pools.get(chosen.pool.id);
+        if (fresh && fresh.allocatedLastHour + count > fresh.rateLimit)
+          throw new PoolRateLimitedError(chosen.pool.id, fresh.rateLimit);
+      }
       const drawn =
         chosen.range.capacity > SEARCHABLE
           ? await fromBlock(chosen.pool.id, count)
