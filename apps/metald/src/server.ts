@@ -190,6 +190,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     addresses: allocator,
     events: pipeline,
     observeApply: eventMetrics?.observeApply,
+    observeRequest: eventMetrics?.observeRequest,
     repository: createVmRepository(options.db),
     driver: options.driver,
     runtime: options.runtime,
@@ -221,13 +222,15 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     };
   });
 
-  // curl -d without a Content-Type sends form encoding; the guides' bodies are JSON text.
+  // curl -d without a Content-Type sends form encoding, fetch with a string body text/plain:
+  // either way the body is JSON text.
+  app.removeContentTypeParser("text/plain");
   app.addContentTypeParser(
-    "application/x-www-form-urlencoded",
+    ["application/x-www-form-urlencoded", "text/plain"],
     { parseAs: "string" },
     (_req, body, done) => {
       try {
-        done(null, body === "" ? {} : JSON.parse(body as string));
+        done(null, (body as string).trim() === "" ? {} : JSON.parse(body as string));
       } catch (error) {
         done(Object.assign(error as Error, { statusCode: 400 }), undefined);
       }
@@ -324,6 +327,15 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
       logger: app.log,
     });
     sampling = started;
+    // A VM created or deleted changes which port and address belong to whom.
+    pipeline.onStored((stored) => {
+      if (stored.some((e) => e.eventType === "config_change"))
+        started
+          .refresh()
+          .catch((error: unknown) =>
+            app.log.warn({ err: error }, "refreshing packet sample attribution failed"),
+          );
+    });
     app.addHook("onClose", async () => started.stop());
   }
   // On demand: rebuild the host's enforcement from the database and remove leftovers.

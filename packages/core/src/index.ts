@@ -116,7 +116,12 @@ export {
   tenantBridgeName,
 } from "./plan/device-names.js";
 export type { HostPlan, LinkStep, MachinePlan, PortPlan, SysctlStep } from "./plan/host-plan.js";
-export { checkPrefix, checkUnicastAddress } from "./policy/field-checks.js";
+export {
+  checkIdentifier,
+  checkPrefix,
+  checkUnicastAddress,
+  isIdentifier,
+} from "./policy/field-checks.js";
 export { FieldError, type FieldErrorCode } from "./policy/field-error.js";
 export { mergeConfigJson } from "./policy/merge-config-json.js";
 export {

@@ -42,6 +42,8 @@ export interface PoolRepository {
   update(id: string, change: Partial<Omit<NewPool, "id">>): Promise<boolean>;
   get(id: string): Promise<Pool | undefined>;
   list(): Promise<Pool[]>;
+  /** The pools without their allocation counts (what allocating needs, cheaply). */
+  definitions(): Promise<NewPool[]>;
   /** Draws `count` never-drawn offsets; returns the pool's prefix and the first offset. */
   drawOffsets(id: string, count: number): Promise<{ prefix: string; first: bigint } | undefined>;
   /** Addresses allocated from a pool (to find a free one when its offsets are used up). */
@@ -130,6 +132,23 @@ export function createPoolRepository(db: SqlClient): PoolRepository {
     async list() {
       const { rows } = await db.query<PoolRow>(`${SELECT_POOLS} ORDER BY p.id`);
       return rows.map(toPool);
+    },
+
+    async definitions() {
+      const { rows } = await db.query<{
+        id: string;
+        prefix: string;
+        description: string;
+        tenant_id: string | null;
+        rate_limit: number;
+      }>("SELECT id, prefix, description, tenant_id, rate_limit FROM ipv6_pools ORDER BY id");
+      return rows.map((r) => ({
+        id: r.id,
+        prefix: r.prefix,
+        description: r.description,
+        tenantId: r.tenant_id,
+        rateLimit: Number(r.rate_limit),
+      }));
     },
 
     async drawOffsets(id, count) {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_DATABASES, type TestDatabase } from "../test/test-databases.js";
 import {
   createSecurityEventRepository,
   type NewSecurityEvent,
 } from "./security-event-repository.js";
 import { createSiemDeliveryRepository } from "./siem-delivery-repository.js";
+import { TEST_DATABASES, type TestDatabase } from "./test-databases.js";
 
 let serial = 0;
 function event(over: Partial<NewSecurityEvent> = {}): NewSecurityEvent {

@@ -1,9 +1,10 @@
-// Both databases every repository test runs against: PGlite in memory and PostgreSQL in a
-// schema of its own (METALD_TEST_POSTGRES_URL, default the local server's "test" database).
+// Both databases every database test runs against, here and in the packages above (exported as
+// @metald/db/testing): PGlite in memory and PostgreSQL in a schema of its own
+// (METALD_TEST_POSTGRES_URL, default the local server's "test" database).
 import { randomBytes } from "node:crypto";
-import { openDatabase } from "../src/open-database.js";
-import { createPostgresClient } from "../src/postgres-client.js";
-import type { SqlClient } from "../src/sql-client.js";
+import { openDatabase } from "./open-database.js";
+import { createPostgresClient } from "./postgres-client.js";
+import type { SqlClient } from "./sql-client.js";
 
 export const POSTGRES_URL =
   process.env.METALD_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";

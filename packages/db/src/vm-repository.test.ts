@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_DATABASES, type TestDatabase } from "../test/test-databases.js";
 import { migrate } from "./migrate.js";
+import { TEST_DATABASES, type TestDatabase } from "./test-databases.js";
 import {
   AddressTakenError,
   createVmRepository,

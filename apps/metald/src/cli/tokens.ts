@@ -1,10 +1,11 @@
 // `metald token create|list|revoke`: API tokens are made and withdrawn on the host, against
 // the same database the server uses. The secret is shown once, at creation.
+import { isIdentifier } from "@metald/core";
 import type { TokenRepository, TokenRole } from "@metald/db";
+
 import { newTokenSecret } from "../auth/token-secret.js";
 
 const ROLES: readonly TokenRole[] = ["operator", "tenant", "auditor"];
-const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export async function runTokenCommand(
   tokens: TokenRepository,
@@ -18,8 +19,8 @@ export async function runTokenCommand(
       return { text: `--role: must be one of ${ROLES.join(", ")}`, exitCode: 2 };
     if ((role === "tenant") !== (flags.tenant !== undefined))
       return { text: "--tenant: required for (and only for) --role tenant", exitCode: 2 };
-    if (flags.tenant !== undefined && !TENANT_ID.test(flags.tenant))
-      return { text: "--tenant: letters, digits, . _ - (at most 64)", exitCode: 2 };
+    if (flags.tenant !== undefined && !isIdentifier(flags.tenant))
+      return { text: "--tenant: 1–63 letters, digits, '.', '_' or '-'", exitCode: 2 };
     const t = newTokenSecret();
     await tokens.create({
       id: t.id,

@@ -1,7 +1,7 @@
 // Maps domain errors onto Connect's fixed set of codes.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { FieldError } from "@metald/core";
-import { AddressTakenError, ConfigConflictError, VmExistsError } from "@metald/db";
+import { AddressTakenError, ConfigConflictError, PoolExistsError, VmExistsError } from "@metald/db";
 import { PoolExhaustedError, PoolRateLimitedError } from "../ipam/address-allocator.js";
 import { VmStateError } from "../vm/vm-provisioner.js";
 
@@ -23,6 +23,7 @@ export function toConnectError(error: unknown): ConnectError {
     return new ConnectError(error.message, Code.FailedPrecondition);
   if (error instanceof PoolExhaustedError || error instanceof PoolRateLimitedError)
     return new ConnectError(error.message, Code.ResourceExhausted);
+  if (error instanceof PoolExistsError) return new ConnectError(error.message, Code.AlreadyExists);
   if (error instanceof AddressTakenError)
     return new ConnectError(error.message, Code.AlreadyExists);
   return ConnectError.from(error, Code.Internal);

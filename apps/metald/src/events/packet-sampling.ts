@@ -25,12 +25,18 @@ export interface Enhancement {
 }
 
 export interface PacketSampling {
+  /** VMs changed: read the VM list and port indexes again. */
+  refresh(): Promise<void>;
   enhance(e: Enhancement): Promise<{ ports: number; addresses: number }>;
   enhancements(): Enhancement[];
   stop(): Promise<void>;
 }
 
-const REFRESH_MS = 1_000;
+// The VM list and port indexes are read again when VMs change (refresh()), when a sample names
+// a port or address not known yet (at most every MISS_REFRESH_MS), and every REFRESH_MS as a
+// safety net: not a scan of every VM each second.
+const REFRESH_MS = 10_000;
+const MISS_REFRESH_MS = 500;
 const MAX_UNATTRIBUTED = 1_000;
 
 export async function startPacketSampling(options: {
@@ -45,6 +51,7 @@ export async function startPacketSampling(options: {
   let portNames = new Map<number, string>();
   let boostKey = JSON.stringify([[], []]);
   let unattributed: NflogRecord[] = [];
+  let missTimer: NodeJS.Timeout | undefined;
   let refreshing: Promise<void> | undefined;
 
   async function applyBoost(vms: VmView[]): Promise<{ ports: number; addresses: number }> {
@@ -71,8 +78,20 @@ export async function startPacketSampling(options: {
     portName: (i: number) => portNames.get(i),
   };
 
+  // One reading at a time; a refresh asked for during one runs once more after it, so that it
+  // sees the change it was asked for.
+  let queued: Promise<void> | undefined;
   function refresh(): Promise<void> {
-    refreshing ??= (async () => {
+    if (refreshing) {
+      queued ??= refreshing
+        .catch(() => undefined)
+        .then(() => {
+          queued = undefined;
+          return refresh();
+        });
+      return queued;
+    }
+    refreshing = (async () => {
       const [vms, indexes] = await Promise.all([options.liveVms(), options.source.portIndexes()]);
       attribution = attributionOf(vms);
       portNames = indexes;
@@ -96,18 +115,30 @@ export async function startPacketSampling(options: {
     (record) => {
       if (recordSample(record, sampleOptions)) return;
       if (unattributed.length < MAX_UNATTRIBUTED) unattributed.push(record);
+      if (!missTimer)
+        missTimer = setTimeout(() => {
+          missTimer = undefined;
+          refresh().catch(logRefreshError);
+        }, MISS_REFRESH_MS);
     },
     (error) => options.logger.error({ err: error }, "reading packet samples failed"),
   );
 
   return {
+    refresh,
     async enhance(e) {
       enhanced.set(e.tenantId, e);
+      // Lift the boost in the kernel when it ends, not at the next periodic refresh.
+      setTimeout(
+        () => refresh().catch(logRefreshError),
+        Math.max(0, e.until.getTime() - Date.now()) + 10,
+      ).unref();
       return applyBoost(await options.liveVms());
     },
     enhancements: () => [...enhanced.values()].filter((e) => e.until.getTime() > Date.now()),
     async stop() {
       clearInterval(timer);
+      clearTimeout(missTimer);
       await reader.stop();
     },
   };

@@ -3,10 +3,18 @@
 //       ipv6_prefix, bridge, namespace, vm_count}]}
 //   GET /api/v1/customers/{id}
 //   PUT /api/v1/customers/{id} {name, tier, vlan_id, ipv6_prefix, bridge, namespace} (operators)
-import { formatCidr, Ipv6SyntaxError, linuxNameProblem, parseIpv6Cidr } from "@metald/core";
+import {
+  checkIdentifier,
+  FieldError,
+  formatCidr,
+  Ipv6SyntaxError,
+  linuxNameProblem,
+  parseIpv6Cidr,
+} from "@metald/core";
 import type { Tenant, TenantFields, TenantRepository, TenantTier } from "@metald/db";
 import type { FastifyInstance } from "fastify";
-import { sendNotFound } from "./http-errors.js";
+import { sendError, sendNotFound } from "./http-errors.js";
+import { jsonObjectBody, onlyKnownFields } from "./request-body.js";
 
 const TIERS = ["premium", "standard", "basic"];
 
@@ -24,31 +32,26 @@ export function customerJson(t: Tenant) {
   };
 }
 
-class BodyError extends Error {}
-
 function tenantFields(id: string, body: Record<string, unknown>, current?: Tenant): TenantFields {
-  const known = ["name", "tier", "vlan_id", "ipv6_prefix", "bridge", "namespace"];
-  for (const key of Object.keys(body))
-    if (!known.includes(key))
-      throw new BodyError(`${key}: unknown field (known: ${known.join(", ")})`);
+  onlyKnownFields(body, ["name", "tier", "vlan_id", "ipv6_prefix", "bridge", "namespace"]);
   const text = (key: string, fallback: string | null) => {
     const v = body[key];
     if (v === undefined) return fallback;
-    if (v !== null && typeof v !== "string") throw new BodyError(`${key}: must be text`);
+    if (v !== null && typeof v !== "string") throw new FieldError(key, "must be text");
     return v;
   };
   const tier = (body.tier ?? current?.tier ?? "standard") as TenantTier;
-  if (!TIERS.includes(tier)) throw new BodyError(`tier: must be one of ${TIERS.join(", ")}`);
+  if (!TIERS.includes(tier)) throw new FieldError("tier", `must be one of ${TIERS.join(", ")}`);
   const vlan = body.vlan_id === undefined ? (current?.vlanId ?? null) : body.vlan_id;
   if (vlan !== null && (!Number.isInteger(vlan) || (vlan as number) < 1 || (vlan as number) > 4094))
-    throw new BodyError("vlan_id: must be 1–4094");
+    throw new FieldError("vlan_id", "must be 1–4094");
   let prefix = text("ipv6_prefix", current?.ipv6Prefix ?? null);
   if (prefix !== null) {
     try {
       const p = parseIpv6Cidr(prefix);
       prefix = formatCidr(p.value, p.prefixLength);
     } catch (error) {
-      if (error instanceof Ipv6SyntaxError) throw new BodyError(`ipv6_prefix: ${error.message}`);
+      if (error instanceof Ipv6SyntaxError) throw new FieldError("ipv6_prefix", error.message);
       throw error;
     }
   }
@@ -59,7 +62,7 @@ function tenantFields(id: string, body: Record<string, unknown>, current?: Tenan
     ["namespace", namespace],
   ] as const) {
     const problem = name === null ? undefined : linuxNameProblem(name);
-    if (problem) throw new BodyError(`${key}: ${problem}`);
+    if (problem) throw new FieldError(key, problem);
   }
   return {
     id,
@@ -89,23 +92,11 @@ export function registerCustomerRoutes(app: FastifyInstance, tenants: TenantRepo
     "/api/v1/customers/:id",
     async (req, reply) => {
       const { id } = req.params;
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id))
-        return reply
-          .code(400)
-          .send({ code: "invalid_argument", message: "id: letters, digits, . _ - (at most 64)" });
-      let body = req.body ?? {};
       try {
-        if (typeof body === "string") body = body.trim() === "" ? {} : JSON.parse(body);
-      } catch {
-        return reply.code(400).send({ code: "invalid_argument", message: "body: is not JSON" });
-      }
-      try {
-        const fields = tenantFields(id, body as Record<string, unknown>, await tenants.get(id));
-        await tenants.upsert(fields);
+        checkIdentifier(id, "id");
+        await tenants.upsert(tenantFields(id, jsonObjectBody(req.body), await tenants.get(id)));
       } catch (error) {
-        if (error instanceof BodyError)
-          return reply.code(400).send({ code: "invalid_argument", message: error.message });
-        throw error;
+        return sendError(reply, error);
       }
       return customerJson((await tenants.get(id)) as Tenant);
     },

@@ -5,31 +5,21 @@
 //   PUT /debug/ipv6/pools/{id} {prefix, description, tenant_id, rate_limit}
 //   GET /debug/ipv6/allocations → [{address, prefix_length, pool_id, vm_id (null when leaked), …}]
 //   POST /debug/ipv6/cleanup-allocations → {released: [...]}
-import { formatPoolPrefix, Ipv6SyntaxError, parsePoolPrefix, utilization } from "@metald/core";
-import { type NewPool, type Pool, PoolExistsError, type PoolRepository } from "@metald/db";
-import type { FastifyInstance, FastifyReply } from "fastify";
+import {
+  checkIdentifier,
+  FieldError,
+  formatPoolPrefix,
+  Ipv6SyntaxError,
+  parsePoolPrefix,
+  utilization,
+} from "@metald/core";
+import type { NewPool, Pool, PoolRepository } from "@metald/db";
+import type { FastifyInstance } from "fastify";
 import type { AddressAllocator } from "../ipam/address-allocator.js";
-import { sendNotFound } from "./http-errors.js";
+import { sendError, sendNotFound } from "./http-errors.js";
+import { jsonObjectBody, onlyKnownFields } from "./request-body.js";
 
 const POOL_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-class BodyError extends Error {}
-
-/** The body as a JSON object, whatever Content-Type the client sent (curl -d sends none). */
-function objectBody(body: unknown): Record<string, unknown> {
-  let value = body ?? {};
-  if (typeof value === "string") {
-    try {
-      value = value.trim() === "" ? {} : JSON.parse(value);
-    } catch {
-      throw new BodyError("body: is not JSON");
-    }
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw new BodyError("body: must be a JSON object");
-  return value as Record<string, unknown>;
-}
 
 export function poolJson(p: Pool) {
   const range = parsePoolPrefix(p.prefix);
@@ -48,32 +38,26 @@ export function poolJson(p: Pool) {
 
 function readPool(body: Record<string, unknown>, partial: boolean): Partial<Omit<NewPool, "id">> {
   const out: Partial<Omit<NewPool, "id">> = {};
-  const known = ["id", "prefix", "description", "tenant_id", "rate_limit"];
-  for (const key of Object.keys(body))
-    if (!known.includes(key))
-      throw new BodyError(`${key}: unknown field (known: ${known.join(", ")})`);
+  onlyKnownFields(body, ["id", "prefix", "description", "tenant_id", "rate_limit"]);
   if (body.prefix !== undefined || !partial) {
     if (typeof body.prefix !== "string")
-      throw new BodyError("prefix: is required, e.g. 2600:beef:1000::/48");
+      throw new FieldError("prefix", "is required, e.g. 2600:beef:1000::/48");
     try {
       out.prefix = formatPoolPrefix(parsePoolPrefix(body.prefix));
     } catch (error) {
-      if (error instanceof Ipv6SyntaxError) throw new BodyError(`prefix: ${error.message}`);
+      if (error instanceof Ipv6SyntaxError) throw new FieldError("prefix", `${error.message}`);
       throw error;
     }
   }
   if (body.description !== undefined) {
     if (typeof body.description !== "string" || body.description.length > 500)
-      throw new BodyError("description: must be text of at most 500 characters");
+      throw new FieldError("description", "must be text of at most 500 characters");
     out.description = body.description;
   }
   if (body.tenant_id !== undefined) {
-    if (
-      body.tenant_id !== null &&
-      (typeof body.tenant_id !== "string" || !TENANT_ID.test(body.tenant_id))
-    )
-      throw new BodyError("tenant_id: must be a tenant id (letters, digits, . _ -) or null");
-    out.tenantId = body.tenant_id as string | null;
+    if (body.tenant_id !== null && typeof body.tenant_id !== "string")
+      throw new FieldError("tenant_id", "must be a tenant id or null");
+    out.tenantId = body.tenant_id === null ? null : checkIdentifier(body.tenant_id, "tenant_id");
   }
   if (body.rate_limit !== undefined) {
     if (
@@ -81,18 +65,13 @@ function readPool(body: Record<string, unknown>, partial: boolean): Partial<Omit
       (body.rate_limit as number) < 0 ||
       (body.rate_limit as number) > 1_000_000
     )
-      throw new BodyError(
-        "rate_limit: must be an integer 0–1000000 (allocations per hour; 0: none)",
+      throw new FieldError(
+        "rate_limit",
+        "must be an integer 0–1000000 (allocations per hour; 0: none)",
       );
     out.rateLimit = body.rate_limit as number;
   }
   return out;
-}
-
-function bad(reply: FastifyReply, error: unknown) {
-  if (error instanceof BodyError)
-    return reply.code(400).send({ code: "invalid_argument", message: error.message });
-  throw error;
 }
 
 export function registerPoolRoutes(
@@ -103,11 +82,10 @@ export function registerPoolRoutes(
   app.get("/debug/ipv6/pools", async () => (await pools.list()).map(poolJson));
 
   app.post<{ Body: unknown }>("/debug/ipv6/pools", async (req, reply) => {
-    let body: Record<string, unknown> = {};
     try {
-      body = objectBody(req.body);
+      const body = jsonObjectBody(req.body);
       if (typeof body.id !== "string" || !POOL_ID.test(body.id))
-        throw new BodyError("id: is required (lower-case letters, digits, . _ -; at most 63)");
+        throw new FieldError("id", "is required (lower-case letters, digits, . _ -; at most 63)");
       const fields = readPool(body, false);
       await pools.create({
         id: body.id,
@@ -116,26 +94,22 @@ export function registerPoolRoutes(
         tenantId: fields.tenantId ?? null,
         rateLimit: fields.rateLimit ?? 0,
       });
+      allocator.invalidate();
+      return reply.code(201).send(poolJson((await pools.get(body.id)) as Pool));
     } catch (error) {
-      if (error instanceof PoolExistsError)
-        return reply.code(409).send({ code: "already_exists", message: error.message });
-      return bad(reply, error);
+      return sendError(reply, error);
     }
-    allocator.invalidate();
-    return reply.code(201).send(poolJson((await pools.get(body.id)) as Pool));
   });
 
   app.put<{ Params: { id: string }; Body: unknown }>(
     "/debug/ipv6/pools/:id",
     async (req, reply) => {
-      let fields: Partial<Omit<NewPool, "id">>;
       try {
-        fields = readPool(objectBody(req.body), true);
+        if (!(await pools.update(req.params.id, readPool(jsonObjectBody(req.body), true))))
+          return sendNotFound(reply, `pool ${JSON.stringify(req.params.id)}`);
       } catch (error) {
-        return bad(reply, error);
+        return sendError(reply, error);
       }
-      if (!(await pools.update(req.params.id, fields)))
-        return sendNotFound(reply, `pool ${JSON.stringify(req.params.id)}`);
       allocator.invalidate();
       return poolJson((await pools.get(req.params.id)) as Pool);
     },

@@ -1,8 +1,6 @@
-// Parsing of the query parameters the event routes share: times, durations, limits.
-
-export class QueryError extends Error {
-  override name = "QueryError";
-}
+// Parsing of the query parameters the REST routes share: times, durations, limits. A bad one
+// is a FieldError naming the parameter, answered 400 by sendError like any other.
+import { FieldError } from "@metald/core";
 
 const DURATION = /^([0-9]{1,6})(s|m|h|d)$/;
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -17,7 +15,7 @@ export function parseTime(value: string | undefined, name: string): Date | undef
   if (value === undefined || value === "") return undefined;
   const date = new Date(value);
   if (Number.isNaN(date.getTime()))
-    throw new QueryError(`${name}: ${JSON.stringify(value)} is not an ISO 8601 time`);
+    throw new FieldError(name, `${JSON.stringify(value)} is not an ISO 8601 time`);
   return date;
 }
 
@@ -28,8 +26,9 @@ export function parseSince(value: string | undefined, now: number): Date | undef
   if (ms !== undefined) return new Date(now - ms);
   const date = new Date(value);
   if (Number.isNaN(date.getTime()))
-    throw new QueryError(
-      `since: ${JSON.stringify(value)} is neither a duration such as 30m, 1h or 7d nor an ISO 8601 time`,
+    throw new FieldError(
+      "since",
+      `${JSON.stringify(value)} is neither a duration such as 30m, 1h or 7d nor an ISO 8601 time`,
     );
   return date;
 }
@@ -38,7 +37,7 @@ export function parseLimit(value: string | undefined, fallback: number, max: num
   if (value === undefined || value === "") return fallback;
   const limit = Number(value);
   if (!Number.isInteger(limit) || limit < 1 || limit > max)
-    throw new QueryError(`limit: must be an integer from 1 to ${max}`);
+    throw new FieldError("limit", `must be an integer from 1 to ${max}`);
   return limit;
 }
 
@@ -47,6 +46,6 @@ const SEVERITIES = ["info", "warning", "error", "critical"];
 export function parseSeverity(value: string | undefined): string | undefined {
   if (value === undefined || value === "") return undefined;
   if (!SEVERITIES.includes(value))
-    throw new QueryError(`severity: must be info, warning, error or critical`);
+    throw new FieldError("severity", `must be info, warning, error or critical`);
   return value;
 }

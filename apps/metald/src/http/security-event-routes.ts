@@ -6,11 +6,14 @@
 //   GET /api/v1/security/events/{id}
 //   GET /debug/security/events   → the newest events as a plain JSON array
 //   POST|GET /debug/security/report {start_time, end_time, customer_id, top} → counts, offenders
+
+import { FieldError } from "@metald/core";
 import type { SecurityEventRepository, StoredSecurityEvent } from "@metald/db";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { decodeListCursor, encodeListCursor } from "../events/event-cursors.js";
-import { sendNotFound } from "./http-errors.js";
-import { parseLimit, parseSeverity, parseSince, parseTime, QueryError } from "./query-params.js";
+import { sendError, sendNotFound } from "./http-errors.js";
+import { parseLimit, parseSeverity, parseSince, parseTime } from "./query-params.js";
+import { jsonObjectBody } from "./request-body.js";
 
 export function eventJson(e: StoredSecurityEvent) {
   return {
@@ -42,11 +45,11 @@ function parseFilter(q: Query) {
   let after: ReturnType<typeof decodeListCursor>;
   if (q.cursor !== undefined && q.cursor !== "") {
     after = decodeListCursor(q.cursor);
-    if (!after) throw new QueryError("cursor: is not a cursor this server issued");
+    if (!after) throw new FieldError("cursor", "is not a cursor this server issued");
   }
   const category = q.category || undefined;
   if (category !== undefined && !CATEGORIES.includes(category))
-    throw new QueryError(`category: must be one of ${CATEGORIES.join(", ")}`);
+    throw new FieldError("category", `must be one of ${CATEGORIES.join(", ")}`);
   return {
     categories:
       category === "all" || (category === undefined && q.event_type)
@@ -63,12 +66,6 @@ function parseFilter(q: Query) {
     after,
     limit: parseLimit(q.limit, 100, 1000),
   };
-}
-
-export function sendQueryError(reply: FastifyReply, error: unknown) {
-  if (error instanceof QueryError)
-    return reply.code(400).send({ code: "invalid_argument", message: error.message });
-  throw error;
 }
 
 export function reportJson(
@@ -103,7 +100,7 @@ export function registerSecurityEventRoutes(
         customer_id: scopedCustomer(req, req.query.customer_id),
       });
     } catch (error) {
-      return sendQueryError(reply, error);
+      return sendError(reply, error);
     }
     const page = await events.list(filter);
     const last = page[page.length - 1];
@@ -130,7 +127,7 @@ export function registerSecurityEventRoutes(
       const { after: _, limit: __, ...filter } = parseFilter({ ...req.query, limit: undefined });
       return (await events.listNewest({ ...filter, limit: 10_000 })).map(eventJson);
     } catch (error) {
-      return sendQueryError(reply, error);
+      return sendError(reply, error);
     }
   });
 
@@ -139,7 +136,7 @@ export function registerSecurityEventRoutes(
       const end = parseTime(input.end_time, "end_time") ?? new Date();
       const start =
         parseTime(input.start_time, "start_time") ?? new Date(end.getTime() - 86_400_000);
-      if (start > end) throw new QueryError("start_time: is after end_time");
+      if (start > end) throw new FieldError("start_time", "is after end_time");
       const top = parseLimit(input.top, 10, 100);
       const counts = await events.report({
         start,
@@ -149,14 +146,19 @@ export function registerSecurityEventRoutes(
       });
       return reportJson(start, end, counts);
     } catch (error) {
-      return sendQueryError(reply, error);
+      return sendError(reply, error);
     }
   };
   app.get<{ Querystring: Query }>("/debug/security/report", (req, reply) =>
     report(req.query, reply),
   );
-  app.post<{ Body: Record<string, unknown> | null }>("/debug/security/report", (req, reply) => {
-    const body = req.body ?? {};
+  app.post<{ Body: unknown }>("/debug/security/report", (req, reply) => {
+    let body: Record<string, unknown>;
+    try {
+      body = jsonObjectBody(req.body);
+    } catch (error) {
+      return sendError(reply, error);
+    }
     const text: Query = {};
     for (const [k, v] of Object.entries(body)) {
       if (typeof v === "string" || typeof v === "number") text[k] = String(v);

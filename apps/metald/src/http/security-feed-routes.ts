@@ -5,14 +5,14 @@
 // NDJSON with Accept: application/x-ndjson. Resuming from the last cursor yields every event
 // exactly once and in order: positions are seqs, which commit in order (see the repository).
 // 410 when retention deleted events past the cursor; 429 with Retry-After when busy.
-import type { SiemContext, SiemFormat } from "@metald/core";
-import { toEcsDocument } from "@metald/core";
+import { FieldError, type SiemContext, type SiemFormat, toEcsDocument } from "@metald/core";
 import type { SecurityEventRepository, StoredSecurityEvent } from "@metald/db";
 import type { FastifyInstance } from "fastify";
 import { decodeFeedCursor, encodeFeedCursor, type FeedPosition } from "../events/event-cursors.js";
 import { asSecurityEvent, renderEvent } from "../events/siem-batch.js";
-import { parseLimit, parseSince, parseTime, QueryError } from "./query-params.js";
-import { scopedCustomer, sendQueryError } from "./security-event-routes.js";
+import { sendError } from "./http-errors.js";
+import { parseLimit, parseSince, parseTime } from "./query-params.js";
+import { scopedCustomer } from "./security-event-routes.js";
 
 export interface SecurityFeedOptions {
   events: SecurityEventRepository;
@@ -30,7 +30,7 @@ export function registerSecurityFeedRoutes(app: FastifyInstance, o: SecurityFeed
   async function startPosition(q: Query): Promise<FeedPosition> {
     if (q.cursor !== undefined && q.cursor !== "") {
       const position = decodeFeedCursor(q.cursor);
-      if (!position) throw new QueryError("cursor: is not a cursor this server issued");
+      if (!position) throw new FieldError("cursor", "is not a cursor this server issued");
       return position;
     }
     // since/until only seed the first request; from then on the cursor carries the position.
@@ -56,7 +56,7 @@ export function registerSecurityFeedRoutes(app: FastifyInstance, o: SecurityFeed
     try {
       const q: Query = { ...req.query, customer_id: scopedCustomer(req, req.query.customer_id) };
       const format = (q.format ?? "json") as SiemFormat;
-      if (!FORMATS.includes(format)) throw new QueryError("format: must be json, cef or leef");
+      if (!FORMATS.includes(format)) throw new FieldError("format", "must be json, cef or leef");
       const limit = parseLimit(q.limit, 500, 5_000);
       const position = await startPosition(q);
       const resumed = q.cursor !== undefined && q.cursor !== "";
@@ -83,7 +83,7 @@ export function registerSecurityFeedRoutes(app: FastifyInstance, o: SecurityFeed
       }
       return { events: rendered, next_cursor: next };
     } catch (error) {
-      return sendQueryError(reply, error);
+      return sendError(reply, error);
     } finally {
       inFlight--;
     }

@@ -5,14 +5,13 @@
 //   DELETE /api/v1/vms/{id}
 //   GET    /api/v1/vms/{id}/history?timestamp=ISO → the configuration in force then
 import { toJson } from "@bufbuild/protobuf";
-import { toIPv6SecurityConfig } from "@metald/core";
+import { FieldError, toIPv6SecurityConfig } from "@metald/core";
 import type { VmStateName } from "@metald/db";
 import { IPv6SecurityConfigSchema } from "@metald/proto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { EffectiveInterface, VmProvisioner, VmView } from "../vm/vm-provisioner.js";
 import { sendError, sendNotFound } from "./http-errors.js";
-import { parseLimit, parseTime, QueryError } from "./query-params.js";
-import { sendQueryError } from "./security-event-routes.js";
+import { parseLimit, parseTime } from "./query-params.js";
 
 const STATES = ["CREATED", "RUNNING", "SHUTDOWN", "TERMINATED", "FAILED"];
 
@@ -59,11 +58,11 @@ export function registerVmRoutes(
     const q = req.query;
     try {
       if (q.state !== undefined && !STATES.includes(q.state))
-        throw new QueryError(`state: must be one of ${STATES.join(", ")}`);
+        throw new FieldError("state", `must be one of ${STATES.join(", ")}`);
       const limit = parseLimit(q.limit, 1000, 1000);
       const afterId = q.cursor ? Buffer.from(q.cursor, "base64url").toString() : undefined;
       if (afterId !== undefined && !/^vm-[a-z0-9-]{1,60}$/.test(afterId))
-        throw new QueryError("cursor: is not a cursor this server issued");
+        throw new FieldError("cursor", "is not a cursor this server issued");
       const page = await provisionerFor(req).list({
         tenantId: q.customer_id || undefined,
         state: q.state as VmStateName | undefined,
@@ -77,7 +76,7 @@ export function registerVmRoutes(
           last && page.length === limit ? Buffer.from(last.record.id).toString("base64url") : "",
       };
     } catch (error) {
-      return sendQueryError(reply, error);
+      return sendError(reply, error);
     }
   });
 
@@ -104,7 +103,7 @@ export function registerVmRoutes(
       try {
         at = parseTime(req.query.timestamp, "timestamp") ?? new Date();
       } catch (error) {
-        return sendQueryError(reply, error);
+        return sendError(reply, error);
       }
       const v = await provisionerFor(req).versionAt(req.params.id, at);
       // The same answer for an unknown VM and one created after `timestamp`.

@@ -1,38 +1,17 @@
-import { randomBytes } from "node:crypto";
-import { createPoolRepository, openDatabase, type SqlClient } from "@metald/db";
+import { createPoolRepository } from "@metald/db";
+import { TEST_DATABASES, type TestDatabase } from "@metald/db/testing";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { createAddressAllocator, PoolExhaustedError } from "./address-allocator.js";
 
-const POSTGRES_URL =
-  process.env.METALD_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-
-const DATABASES: Record<string, () => Promise<{ db: SqlClient; drop(): Promise<void> }>> = {
-  async pglite() {
-    const db = await openDatabase({ dataDir: "memory://" });
-    return { db, drop: () => db.close() };
-  },
-  async postgres() {
-    const schema = `metald_alloc_${randomBytes(5).toString("hex")}`;
-    const db = await openDatabase({ databaseUrl: POSTGRES_URL, dataDir: "", schema, poolSize: 16 });
-    return {
-      db,
-      async drop() {
-        await db.query(`DROP SCHEMA ${schema} CASCADE`);
-        await db.close();
-      },
-    };
-  },
-};
-
-describe.each(Object.keys(DATABASES))("address allocation on %s", (name) => {
-  const opened: { drop(): Promise<void> }[] = [];
+describe.each(Object.entries(TEST_DATABASES))("address allocation on %s", (_name, open) => {
+  const opened: TestDatabase[] = [];
   afterAll(async () => {
     for (const o of opened) await o.drop();
   });
 
   it("under concurrent requests, hands out every address of a pool once and only then reports exhaustion", async () => {
-    const t = await (DATABASES[name] as () => Promise<{ db: SqlClient; drop(): Promise<void> }>)();
+    const t = await open();
     opened.push(t);
     const pools = createPoolRepository(t.db);
     let serial = 0;

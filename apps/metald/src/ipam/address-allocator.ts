@@ -12,7 +12,7 @@ import {
   parsePoolPrefix,
   poolContains,
 } from "@metald/core";
-import type { Pool, PoolRepository } from "@metald/db";
+import type { NewPool, PoolRepository } from "@metald/db";
 
 export const DEFAULT_POOL = "default";
 /** Pools up to this many addresses are searched for freed ones when their offsets run out. */
@@ -69,7 +69,7 @@ interface Block {
 }
 
 export function createAddressAllocator(pools: PoolRepository): AddressAllocator {
-  let cached: { at: number; pools: { pool: Pool; range: AddressPoolRange }[] } | undefined;
+  let cached: { at: number; pools: { pool: NewPool; range: AddressPoolRange }[] } | undefined;
   const blocks = new Map<string, Block>();
   const refills = new Map<string, Promise<void>>();
 
@@ -102,7 +102,7 @@ export function createAddressAllocator(pools: PoolRepository): AddressAllocator 
 
   async function current() {
     if (!cached || Date.now() - cached.at > CACHE_MS) {
-      const list = await pools.list();
+      const list = await pools.definitions();
       cached = {
         at: Date.now(),
         pools: list.map((pool) => ({ pool, range: parsePoolPrefix(pool.prefix) })),
@@ -111,7 +111,7 @@ export function createAddressAllocator(pools: PoolRepository): AddressAllocator 
     return cached.pools;
   }
 
-  async function freeOffsets(pool: Pool, range: AddressPoolRange, count: number) {
+  async function freeOffsets(pool: NewPool, range: AddressPoolRange, count: number) {
     if (range.capacity > SEARCHABLE) return [];
     const used = new Set((await pools.addresses(pool.id)).map((a) => parseIpv6(a) - range.network));
     const found: bigint[] = [];

@@ -9,6 +9,7 @@ import type { SiemForwarderMetrics } from "../events/siem-forwarder.js";
 export interface EventMetrics {
   stored(events: StoredSecurityEvent[]): void;
   observeApply(operation: string, seconds: number): void;
+  observeRequest(operation: string, seconds: number): void;
   authFailure(reason: string): void;
   siem: SiemForwarderMetrics;
 }
@@ -48,7 +49,7 @@ export function registerEventMetrics(
   });
   const processing = new Histogram({
     name: "metald_ipv6_security_processing_time_seconds",
-    help: "Time spent programming a VM's security policy into the host, by operation",
+    help: "Time a request changing a VM's security took end to end (validation, policy, database, host)",
     labelNames: ["operation"],
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0],
     registers,
@@ -125,6 +126,8 @@ export function registerEventMetrics(
     },
     observeApply(operation, seconds) {
       validationLatency.observe({ validation_type: operation }, seconds);
+    },
+    observeRequest(operation, seconds) {
       processing.observe({ operation }, seconds);
     },
     siem: {

@@ -25,6 +25,7 @@ import {
 } from "@metald/proto";
 import type { FastifyBaseLogger } from "fastify";
 import type { AddressAllocator } from "../ipam/address-allocator.js";
+import { AllocationCollision, addressInUse, assignAddresses } from "./address-assignment.js";
 import {
   type ControlEventSink,
   changedControls,
@@ -73,13 +74,8 @@ export interface VmProvisionerOptions {
   addresses?: AddressAllocator;
   /** Seconds the host took to put a VM's enforcement in force, per operation. */
   observeApply?: (operation: "create" | "update" | "quarantine", seconds: number) => void;
-}
-
-/** An address drawn from a pool was taken meanwhile; the request is tried again. */
-class AllocationCollision extends Error {
-  constructor(readonly fieldError: FieldError) {
-    super(fieldError.message);
-  }
+  /** Seconds a whole request took (validation, policy, database and host), per operation. */
+  observeRequest?: (operation: "create" | "update" | "quarantine", seconds: number) => void;
 }
 
 /** Why a lifecycle request does not fit the VM's state. */
@@ -223,7 +219,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       defaultProfile: options.defaultProfile,
       defaultTenant: options.defaultTenant,
     });
-    await assignAddresses(spec, previous);
+    if (options.addresses) await assignAddresses(options.addresses, spec, previous);
     const tenant = options.tenantLayer?.(spec.tenantId);
     const effective: EffectiveInterface[] = spec.interfaces.map((iface) => {
       // Provenance (which layer set each value) is recomputed from the spec when asked for.
@@ -256,43 +252,6 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       })),
     );
     return { spec, config, effective, vmId, plan, addresses };
-  }
-
-  /**
-   * Interfaces the request gave no address get one from a pool (an update keeps the one
-   * allocated before); given addresses are tagged with the pool they lie in.
-   */
-  async function assignAddresses(spec: VmSpec, previous: VmSpec | undefined): Promise<void> {
-    const allocator = options.addresses;
-    if (!allocator) return;
-    for (const [i, iface] of spec.interfaces.entries()) {
-      for (const a of iface.addresses) {
-        const poolId = await allocator.poolOf(a.address, spec.tenantId, a.path);
-        if (poolId !== null) a.poolId = poolId;
-      }
-      if (iface.addresses.length > 0 || !spec.ipv6Enabled) continue;
-      const kept = previous?.interfaces
-        .find((p) => p.id === iface.id)
-        ?.addresses.filter((a) => a.allocated);
-      if (kept && kept.length > 0) {
-        iface.addresses = kept;
-        continue;
-      }
-      const [got] = (await allocator.allocate(spec.tenantId, 1)) ?? [];
-      if (got)
-        iface.addresses = [{ ...got, path: `config.network[${i}].ipv6.address`, allocated: true }];
-    }
-  }
-
-  function addressInUse(spec: VmSpec, error: AddressTakenError): FieldError {
-    const path = spec.interfaces
-      .flatMap((i) => i.addresses)
-      .find((a) => a.address === error.address)?.path;
-    return new FieldError(
-      path ?? "config",
-      `${error.address} is already in use by another VM`,
-      "already_exists",
-    );
   }
 
   async function transition(
@@ -351,13 +310,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         }),
       });
     } catch (error) {
-      if (error instanceof AddressTakenError) {
-        const taken = spec.interfaces
-          .flatMap((i) => i.addresses)
-          .find((a) => a.address === error.address);
-        if (taken?.allocated) throw new AllocationCollision(addressInUse(spec, error));
-        throw addressInUse(spec, error);
-      }
+      if (error instanceof AddressTakenError) throw addressInUse(spec, error);
       throw error;
     }
     try {
@@ -384,7 +337,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
     return { vmId, state: "CREATED" };
   }
 
-  return {
+  const provisioner: VmProvisioner = {
     plan: planFor,
 
     async create(request, actor) {
@@ -483,7 +436,11 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
           audit(actor, action),
         );
       } catch (error) {
-        if (error instanceof AddressTakenError) throw addressInUse(next.spec, error);
+        if (error instanceof AddressTakenError) {
+          // No retry for a change: report the address as taken.
+          const inUse = addressInUse(next.spec, error);
+          throw inUse instanceof AllocationCollision ? inUse.fieldError : inUse;
+        }
         throw error;
       }
       try {
@@ -606,5 +563,32 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         await emit(reconcileRepairEvent(live.length, result.created, result.removed));
       return { vms: live.length, created: result.created, removed: result.removed };
     },
+  };
+  return options.observeRequest ? timedRequests(provisioner, options.observeRequest) : provisioner;
+}
+
+/** Times whole requests (validation, policy, database and host), as distinct from host time. */
+function timedRequests(
+  p: VmProvisioner,
+  observe: (operation: "create" | "update" | "quarantine", seconds: number) => void,
+): VmProvisioner {
+  const timed =
+    <A extends unknown[], R>(
+      operation: "create" | "update" | "quarantine",
+      f: (...args: A) => Promise<R>,
+    ) =>
+    async (...args: A): Promise<R> => {
+      const started = process.hrtime.bigint();
+      try {
+        return await f(...args);
+      } finally {
+        observe(operation, Number(process.hrtime.bigint() - started) / 1e9);
+      }
+    };
+  return {
+    ...p,
+    create: timed("create", p.create),
+    reconfigure: timed("update", p.reconfigure),
+    setIsolated: timed("quarantine", p.setIsolated),
   };
 }

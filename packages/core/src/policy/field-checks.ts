@@ -131,8 +131,13 @@ export function checkRange(
 const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 /** Tenant ids, tiers, security group names: 1–63 of letters, digits, '.', '_', '-'. */
+/** Ids of VMs' tenants, pools and the like: 1–63 letters, digits, '.', '_' or '-'. */
+export function isIdentifier(text: string): boolean {
+  return IDENTIFIER.test(text);
+}
+
 export function checkIdentifier(text: string, path: string): string {
-  if (!IDENTIFIER.test(text)) {
+  if (!isIdentifier(text)) {
     throw new FieldError(
       path,
       `${JSON.stringify(text)} is not a valid identifier: use 1–63 letters, digits, '.', '_' or '-', starting with a letter or digit`,
