@@ -46,6 +46,7 @@ export {
   createFirecrackerRuntime,
   type FirecrackerRuntimeOptions,
 } from "./host/firecracker-runtime.js";
+export { HostApplyError, type HostStep } from "./host/host-apply-error.js";
 export type { HostCapabilities, HostDriver } from "./host/host-driver.js";
 export {
   type NflogCapture,

@@ -11,12 +11,13 @@ const STATUS: Partial<Record<Code, [number, string]>> = {
   [Code.Aborted]: [409, "aborted"],
   [Code.ResourceExhausted]: [429, "resource_exhausted"],
   [Code.Unimplemented]: [501, "unimplemented"],
+  [Code.Unavailable]: [503, "unavailable"],
 };
 
 export function sendError(reply: FastifyReply, error: unknown) {
   const connectError = toConnectError(error);
   const [status, code] = STATUS[connectError.code] ?? [500, "internal"];
-  if (status === 500) reply.log.error({ err: error }, "request failed");
+  if (status >= 500) reply.log.error({ err: error }, "request failed");
   return reply.code(status).send({ code, message: connectError.rawMessage });
 }
 
