@@ -317,7 +317,12 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       await applyTimed(plan, "create");
     } catch (error) {
       logger.error({ err: error, vmId }, "applying the host plan failed; discarding the VM");
-      await driver.removeVm(plan).catch(() => undefined);
+      await driver.removeVm(plan).catch((cleanupError: unknown) => {
+        logger.error(
+          { err: cleanupError, vmId },
+          "removing the discarded VM's host resources failed; reconcile the host",
+        );
+      });
       await repository.discard(
         vmId,
         clock.now(),
@@ -460,6 +465,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
               address: a.address,
               prefixLength: a.prefixLength,
               interfaceId: iface.id,
+              poolId: a.poolId ?? null,
             })),
           ),
         };
@@ -470,7 +476,14 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
           clock.now(),
           audit(actor, `${action}_reverted`, { error: String(error) }),
         );
-        await driver.applyVm(planFor(before));
+        // The caller hears why the change failed; a host left apart from the database by a
+        // failed restore is the reconciler's to repair.
+        await driver.applyVm(planFor(before)).catch((restoreError: unknown) => {
+          logger.error(
+            { err: restoreError, vmId },
+            "re-applying the previous configuration failed; reconcile the host",
+          );
+        });
         throw error;
       }
       logger.info({ vmId, version, action }, "vm configuration changed");
@@ -517,6 +530,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       try {
         await applyTimed(planFor(view({ ...record, isolated })), "quarantine");
       } catch (error) {
+        logger.error({ err: error, vmId }, `applying ${action} failed; restoring the stored flag`);
         // The host did not change: put the stored flag back so both still agree.
         await repository.setIsolated(
           vmId,
