@@ -29,6 +29,7 @@ export function registerDebugRoutes(app: FastifyInstance, options: DebugRouteOpt
           ? (toJson(NetworkInterfaceSchema, view, { useProtoFieldName: true }) as object)
           : {}),
         guest_namespace: plan.guestNamespace,
+        bridge: port?.bridge,
         link_local: port?.linkLocal,
         mac_address: port?.mac,
         counters: port

@@ -35,6 +35,7 @@ export const ipLink = {
   addTap: (name: string) => ["tuntap", "add", "dev", name, "mode", "tap"],
   setMtu: (name: string, mtu: number) => ["link", "set", name, "mtu", String(mtu)],
   setUp: (name: string) => ["link", "set", name, "up"],
+  setUpWithAlias: (name: string, alias: string) => ["link", "set", name, "up", "alias", alias],
   setDown: (name: string) => ["link", "set", name, "down"],
   setAddress: (name: string, mac: string) => ["link", "set", name, "address", mac],
   delete: (name: string) => ["link", "delete", name],

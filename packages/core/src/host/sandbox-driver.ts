@@ -5,7 +5,16 @@
 import { formatIpv6, parseIpv6 } from "../ipam/ipv6-address.js";
 import { linuxNameProblem } from "../net/linux-name.js";
 import { SAMPLE_BOOST_ADDRESSES, SAMPLE_BOOST_PORTS } from "../nft/packet-samples.js";
-import { rateClassSet, renderMeterCleanup, renderRateClass } from "../nft/rate-classes.js";
+import { createRateClassRegistry, type RateClassChange } from "../nft/rate-class-registry.js";
+import {
+  type RateClass,
+  rateClassChain,
+  rateClassRuleHandle,
+  rateClassSet,
+  renderMeterCleanup,
+  renderRateClass,
+  renderRateClassRemoval,
+} from "../nft/rate-classes.js";
 import {
   INET_FAMILY,
   IP6_FAMILY,
@@ -17,8 +26,10 @@ import {
 import { diffElements, renderElementChanges, type SetElements } from "../nft/vm-elements.js";
 import type { HostPlan } from "../plan/host-plan.js";
 import { type CommandRunner, RunError } from "./command-runner.js";
-import type { HostCapabilities, HostDriver } from "./host-driver.js";
+import { HostApplyError, type HostStep } from "./host-apply-error.js";
+import type { HostCapabilities, HostDriver, ReconcileResult } from "./host-driver.js";
 import { inNamespace, ipAddr, ipLink, ipNetns } from "./ip-link.js";
+import { createKeyedMutex } from "./keyed-mutex.js";
 import { type PortCounters, parseSetCounters } from "./set-counters.js";
 
 export interface SandboxDriverOptions {
@@ -55,8 +66,14 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   const linux = options.mode === "linux";
   const sbx: string | undefined = linux ? undefined : (options.namespace ?? "metald-sbx");
   const applied = new Map<string, SetElements>();
-  // Rate classes present in the tables (see rate-classes.ts); emptied when the tables are rebuilt.
-  const classes = new Set<string>();
+  // Rate classes in the tables and the VMs using them; emptied when the tables are rebuilt.
+  const classes = createRateClassRegistry();
+  // Shared kernel objects have one owner at a time: a tenant bridge (created with its first
+  // port, removed with its last) under its name, the nftables tables (rate classes come and go
+  // with their users) under NFT. Concurrent requests for other bridges proceed meanwhile.
+  const owners = createKeyedMutex();
+  const NFT = "nft";
+  const bridgeKeys = (plan: HostPlan) => [...new Set(plan.ports.map((p) => `bridge:${p.bridge}`))];
   const ip = (args: string[], namespace: string | undefined = sbx) =>
     runner.run("ip", inNamespace(namespace, args));
   // A command in the host-side namespace (the host's own for the linux driver).
@@ -99,11 +116,20 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     }
   }
 
-  async function ensureNamespace(name: string): Promise<boolean> {
+  // Guest namespaces live in the machine's namespace list, shared with any other metald (or
+  // sandbox) on it: each is marked with its owner (the alias of its loopback) so that a
+  // reconcile removes only its own leftovers.
+  const owner = `metald:${sbx ?? "host"}`;
+  async function ensureNamespace(name: string, mark = false): Promise<boolean> {
     if ((await namespaces()).has(name)) return false;
     await runner.run("ip", ipNetns.add(name));
-    await ip(ipLink.setUp("lo"), name);
+    await ip(mark ? ipLink.setUpWithAlias("lo", owner) : ipLink.setUp("lo"), name);
     return true;
+  }
+
+  async function ownsNamespace(name: string): Promise<boolean> {
+    const out = await ip(ipLink.showJson("lo"), name).catch(() => "[]");
+    return (JSON.parse(out || "[]") as { ifalias?: string }[])[0]?.ifalias === owner;
   }
 
   async function removeBridgeIfUnused(bridge: string): Promise<void> {
@@ -112,48 +138,85 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     if (ports.length === 0) await ip(ipLink.delete(bridge));
   }
 
-  async function ensureLinks(plan: HostPlan, undo: (() => Promise<unknown>)[]): Promise<void> {
-    if (!linux && (await ensureNamespace(plan.guestNamespace))) {
-      undo.push(() => runner.run("ip", ipNetns.delete(plan.guestNamespace)));
+  /** Runs one step of applying a plan; a failure names the step, not the command line. */
+  async function step<T>(
+    plan: HostPlan,
+    kind: HostStep,
+    subject: string | undefined,
+    task: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await task();
+    } catch (error) {
+      if (error instanceof HostApplyError) throw error;
+      throw new HostApplyError(plan.vmId, kind, subject, error);
     }
+  }
+
+  // Callers hold the plan's bridge keys (see `owners`).
+  async function ensureLinks(plan: HostPlan, undo: (() => Promise<unknown>)[]): Promise<void> {
+    const ns = plan.guestNamespace;
+    if (!linux && (await step(plan, "namespace", ns, () => ensureNamespace(ns, true)))) {
+      undo.push(() => runner.run("ip", ipNetns.delete(ns)));
+    }
+    let created = false;
     for (const link of plan.links) {
-      if (link.kind === "bridge" && !(await linkExists(link.name, sbx))) {
+      if (link.kind !== "bridge" || (await linkExists(link.name, sbx))) continue;
+      await step(plan, "bridge", link.name, async () => {
         await ip(ipLink.addBridge(link.name, link.mldSnooping));
-        await ip(ipLink.setUp(link.name));
         undo.push(() => removeBridgeIfUnused(link.name));
-      }
+        await ip(ipLink.setUp(link.name));
+      });
+      created = true;
     }
     for (const port of plan.ports) {
       if (await linkExists(port.name, sbx)) {
         if (!linux)
-          await syncGuestAddresses(plan.guestNamespace, port.guestInterface, port.addresses);
+          await step(plan, "addresses", port.guestInterface, () =>
+            syncGuestAddresses(ns, port.guestInterface, port.addresses),
+          );
         continue;
       }
-      if (linux) {
-        // The guest (Firecracker) attaches to the tap and configures its own addresses.
-        await ip(ipLink.addTap(port.name));
-        undo.unshift(() => ip(ipLink.delete(port.name)));
-        await ip(ipLink.setMtu(port.name, port.mtu));
-        await ip(ipLink.setMasterUp(port.name, port.bridge));
-      } else {
-        await ip(
-          ipLink.addVethIntoNamespace(
-            port.name,
-            port.mtu,
-            port.guestInterface,
-            plan.guestNamespace,
-          ),
-        );
+      created = true;
+      await step(plan, "port", port.name, async () => {
+        if (linux) {
+          // The guest (Firecracker) attaches to the tap and configures its own addresses.
+          await ip(ipLink.addTap(port.name));
+          undo.unshift(() => ip(ipLink.delete(port.name)));
+          await ip(ipLink.setMtu(port.name, port.mtu));
+          await ip(ipLink.setMasterUp(port.name, port.bridge));
+          return;
+        }
+        await ip(ipLink.addVethIntoNamespace(port.name, port.mtu, port.guestInterface, ns));
         undo.unshift(() => ip(ipLink.delete(port.name)));
         await ip(ipLink.setMasterUp(port.name, port.bridge));
-        await ip(ipLink.setAddress(port.guestInterface, port.mac), plan.guestNamespace);
-        for (const cidr of port.addresses)
-          await ip(ipAddr.add(cidr, port.guestInterface), plan.guestNamespace);
-      }
-      if (plan.sysctls.length > 0) {
-        await inHost("sysctl", ["-q", "-w", ...plan.sysctls.map((s) => `${s.key}=${s.value}`)]);
-      }
+        await ip(ipLink.setAddress(port.guestInterface, port.mac), ns);
+      });
+      if (!linux)
+        await step(plan, "addresses", port.guestInterface, async () => {
+          for (const cidr of port.addresses) await ip(ipAddr.add(cidr, port.guestInterface), ns);
+        });
     }
+    // Written once every port and bridge of the plan exists: the keys name all of them.
+    if (created && plan.sysctls.length > 0) {
+      await step(plan, "sysctls", undefined, () =>
+        inHost("sysctl", ["-q", "-w", ...plan.sysctls.map((s) => `${s.key}=${s.value}`)]),
+      );
+    }
+  }
+
+  /** Creates the plan's links under its bridges' keys; on failure removes what it created. */
+  async function applyLinks(plan: HostPlan): Promise<(() => Promise<unknown>)[]> {
+    return owners.run(bridgeKeys(plan), async () => {
+      const undo: (() => Promise<unknown>)[] = [];
+      try {
+        await ensureLinks(plan, undo);
+        return undo;
+      } catch (error) {
+        for (const task of undo) await task().catch(() => undefined);
+        throw error;
+      }
+    });
   }
 
   // An update may change a VM's addresses: the guest side follows the plan.
@@ -177,21 +240,54 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       if (!current.includes(cidr)) await ip(ipAddr.add(cidr, device), namespace);
   }
 
-  // Rate classes are created once: `pending` holds the ones a script being built creates.
-  const pending = new Set<string>();
-  function elementScript(plan: HostPlan): string {
-    const missing = plan.rateClasses.filter(
-      (c) => !classes.has(rateClassSet(c)) && !pending.has(rateClassSet(c)),
-    );
-    for (const c of missing) pending.add(rateClassSet(c));
-    const classScript = missing
-      .map(
-        (c) =>
-          `${renderRateClass(c, c.control === "connections" ? INET_FAMILY : TABLE_FAMILY, TABLE_NAME)}\n`,
-      )
-      .join("");
-    return (
-      classScript + renderElementChanges(diffElements(applied.get(plan.vmId) ?? {}, plan.elements))
+  const familyOf = (c: RateClass) => (c.control === "connections" ? INET_FAMILY : TABLE_FAMILY);
+  const createScript = (change: RateClassChange) =>
+    change.create.map((c) => `${renderRateClass(c, familyOf(c), TABLE_NAME)}\n`).join("");
+
+  /** Statements removing classes nobody uses any more; their rules are found by handle. */
+  async function removalScript(change: RateClassChange): Promise<string> {
+    if (change.remove.length === 0) return "";
+    const listings = new Map<string, string>();
+    let script = "";
+    for (const c of change.remove) {
+      const { family, chain } = rateClassChain(c);
+      const key = `${family} ${chain}`;
+      let listing = listings.get(key);
+      if (listing === undefined) {
+        listing = await inHost("nft", ["-a", "list", "chain", family, TABLE_NAME, chain]);
+        listings.set(key, listing);
+      }
+      const handle = rateClassRuleHandle(c, listing);
+      if (handle === undefined) throw new Error(`rule of rate class ${rateClassSet(c)} not found`);
+      script += `${renderRateClassRemoval(c, TABLE_NAME, handle)}\n`;
+    }
+    return script;
+  }
+
+  /**
+   * Moves a VM's elements to `elements` (with its rate classes) in one nft transaction, under
+   * the NFT key: classes it is first to need are created before, classes it was last to use
+   * are removed after, and the bookkeeping changes only once the transaction applied.
+   */
+  function applyElements(
+    plan: HostPlan,
+    elements: SetElements,
+    rateClasses: readonly RateClass[],
+    extra: (used: RateClass[]) => string = () => "",
+  ): Promise<void> {
+    return owners.run([NFT], () =>
+      step(plan, "nftables", undefined, async () => {
+        const change = classes.change(plan.vmId, rateClasses);
+        const script =
+          createScript(change) +
+          renderElementChanges(diffElements(applied.get(plan.vmId) ?? {}, elements)) +
+          extra(classes.used(plan.vmId)) +
+          (await removalScript(change));
+        if (script) await nft(script);
+        classes.commit(plan.vmId, rateClasses);
+        if (Object.keys(elements).length === 0) applied.delete(plan.vmId);
+        else applied.set(plan.vmId, elements);
+      }),
     );
   }
 
@@ -209,10 +305,76 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     return `${reset}${renderBaseTable()}`;
   }
 
-  function commit(plan: HostPlan): void {
-    applied.set(plan.vmId, plan.elements);
-    for (const c of plan.rateClasses) classes.add(rateClassSet(c));
-    pending.clear();
+  /** Makes the host match exactly `plans`; callers hold NFT and the plans' bridge keys. */
+  async function reconcileHost(
+    plans: HostPlan[],
+    blockedSources: string[],
+  ): Promise<ReconcileResult> {
+    await prepareSandbox();
+    const namespacesNow = await namespaces();
+    const links = await sandboxLinks();
+    const wanted = new Set(plans.flatMap((p) => p.ports.map((port) => port.name)));
+    const wantedNamespaces = new Set(plans.map((p) => p.guestNamespace));
+    let created = 0;
+    for (const plan of plans) {
+      const complete =
+        (linux || namespacesNow.has(plan.guestNamespace)) &&
+        plan.ports.every((port) => links.has(port.name));
+      if (!complete) {
+        await ensureLinks(plan, []);
+        created++;
+      }
+    }
+    // One transaction rebuilds the tables with every VM and blocked source: there is no
+    // moment at which a VM's traffic passes unfiltered.
+    const blocked =
+      blockedSources.length > 0
+        ? `add element ${IP6_FAMILY} ${TABLE_NAME} blocked_sources { ${blockedSources.join(", ")} }\n`
+        : "";
+    classes.clear();
+    const elements = plans.map((plan) => {
+      const change = classes.change(plan.vmId, plan.rateClasses);
+      classes.commit(plan.vmId, plan.rateClasses);
+      return createScript(change) + renderElementChanges(diffElements({}, plan.elements));
+    });
+    applied.clear();
+    try {
+      await nft(baseScript() + elements.join("") + blocked + boostScript());
+    } catch (error) {
+      // The old tables stay as they were; what the driver knows of them is gone: rebuild.
+      classes.clear();
+      throw error;
+    }
+    for (const plan of plans) applied.set(plan.vmId, plan.elements);
+    // Leftovers of VMs that no longer exist (deleted while metald was down, or half-created).
+    const removed: string[] = [];
+    for (const [name, link] of links) {
+      // Only ports of metald's naming (tapName) and kind are ever removed.
+      const ours =
+        /^tap[0-9a-f]{8}[0-9]{1,2}$/.test(name) && link.kind === (linux ? "tun" : "veth");
+      if (ours && !wanted.has(name)) {
+        await ip(ipLink.delete(name));
+        removed.push(name);
+      }
+    }
+    for (const ns of namespacesNow) {
+      if (
+        !linux &&
+        /^mvm-[0-9a-f]{10}$/.test(ns) &&
+        !wantedNamespaces.has(ns) &&
+        (await ownsNamespace(ns))
+      ) {
+        await runner.run("ip", ipNetns.delete(ns));
+        removed.push(ns);
+      }
+    }
+    // Tap ports carry no guest state: their runtime (Firecracker) reports its own.
+    const guestsDown = new Set(
+      (linux ? [] : plans)
+        .filter((plan) => plan.ports.some((port) => links.get(port.name)?.operstate !== "UP"))
+        .map((plan) => plan.vmId),
+    );
+    return { created, removed, guestsDown };
   }
 
   async function sandboxLinks(): Promise<Map<string, { operstate: string; kind: string }>> {
@@ -271,85 +433,29 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
 
     async init() {
       await prepareSandbox();
-      await nft(baseScript());
-      applied.clear();
-      classes.clear();
-      pending.clear();
+      await owners.run([NFT], async () => {
+        await nft(baseScript());
+        applied.clear();
+        classes.clear();
+      });
     },
 
     async applyVm(plan) {
-      const undo: (() => Promise<unknown>)[] = [];
+      const undo = await applyLinks(plan);
       try {
-        await ensureLinks(plan, undo);
-        const script = elementScript(plan);
-        if (script) await nft(script);
-        commit(plan);
+        await applyElements(plan, plan.elements, plan.rateClasses);
       } catch (error) {
-        pending.clear();
-        for (const step of undo) await step().catch(() => undefined);
+        await owners.run(bridgeKeys(plan), async () => {
+          for (const task of undo) await task().catch(() => undefined);
+        });
         throw error;
       }
     },
 
-    async reconcile(plans, blockedSources) {
-      await prepareSandbox();
-      applied.clear();
-      classes.clear();
-      pending.clear();
-      const namespacesNow = await namespaces();
-      const links = await sandboxLinks();
-      const wanted = new Set(plans.flatMap((p) => p.ports.map((port) => port.name)));
-      const wantedNamespaces = new Set(plans.map((p) => p.guestNamespace));
-      let created = 0;
-      for (const plan of plans) {
-        const complete =
-          (linux || namespacesNow.has(plan.guestNamespace)) &&
-          plan.ports.every((port) => links.has(port.name));
-        if (!complete) {
-          await ensureLinks(plan, []);
-          created++;
-        }
-      }
-      // One transaction rebuilds the tables with every VM and blocked source: there is no
-      // moment at which a VM's traffic passes unfiltered.
-      const blocked =
-        blockedSources.length > 0
-          ? `add element ${IP6_FAMILY} ${TABLE_NAME} blocked_sources { ${blockedSources.join(", ")} }\n`
-          : "";
-      const script =
-        baseScript() + plans.map((plan) => elementScript(plan)).join("") + blocked + boostScript();
-      try {
-        await nft(script);
-      } finally {
-        pending.clear();
-      }
-      for (const plan of plans) commit(plan);
-      // Leftovers of VMs that no longer exist (deleted while metald was down, or half-created).
-      const removed: string[] = [];
-      for (const [name, link] of links) {
-        // Only ports of metald's naming (tapName) and kind are ever removed.
-        const ours =
-          /^tap[0-9a-f]{8}[0-9]{1,2}$/.test(name) && link.kind === (linux ? "tun" : "veth");
-        if (ours && !wanted.has(name)) {
-          await ip(ipLink.delete(name));
-          removed.push(name);
-        }
-      }
-      for (const ns of namespacesNow) {
-        if (!linux && /^mvm-[0-9a-f]{10}$/.test(ns) && !wantedNamespaces.has(ns)) {
-          await runner.run("ip", ipNetns.delete(ns));
-          removed.push(ns);
-        }
-      }
-      // Tap ports carry no guest state: their runtime (Firecracker) reports its own.
-      const guestsDown = new Set(
-        (linux ? [] : plans)
-          .filter((plan) => plan.ports.some((port) => links.get(port.name)?.operstate !== "UP"))
-          .map((plan) => plan.vmId),
-      );
-      return { created, removed, guestsDown };
-    },
-
+    reconcile: (plans, blockedSources) =>
+      owners.run([NFT, ...new Set(plans.flatMap(bridgeKeys))], () =>
+        reconcileHost(plans, blockedSources),
+      ),
     async updateBlockedSources(add, remove) {
       const lines = [
         ...(remove.length > 0
@@ -359,32 +465,35 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
           ? [`add element ${IP6_FAMILY} ${TABLE_NAME} blocked_sources { ${add.join(", ")} }`]
           : []),
       ];
-      if (lines.length > 0) await nft(`${lines.join("\n")}\n`);
+      if (lines.length > 0) await owners.run([NFT], () => nft(`${lines.join("\n")}\n`));
     },
 
     async removeVm(plan) {
-      const before = applied.get(plan.vmId) ?? plan.elements;
-      const meters = renderMeterCleanup(
-        plan.rateClasses,
-        plan.ports.map((p) => p.name),
-        plan.ports.flatMap((p) => [
-          ...p.addresses.map((a) => a.slice(0, a.indexOf("/"))),
-          p.linkLocal,
-        ]),
-        (c) => (c.control === "connections" ? INET_FAMILY : TABLE_FAMILY),
-        TABLE_NAME,
+      // The VM's token buckets and connection counts go with it, in the classes it used.
+      const meters = (used: RateClass[]) =>
+        renderMeterCleanup(
+          used,
+          plan.ports.map((p) => p.name),
+          plan.ports.flatMap((p) => [
+            ...p.addresses.map((a) => a.slice(0, a.indexOf("/"))),
+            p.linkLocal,
+          ]),
+          familyOf,
+          TABLE_NAME,
+        );
+      await applyElements(plan, {}, [], meters);
+      await owners.run(bridgeKeys(plan), () =>
+        step(plan, "remove", undefined, async () => {
+          for (const port of plan.ports) {
+            if (await linkExists(port.name, sbx)) await ip(ipLink.delete(port.name));
+          }
+          if (!linux && (await namespaces()).has(plan.guestNamespace)) {
+            await runner.run("ip", ipNetns.delete(plan.guestNamespace));
+          }
+          for (const bridge of new Set(plan.ports.map((p) => p.bridge)))
+            await removeBridgeIfUnused(bridge);
+        }),
       );
-      const script = renderElementChanges(diffElements(before, {})) + meters;
-      if (script) await nft(script);
-      applied.delete(plan.vmId);
-      for (const port of plan.ports) {
-        if (await linkExists(port.name, sbx)) await ip(ipLink.delete(port.name));
-      }
-      if (!linux && (await namespaces()).has(plan.guestNamespace)) {
-        await runner.run("ip", ipNetns.delete(plan.guestNamespace));
-      }
-      for (const bridge of new Set(plan.ports.map((p) => p.bridge)))
-        await removeBridgeIfUnused(bridge);
     },
 
     async portIndexes() {
@@ -402,8 +511,10 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
         if (problem) throw new Error(`sample boost port ${JSON.stringify(port)}: ${problem}`);
       }
       const canonical = addresses.map((a) => formatIpv6(parseIpv6(a)));
-      boost = { ports: [...ports], addresses: canonical };
-      await nft(boostScript());
+      await owners.run([NFT], async () => {
+        boost = { ports: [...ports], addresses: canonical };
+        await nft(boostScript());
+      });
     },
 
     async readCounters() {

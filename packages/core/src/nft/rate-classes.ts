@@ -80,6 +80,36 @@ export function renderRateClass(c: RateClass, family: string, table: string): st
   ].join("\n");
 }
 
+/** The family and chain holding a class's rule. */
+export function rateClassChain(c: RateClass): { family: string; chain: string } {
+  if (c.control === "connections") return { family: "inet", chain: "conn_limits" };
+  return { family: "bridge", chain: c.control === "ra" ? "ra_to_vm" : "rate_limits" };
+}
+
+/**
+ * The handle of a class's rule in `nft -a list chain` output, found by the membership set it
+ * matches on (`@rl_nd_10_5 ` never matches `@rl_nd_10_50`).
+ */
+export function rateClassRuleHandle(c: RateClass, chainListing: string): number | undefined {
+  const marker = `@${rateClassSet(c)} `;
+  for (const line of chainListing.split("\n")) {
+    if (!line.includes(marker)) continue;
+    const handle = /# handle (\d+)\s*$/.exec(line);
+    if (handle) return Number(handle[1]);
+  }
+  return undefined;
+}
+
+/** nft statements that remove a class: its rule (by handle), then its two sets. */
+export function renderRateClassRemoval(c: RateClass, table: string, handle: number): string {
+  const { family, chain } = rateClassChain(c);
+  return [
+    `delete rule ${family} ${table} ${chain} handle ${handle}`,
+    `delete set ${family} ${table} ${rateClassSet(c)}`,
+    `delete set ${family} ${table} ${rateMeterSet(c)}`,
+  ].join("\n");
+}
+
 /** The meter set of a class (its per-VM token buckets or connection counts). */
 export function rateMeterSet(c: RateClass): string {
   return c.control === "connections" ? `clm_${c.rate}` : `rlm_${rateClassId(c)}`;
