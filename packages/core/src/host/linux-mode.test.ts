@@ -46,4 +46,36 @@ describe("the linux driver", () => {
     );
     expect(driver.name).toBe("linux");
   });
+
+  it("writes a port's sysctls only once every port and bridge of the VM exists", async () => {
+    const { runner, calls } = recordingRunner();
+    const driver = createSandboxDriver({ runner, mode: "linux" });
+    const backup = createInterfaceSpec("backup", {
+      macAddress: "",
+      addresses: [{ address: "2001:db8:1::10", prefixLength: 64, path: "" }],
+    });
+    const plan = compileHostPlan(
+      { vmId: "vm-two-ports", tenantId: "acme", isolated: false, tenantMark: 1 },
+      [
+        { spec, policy: resolvePolicy({ profile: "HIGH" }).policy },
+        {
+          spec: backup,
+          policy: resolvePolicy({
+            profile: "HIGH",
+            request: { isolation: { bridgeInterface: "br-acme-backup" } },
+          }).policy,
+        },
+      ],
+    );
+    await driver.applyVm(plan);
+    const lines = calls.map((c) => [c.command, ...c.args].join(" "));
+    const sysctl = lines.findIndex((l) => l.startsWith("sysctl"));
+    for (const port of plan.ports) {
+      const created = lines.indexOf(`ip tuntap add dev ${port.name} mode tap`);
+      expect(created).toBeGreaterThanOrEqual(0);
+      expect(created).toBeLessThan(sysctl);
+      expect(lines[sysctl]).toContain(`net.ipv6.conf.${port.name}.accept_ra=0`);
+    }
+    expect(lines[sysctl]).toContain("net.ipv6.conf.br-acme-backup.accept_ra=0");
+  });
 });
