@@ -74,8 +74,8 @@ describe("the linux driver", () => {
       const created = lines.indexOf(`ip tuntap add dev ${port.name} mode tap`);
       expect(created).toBeGreaterThanOrEqual(0);
       expect(created).toBeLessThan(sysctl);
-      expect(lines[sysctl]).toContain(`net.ipv6.conf.${port.name}.accept_ra=0`);
+      expect(lines[sysctl]).toContain(`net/ipv6/conf/${port.name}/accept_ra=0`);
     }
-    expect(lines[sysctl]).toContain("net.ipv6.conf.br-acme-backup.accept_ra=0");
+    expect(lines[sysctl]).toContain("net/ipv6/conf/br-acme-backup/accept_ra=0");
   });
 });

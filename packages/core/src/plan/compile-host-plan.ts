@@ -34,8 +34,8 @@ export function compileHostPlan(context: PlanContext, interfaces: PlannedInterfa
       bridges.add(bridge);
       links.push({ kind: "bridge", name: bridge, mldSnooping: policy.isolation.enableMldSnooping });
       // The host never takes its own configuration from a tenant segment.
-      sysctls.push({ key: `net.ipv6.conf.${bridge}.accept_ra`, value: "0" });
-      sysctls.push({ key: `net.ipv6.conf.${bridge}.accept_redirects`, value: "0" });
+      sysctls.push({ key: `net/ipv6/conf/${bridge}/accept_ra`, value: "0" });
+      sysctls.push({ key: `net/ipv6/conf/${bridge}/accept_redirects`, value: "0" });
     }
     const ns = policy.isolation.networkNamespace;
     if (ns && !namespaces.has(ns)) {
@@ -47,7 +47,7 @@ export function compileHostPlan(context: PlanContext, interfaces: PlannedInterfa
     links.push({ kind: "tap", name: tap, bridge, mtu: spec.mtu, vmInterface: spec.id, vlan });
     // The host end of a VM's link carries no host addresses and accepts nothing from the guest.
     for (const key of ["accept_ra", "accept_redirects", "accept_source_route", "autoconf"]) {
-      sysctls.push({ key: `net.ipv6.conf.${tap}.${key}`, value: "0" });
+      sysctls.push({ key: `net/ipv6/conf/${tap}/${key}`, value: "0" });
     }
     const mac = spec.macAddress || macAddressFor(vmId, index);
     ports.push({

@@ -9,6 +9,7 @@ export type LinkStep =
   | { kind: "tap"; name: string; bridge: string; mtu: number; vmInterface: string; vlan: number };
 
 export interface SysctlStep {
+  /** In sysctl's slash form (net/ipv6/conf/IF/KEY): interface names may contain dots. */
   key: string;
   value: string;
 }
