@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { kernelTestsCanRun } from "./harness/kernel-test-requirements.js";
 
 const MAIN = fileURLToPath(new URL("../apps/metald/dist/main.js", import.meta.url));
 const TEMPLATES = fileURLToPath(new URL("../apps/metald/test/config/", import.meta.url));
@@ -54,7 +55,7 @@ describe("metald --validate-config", () => {
   });
 });
 
-describe.skipIf(process.getuid?.() !== 0)("metald harden", () => {
+describe.runIf(kernelTestsCanRun("metald harden", ["root", "ip"]))("metald harden", () => {
   const ns = `mhrd-${randomBytes(3).toString("hex")}`;
   const conf = join(mkdtempSync(join(tmpdir(), "metald-harden-")), "99-metald-ipv6-security.conf");
   afterAll(() => {

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postJson } from "./harness/curl-like.js";
 import { type MetaldProcess, startMetald } from "./harness/metald-process.js";
+import { waitUntil } from "./harness/wait-until.js";
 
 const TEMPLATE = fileURLToPath(
   new URL("../apps/metald/test/config/multi-tenant.yaml", import.meta.url),
@@ -80,22 +81,29 @@ describe("serving the multi-tenant host configuration", () => {
     });
   });
 
+  /** Sends SIGHUP, waits for the server to log the reload's outcome, and returns that line. */
+  const reload = async () => {
+    const from = metald.log.length;
+    metald.signal("SIGHUP");
+    return waitUntil(
+      "a configuration reload outcome in the log after SIGHUP",
+      () => metald.log.slice(from).find((line) => line.includes("configuration reload")),
+      { timeoutMs: 10_000 },
+    );
+  };
+
   it("reloads on SIGHUP, and keeps the running configuration when the new file is bad", async () => {
     writeFileSync(
       file,
       readFileSync(TEMPLATE, "utf8").replace("max_pps_per_vm: 15000", "max_pps_per_vm: 12000"),
     );
-    metald.signal("SIGHUP");
-    await new Promise((r) => setTimeout(r, 1_000));
-    expect(metald.log.join("\n")).toContain("configuration reloaded");
+    expect(await reload()).toContain("configuration reloaded");
     expect(await ppsOf("customer-002")).toMatchObject({ rate_limits: { max_pps_per_vm: 12000 } });
     writeFileSync(
       file,
       readFileSync(TEMPLATE, "utf8").replace("max_pps_per_vm: 15000", "max_pps_per_vm: -1"),
     );
-    metald.signal("SIGHUP");
-    await new Promise((r) => setTimeout(r, 1_000));
-    expect(metald.log.join("\n")).toContain("configuration reload refused");
+    expect(await reload()).toContain("configuration reload refused");
     expect(await ppsOf("customer-002")).toMatchObject({ rate_limits: { max_pps_per_vm: 12000 } });
     expect((await fetch(`${metald.url}/health`)).status).toBe(200);
   });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postJson } from "./harness/curl-like.js";
 import { type MetaldProcess, startMetald } from "./harness/metald-process.js";
 import { type SiemReceiver, startSiemReceiver } from "./harness/siem-receiver.js";
+import { waitUntil } from "./harness/wait-until.js";
 
 const TOKEN = "siem-token-0123456789";
 
@@ -59,14 +60,9 @@ async function storedEvents(metald: MetaldProcess, query = ""): Promise<StoredEv
   }
 }
 
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const until = async (what: string, check: () => Promise<boolean> | boolean) => {
+  await waitUntil(what, check);
+};
 
 const metric = async (metald: MetaldProcess, name: string) => {
   const text = await (await fetch(metald.metricsUrl)).text();
@@ -115,6 +111,7 @@ describe.each(["pglite", "postgres"] as const)("SIEM push on %s", (kind) => {
   });
 
   it("loses nothing while the receiver is down for a while, then catches up", async () => {
+    const logFrom = metald.log.length;
     await receiver.down();
     const during = await createVms(metald, 12);
     const isolated = await postJson(`${metald.url}/vmprovisioner.v1.VmService/IsolateVm`, {
@@ -122,7 +119,14 @@ describe.each(["pglite", "postgres"] as const)("SIEM push on %s", (kind) => {
       reason: "investigation",
     });
     expect(isolated.status, JSON.stringify(isolated.body)).toBe(200);
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Down "for a while": a delivery has failed and its retry has failed too (the server logs
+    // each failed attempt) before the receiver comes back.
+    await until("a retried SIEM delivery failing while the receiver is down", () =>
+      metald.log.slice(logFrom).some((line) => {
+        if (!line.includes('"SIEM delivery failed"')) return false;
+        return ((JSON.parse(line) as { attempt?: number }).attempt ?? 0) >= 1;
+      }),
+    );
     expect(await metric(metald, "metald_siem_delivery_failures_total")).toBeGreaterThan(0);
     await receiver.up();
     const stored = await storedEvents(metald);
@@ -205,9 +209,15 @@ describe("SIEM pull feed", () => {
     while (Date.now() - started < 3_000) await read();
     writing = false;
     await Promise.all(writers);
-    await new Promise((r) => setTimeout(r, 300));
-    while ((await read()) > 0) {}
-    const stored = (await storedEvents(metald)).map((e) => e.event_id);
+    // Every write has been answered; follow the feed until it has given every stored event (an
+    // event the feed skipped would never come, and this times out).
+    let stored: string[] = [];
+    await until("the feed to reach every stored event", async () => {
+      while ((await read()) > 0) {}
+      stored = (await storedEvents(metald)).map((e) => e.event_id);
+      const given = new Set(seen);
+      return stored.every((id) => given.has(id));
+    });
     expect(stored.length).toBeGreaterThan(20);
     // Exactly once: no repeats, nothing missing (the order itself is checked against seqs in
     // the repository's concurrency test).

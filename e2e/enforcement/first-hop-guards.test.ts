@@ -3,10 +3,15 @@
 // link-local spoofing, ND spoofing), routing and hop-by-hop headers. Each attack is checked
 // at the receiving VM (nothing arrives) and at the attacker's counter (it moved by the number
 // sent); legitimate traffic (ping, DAD, MLD, allowed router advertisements) still flows.
+// A capture listens before anything is sent; "nothing arrives" is a window of a few seconds,
+// always paired with the guard's counter moving by the number sent (the packets reached the
+// bridge and were dropped there), and the same capture sees allowed traffic arrive.
 import { execFileSync, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postJson } from "../harness/curl-like.js";
 import { type MetaldProcess, startMetald } from "../harness/metald-process.js";
+import { waitUntil } from "../harness/wait-until.js";
 import {
   canSendRealPackets,
   capture,
@@ -23,7 +28,7 @@ import {
 const ROUTER_MAC = "02:00:00:00:00:0c";
 const ROUTER_LL = "fe80::ff:fe00:c";
 
-describe.skipIf(!canSendRealPackets)("first-hop guards with real packets (sandbox)", () => {
+describe.runIf(canSendRealPackets)("first-hop guards with real packets (sandbox)", () => {
   let metald: MetaldProcess;
   let attacker: Guest;
   let victim: Guest;
@@ -118,12 +123,6 @@ describe.skipIf(!canSendRealPackets)("first-hop guards with real packets (sandbo
   });
 
   it("turns the counters into security events: type, VM, tenant and counts, queryable as the guides do", async () => {
-    await new Promise((r) => setTimeout(r, 800));
-    const c = await counters(metald.url, attacker.vmId);
-    const ra = ["ra_guard", "ra_guard_in", "nd_frag_guard", "redirect_guard", "dhcp_guard"].reduce(
-      (n, s) => n + packets(c, s),
-      0,
-    );
     type Event = {
       event_id: string;
       vm_id: string;
@@ -133,17 +132,39 @@ describe.skipIf(!canSendRealPackets)("first-hop guards with real packets (sandbo
       count: number;
       severity: string;
     };
-    const res = await fetch(
-      `${metald.url}/api/v1/security/events?vm_id=${attacker.vmId}&event_type=ra_guard_block&since=1h&limit=1000`,
+    const raDrops = async () => {
+      const c = await counters(metald.url, attacker.vmId);
+      return ["ra_guard", "ra_guard_in", "nd_frag_guard", "redirect_guard", "dhcp_guard"].reduce(
+        (n, s) => n + packets(c, s),
+        0,
+      );
+    };
+    const raEvents = async () => {
+      const res = await fetch(
+        `${metald.url}/api/v1/security/events?vm_id=${attacker.vmId}&event_type=ra_guard_block&since=1h&limit=1000`,
+      );
+      return (await res.json()) as { events: Event[]; next_cursor: string };
+    };
+    // The poller turns counter readings into events every METALD_EVENT_POLL_MS: wait until the
+    // events account for every packet the counters hold.
+    let seen = "";
+    const { ra, events, next_cursor } = await waitUntil(
+      () => `ra_guard_block events totalling the counters (last seen ${seen})`,
+      async () => {
+        const ra = await raDrops();
+        const page = await raEvents();
+        const total = page.events.reduce((n, e) => n + e.count, 0);
+        seen = `${total} in events, ${ra} in counters`;
+        return total === ra && { ra, ...page };
+      },
     );
-    const { events, next_cursor } = (await res.json()) as { events: Event[]; next_cursor: string };
+    expect(ra).toBeGreaterThan(0);
     expect(events.length).toBeGreaterThan(0);
     expect(
       events.every(
         (e) => e.vm_id === attacker.vmId && e.customer_id === "enforce" && e.severity === "warning",
       ),
     ).toBe(true);
-    expect(events.reduce((n, e) => n + e.count, 0)).toBe(ra);
     expect(next_cursor).toBeTruthy();
     const one = (await (
       await fetch(`${metald.url}/api/v1/security/events/${events[0]?.event_id}`)
@@ -172,7 +193,7 @@ describe.skipIf(!canSendRealPackets)("first-hop guards with real packets (sandbo
   });
 
   it("delivers router advertisements from an allowed router, and drops them for a VM that does not allow it", async () => {
-    const victimSees = await capture(victim, "ra", 2, ROUTER_LL);
+    const victimSees = await capture(victim, "ra", 5, ROUTER_LL, { expect: 2 });
     const attackerSees = await capture(attacker, "ra", 2, ROUTER_LL);
     const before = packets(await counters(metald.url, attacker.vmId), "ra_guard_in");
     await send(router, "ra-plain", { src: ROUTER_LL, count: 2 });
@@ -220,7 +241,7 @@ describe.skipIf(!canSendRealPackets)("first-hop guards with real packets (sandbo
     await send(attacker, "na", { src: attacker.linkLocal, target: victim.address, count: 2 });
     expect(await spoofed.result).toBe(0);
     expect(packets(await counters(metald.url, attacker.vmId), "nd_guard") - before).toBe(2);
-    const own = await capture(victim, "na", 2, attacker.linkLocal);
+    const own = await capture(victim, "na", 5, attacker.linkLocal, { expect: 1 });
     await send(attacker, "na", { src: attacker.linkLocal, target: attacker.address });
     expect(await own.result).toBe(1);
   });
@@ -322,27 +343,39 @@ describe.skipIf(!canSendRealPackets)("first-hop guards with real packets (sandbo
     expect(packets(await counters(metald.url, attacker.vmId), "source_guard") - before).toBe(3);
   });
 
-  it("reconcile removes leftovers of VMs that no longer exist", async () => {
+  it("reconcile removes leftovers of VMs that no longer exist, and only its own", async () => {
     const sandbox = metald.env.METALD_SANDBOX_NAMESPACE as string;
-    execFileSync("ip", ["netns", "add", "mvm-deadbeef00"]);
-    execFileSync("ip", [
-      "-n",
-      sandbox,
-      "link",
-      "add",
-      "tapdeadbeef0",
-      "type",
-      "veth",
-      "peer",
-      "name",
-      "eth9",
-    ]);
-    const res = await postJson(`${metald.url}/debug/reconcile`, {});
-    expect(res.status).toBe(200);
-    expect((res.body as { removed: string[] }).removed).toEqual(
-      expect.arrayContaining(["tapdeadbeef0", "mvm-deadbeef00"]),
-    );
-    expect(execFileSync("ip", ["netns", "list"]).toString()).not.toContain("mvm-deadbeef00");
+    const leftover = `mvm-${randomBytes(5).toString("hex")}`;
+    const foreign = `mvm-${randomBytes(5).toString("hex")}`;
+    // A guest namespace carries its owner in its loopback's alias; the foreign one has none (as
+    // another server's guest would, seen from here).
+    execFileSync("ip", ["netns", "add", leftover]);
+    execFileSync("ip", ["-n", leftover, "link", "set", "lo", "up", "alias", `metald:${sandbox}`]);
+    execFileSync("ip", ["netns", "add", foreign]);
+    try {
+      execFileSync("ip", [
+        "-n",
+        sandbox,
+        "link",
+        "add",
+        "tapdeadbeef0",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "eth9",
+      ]);
+      const res = await postJson(`${metald.url}/debug/reconcile`, {});
+      expect(res.status).toBe(200);
+      const { removed } = res.body as { removed: string[] };
+      expect(removed).toEqual(expect.arrayContaining(["tapdeadbeef0", leftover]));
+      expect(removed).not.toContain(foreign);
+      const namespaces = execFileSync("ip", ["netns", "list"]).toString();
+      expect(namespaces).not.toContain(leftover);
+      expect(namespaces).toContain(foreign);
+    } finally {
+      spawnSync("ip", ["netns", "delete", foreign]);
+    }
   });
 
   it("with block_hop_by_hop, drops hop-by-hop headers but lets MLD reports through", async () => {
@@ -351,7 +384,7 @@ describe.skipIf(!canSendRealPackets)("first-hop guards with real packets (sandbo
     await send(hbhBlocker, "hbh", { src: hbhBlocker.address, dst: victim.address, count: 2 });
     expect(await echo.result).toBe(0);
     expect(packets(await counters(metald.url, hbhBlocker.vmId), "eh_hbh") - before).toBe(2);
-    const mld = await capture(victim, "mld", 2, hbhBlocker.linkLocal);
+    const mld = await capture(victim, "mld", 5, hbhBlocker.linkLocal, { expect: 2 });
     await send(hbhBlocker, "mld", { src: hbhBlocker.linkLocal, count: 2 });
     expect(await mld.result).toBe(2);
     expect(packets(await counters(metald.url, hbhBlocker.vmId), "eh_hbh") - before).toBe(2);

@@ -5,12 +5,13 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { renderBaseTable } from "@metald/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kernelTestsCanRun } from "../harness/kernel-test-requirements.js";
 
-const isRoot = process.getuid?.() === 0;
+const canLoad = kernelTestsCanRun("golden plans in the kernel", ["root", "ip", "nft"]);
 const GOLDEN = new URL("../fixtures/golden/", import.meta.url);
 const files = readdirSync(GOLDEN).filter((f) => f.endsWith(".plan"));
 
-describe.skipIf(!isRoot)("golden plans in the kernel", () => {
+describe.runIf(canLoad)("golden plans in the kernel", () => {
   const namespace = `mgold-${randomBytes(3).toString("hex")}`;
   beforeAll(() => {
     execFileSync("ip", ["netns", "add", namespace]);

@@ -2,7 +2,9 @@
 """Crafts and captures the packets of the enforcement suite (scapy, run inside a VM's namespace).
 
   packets.py send IFACE KIND [--src ADDR] [--dst ADDR] [--target ADDR] [--count N]
-  packets.py sniff IFACE SECONDS KIND [--src ADDR]    prints how many matching packets arrived
+  packets.py sniff IFACE SECONDS KIND [--src ADDR] [--expect N]
+      prints {"ready": true} once its socket is bound and receiving, then how many matching
+      packets arrived within SECONDS (or as soon as N of them did, with --expect)
 
 Frames always carry the interface's own MAC as source: a bridge drops frames whose source MAC
 is not a valid unicast address (scapy fills in zeros when it cannot resolve one).
@@ -103,14 +105,22 @@ def main():
     cap.add_argument("seconds", type=float)
     cap.add_argument("kind")
     cap.add_argument("--src", default=None)
+    cap.add_argument("--expect", type=int, default=0)
     args = parser.parse_args()
     if args.command == "send":
         batch = frames(args.kind, args.iface, args.src, args.dst, args.target)
         sendp(batch * args.count, iface=args.iface)
         print(json.dumps({"sent": len(batch) * args.count}))
     else:
+        # L2ListenSocket binds to the interface in its constructor (and flushes what arrived
+        # before the bind): from here on every frame is queued for us, so "ready" is true.
+        sock = conf.L2listen(iface=args.iface)
         print(json.dumps({"ready": True}), flush=True)
-        seen = sniff(iface=args.iface, timeout=args.seconds, lfilter=lambda p: matches(args.kind, p, args.src))
+        # count counts only frames that pass lfilter: stop at the expected number, else wait out
+        # the window (a negative result is "nothing within SECONDS").
+        seen = sniff(opened_socket=sock, timeout=args.seconds, count=args.expect,
+                     lfilter=lambda p: matches(args.kind, p, args.src))
+        sock.close()
         print(json.dumps({"count": len(seen)}), flush=True)
 
 

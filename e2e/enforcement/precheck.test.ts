@@ -3,10 +3,13 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { kernelTestsCanRun } from "../harness/kernel-test-requirements.js";
 
 const MAIN = fileURLToPath(new URL("../../apps/metald/dist/main.js", import.meta.url));
 
-describe.skipIf(process.getuid?.() !== 0)("metald precheck", () => {
+const canRun = kernelTestsCanRun("metald precheck", ["root", "ip", "nft"]);
+
+describe.runIf(canRun)("metald precheck", () => {
   it("passes here and reports the VLAN capabilities it probed", () => {
     const result = spawnSync(process.execPath, [MAIN, "precheck"]);
     const out = result.stdout.toString();

@@ -1,13 +1,14 @@
 // Drives a VM's guest side in the sandbox: commands in its namespace, scapy sends and captures
 // (packets.py, with Debian's /usr/bin/python3 which has scapy), and the VM's counters.
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { kernelTestsCanRun, SCAPY_PYTHON } from "../harness/kernel-test-requirements.js";
 
 const run = promisify(execFile);
 const PACKETS = fileURLToPath(new URL("./packets.py", import.meta.url));
 const TCP = fileURLToPath(new URL("./tcp.py", import.meta.url));
-const PYTHON = "/usr/bin/python3";
+const PYTHON = SCAPY_PYTHON;
 
 export interface Guest {
   vmId: string;
@@ -57,12 +58,25 @@ export async function send(guest: Guest, kind: string, options: SendOptions = {}
   return (JSON.parse(out.trim().split("\n").pop() ?? "{}") as { sent: number }).sent;
 }
 
-/** Starts a capture; resolves once scapy listens; `result` gives how many matching packets came. */
+const READY_TIMEOUT_MS = 15_000;
+
+export interface CaptureOptions {
+  /** Stop as soon as this many matching packets arrived instead of waiting out the window. */
+  expect?: number;
+}
+
+/**
+ * Starts a capture; resolves once scapy's socket is bound to the guest's interface (packets sent
+ * from then on are seen); `result` gives how many matching packets came. Without `expect` the
+ * capture lasts `seconds`: a result of 0 means "nothing within that window", which tests pair
+ * with a positive control (the guard's counter moved by the number sent).
+ */
 export async function capture(
   guest: Guest,
   kind: string,
   seconds: number,
   src?: string,
+  options: CaptureOptions = {},
 ): Promise<{ result: Promise<number> }> {
   const args = [
     "netns",
@@ -76,6 +90,7 @@ export async function capture(
     kind,
   ];
   if (src) args.push("--src", src);
+  if (options.expect) args.push("--expect", String(options.expect));
   const child = spawn("ip", args, { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
@@ -83,22 +98,35 @@ export async function capture(
     err += c.toString();
   });
   const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(
+        new Error(`capture on ${guest.vmId} not listening after ${READY_TIMEOUT_MS} ms: ${err}`),
+      );
+    }, READY_TIMEOUT_MS);
     child.stdout.on("data", (c: Buffer) => {
       out += c.toString();
-      if (out.includes('"ready"')) resolve();
+      if (out.includes('"ready"')) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
-    child.on("exit", (code) => reject(new Error(`capture exited ${code}: ${err}`)));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`capture exited ${code} before listening: ${err}`));
+    });
   });
+  // "close", not "exit": the count line may still sit in the pipe when the process exits.
   const result = new Promise<number>((resolve, reject) => {
-    child.on("exit", (code) => {
+    child.on("close", (code) => {
       const line = out.split("\n").find((l) => l.includes('"count"'));
       if (code === 0 && line) resolve((JSON.parse(line) as { count: number }).count);
       else reject(new Error(`capture failed (${code}): ${err}`));
     });
   });
+  // Both promises settle on exit; `result` is the caller's to await, `ready` may reject first.
+  result.catch(() => undefined);
   await ready;
-  // scapy opens its socket right after printing "ready"; give it a moment.
-  await new Promise((r) => setTimeout(r, 300));
   return { result };
 }
 
@@ -152,16 +180,16 @@ export async function connectTcp(
   return (JSON.parse(out.trim()) as { connected: number }).connected;
 }
 
-/** The enforcement suite needs root (namespaces, nftables) and scapy for Debian's python3. */
-export const canSendRealPackets = (() => {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    execFileSync(PYTHON, ["-c", "import scapy"]);
-    return true;
-  } catch {
-    return false;
-  }
-})();
+/**
+ * The enforcement suite needs root (namespaces, nftables) and scapy for Debian's python3: false
+ * skips it, and with METALD_REQUIRE_KERNEL_TESTS=1 a missing requirement throws instead.
+ */
+export const canSendRealPackets = kernelTestsCanRun("enforcement with real packets", [
+  "root",
+  "ip",
+  "nft",
+  "scapy",
+]);
 
 interface DebugVm {
   interfaces: { guest_namespace: string; link_local: string; tap_device: string }[];

@@ -1,9 +1,10 @@
-// Starts the built metald server as a real process, on a free port, against PGlite in a
-// temporary data directory or PostgreSQL in a schema of its own.
+// Starts the built metald server as a real process against PGlite in a temporary data directory
+// or PostgreSQL in a schema of its own. The server binds port 0 for its API and its metrics and
+// reports the ports the kernel chose in its "metald ready" log line: no port is picked here and
+// then lost to another process before the server binds it.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,12 +44,19 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+const STARTUP_TIMEOUT_MS = 30_000;
+
+/** The addresses in the server's `{"msg":"metald ready","url":…,"metricsUrl":…}` line. */
+function readyAddresses(line: string): { url: string; metricsUrl: string } | undefined {
+  if (!line.includes('"metald ready"')) return undefined;
+  try {
+    const entry = JSON.parse(line) as { msg?: string; url?: unknown; metricsUrl?: unknown };
+    if (entry.msg !== "metald ready") return undefined;
+    if (typeof entry.url !== "string" || typeof entry.metricsUrl !== "string") return undefined;
+    return { url: entry.url, metricsUrl: entry.metricsUrl };
+  } catch {
+    return undefined;
+  }
 }
 
 async function launch(
@@ -56,15 +64,12 @@ async function launch(
   log: string[],
   args: string[] = [],
 ): Promise<{ child: ChildProcess; url: string; metricsUrl: string }> {
-  const port = await freePort();
-  const metricsPort = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [MAIN, "serve", "--listen", `127.0.0.1:${port}`, ...args], {
+  const child = spawn(process.execPath, [MAIN, "serve", "--listen", "127.0.0.1:0", ...args], {
     env: {
       ...process.env,
       METALD_LOG_LEVEL: "info",
       METALD_METRICS_HOST: "127.0.0.1",
-      METALD_METRICS_PORT: String(metricsPort),
+      METALD_METRICS_PORT: "0",
       METALD_EVENT_POLL_MS: "300",
       // The guides' curl commands carry no token: tests run in development mode unless they
       // test authentication itself.
@@ -73,28 +78,47 @@ async function launch(
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const collect = (chunk: Buffer) =>
-    log.push(
-      ...chunk
-        .toString("utf8")
-        .split("\n")
-        .filter((l) => l !== ""),
-    );
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`metald exited with ${child.exitCode}:\n${log.join("\n")}`);
-    const healthy = await fetch(`${url}/health`).then(
-      (res) => res.ok,
-      () => false,
-    );
-    if (healthy) return { child, url, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  const started = log.length;
+  const since = () => log.slice(started).join("\n");
+  const addresses = new Promise<{ url: string; metricsUrl: string }>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`metald did not report ready within ${STARTUP_TIMEOUT_MS} ms:\n${since()}`));
+    }, STARTUP_TIMEOUT_MS);
+    const collect = (line: string) => {
+      log.push(line);
+      const found = readyAddresses(line);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    };
+    // Whole lines only: a chunk may end in the middle of one.
+    for (const stream of [child.stdout, child.stderr]) {
+      let pending = "";
+      stream?.on("data", (chunk: Buffer) => {
+        const parts = (pending + chunk.toString("utf8")).split("\n");
+        pending = parts.pop() ?? "";
+        for (const line of parts) if (line !== "") collect(line);
+      });
+      stream?.on("end", () => {
+        if (pending !== "") collect(pending);
+        pending = "";
+      });
+    }
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`metald exited with ${code} before it was ready:\n${since()}`));
+    });
+  });
+  const { url, metricsUrl } = await addresses;
+  const health = await fetch(`${url}/health`).catch((error: unknown) => error as Error);
+  if (health instanceof Error || !health.ok) {
+    child.kill("SIGKILL");
+    const answer = health instanceof Error ? health.message : String(health.status);
+    throw new Error(`metald reported ${url} but /health answered ${answer}:\n${since()}`);
   }
-  child.kill("SIGKILL");
-  throw new Error(`metald did not become healthy within 30 s:\n${log.join("\n")}`);
+  return { child, url, metricsUrl };
 }
 
 function stopChild(child: ChildProcess): Promise<number | null> {

@@ -1,6 +1,6 @@
 // A SIEM stand-in on loopback: accepts metald's pushes (NDJSON of ECS documents, CEF or LEEF
 // lines), parses them back with the formats' parsers, and can go down and come back on the
-// same port to test delivery across outages.
+// same port to test delivery across outages. It listens on a port the kernel picks.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseCef, parseLeef } from "@metald/core";
@@ -74,7 +74,14 @@ export async function startSiemReceiver(): Promise<SiemReceiver> {
       });
       res.writeHead(200, { "content-type": "application/json" }).end("{}");
     });
-    await new Promise<void>((resolve) => s.listen(port, "127.0.0.1", resolve));
+    // Port 0 the first time (the kernel picks a free one); the same port when it comes back up,
+    // since metald is configured with its URL.
+    await new Promise<void>((resolve, reject) => {
+      s.once("error", (error) =>
+        reject(new Error(`SIEM receiver cannot listen on 127.0.0.1:${port}: ${error.message}`)),
+      );
+      s.listen(port, "127.0.0.1", resolve);
+    });
     port = (s.address() as AddressInfo).port;
     server = s;
   };

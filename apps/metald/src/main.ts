@@ -2,6 +2,7 @@
 // metald command line: `metald serve` (the default) runs the control plane.
 import { existsSync, readFileSync } from "node:fs";
 import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import {
   createCommandRunner,
@@ -218,14 +219,23 @@ async function serve(flags: {
     env.METALD_METRICS_HOST,
     env.METALD_METRICS_PORT,
   );
-  app.log.info(
+  // The bound addresses (a port of 0 is chosen by the kernel) are reported whatever the log level.
+  app.log.child({}, { level: "info" }).info(
     {
+      url: httpUrl(app.server.address()),
+      metricsUrl: `${httpUrl(metricsServer.address())}/metrics`,
       database: db.kind,
       dataDir: env.DATABASE_URL ? undefined : env.METALD_DATA_DIR,
       driver: sandbox ? env.METALD_DRIVER : "dry-run",
     },
     "metald ready",
   );
+}
+
+function httpUrl(address: AddressInfo | string | null): string {
+  if (address === null || typeof address === "string") return String(address);
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
 }
 
 async function main(argv: string[]) {
