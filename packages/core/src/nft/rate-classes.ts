@@ -3,6 +3,7 @@
 // dynamic meter set holding one token bucket per port, and one rule. A VM whose limits match
 // existing classes adds set elements only; a new value adds one class (two sets, one rule).
 // Connection limits work the same way in the inet table with `ct count`.
+import { NFT_U32_MAX } from "../policy/kernel-limits.js";
 import { sampleChain } from "./packet-samples.js";
 
 export type RateControl = "nd" | "icmpv6" | "multicast" | "pps" | "bandwidth" | "ra";
@@ -23,6 +24,27 @@ const MATCH: Record<RateControl, string> = {
   bandwidth: "",
   ra: "",
 };
+
+/** A packet limit's burst when the policy sets none: a tenth of a second's worth, at least 1. */
+export function packetBurst(rate: number): number {
+  return Math.max(1, Math.ceil(rate / 10));
+}
+
+/** Smallest byte burst: one 64 KiB TSO/GRO frame must fit in the bucket. */
+export const BYTE_BURST_MIN = 65_536;
+/** The kernel's largest burst (32 bits); a longer burst_duration_ms is cut to it. */
+export const BYTE_BURST_MAX = NFT_U32_MAX;
+/** burst_duration_ms when the policy sets none (0). */
+export const BYTE_BURST_DEFAULT_MS = 100;
+
+/**
+ * A bandwidth limit's burst: `durationMs` worth of bytes at `rate` bytes/s, at least
+ * BYTE_BURST_MIN and at most BYTE_BURST_MAX (at 1 GB/s, 4.29 s of traffic).
+ */
+export function byteBurst(rate: number, durationMs: number): number {
+  const wanted = Math.ceil((rate * (durationMs || BYTE_BURST_DEFAULT_MS)) / 1000);
+  return Math.min(BYTE_BURST_MAX, Math.max(BYTE_BURST_MIN, wanted));
+}
 
 export function rateClassId(c: RateClass): string {
   return `${c.control}_${c.rate}_${c.burst}`;

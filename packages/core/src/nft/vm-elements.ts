@@ -4,6 +4,8 @@ import { parseIpv6 } from "../ipam/ipv6-address.js";
 import { EXTENSION_HEADER_TYPES, type SecurityPolicy } from "../policy/security-policy.js";
 import { parseRuleList, ruleElements, ruleListShape } from "../rules/compile-rule-elements.js";
 import {
+  byteBurst,
+  packetBurst,
   RATE_CONTROLS,
   type RateClass,
   type RateControl,
@@ -64,7 +66,6 @@ function asInteger(address: string): string {
 
 function rateClassesOf(policy: SecurityPolicy): RateClass[] {
   const { rateLimits: rl, neighborDiscovery: nd } = policy;
-  const packetBurst = (rate: number) => Math.max(1, Math.ceil(rate / 10));
   const ra = policy.raGuard;
   const raLimited =
     ra.enabled && !ra.blockAllRa && ra.allowedRouters.length > 0 && ra.maxRaRate > 0;
@@ -101,11 +102,7 @@ function rateClassesOf(policy: SecurityPolicy): RateClass[] {
         ? {
             control: "bandwidth",
             rate: rl.maxBandwidthPerVm,
-            // burst_duration_ms worth of bytes, at least 64 KiB so that one TSO frame fits.
-            burst: Math.max(
-              65_536,
-              Math.ceil((rl.maxBandwidthPerVm * (rl.burst.durationMs || 100)) / 1000),
-            ),
+            burst: byteBurst(rl.maxBandwidthPerVm, rl.burst.durationMs),
           }
         : undefined,
   };

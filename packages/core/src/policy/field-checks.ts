@@ -10,6 +10,7 @@ import {
 } from "../ipam/ipv6-address.js";
 import { linuxNameProblem } from "../net/linux-name.js";
 import { FieldError } from "./field-error.js";
+import { LIMITS } from "./limits.js";
 
 function syntax<T>(path: string, text: string, what: string, parse: () => T): T {
   try {
@@ -83,8 +84,8 @@ export function checkPrefix(text: string, path: string): string {
 }
 
 export function checkVlan(value: number, path: string): number {
-  if (!Number.isInteger(value) || value < 1 || value > 4094) {
-    throw new FieldError(path, `VLAN id ${value} is outside 1–4094`);
+  if (!Number.isInteger(value) || value < LIMITS.vlanMin || value > LIMITS.vlanMax) {
+    throw new FieldError(path, `VLAN id ${value} is outside ${LIMITS.vlanMin}–${LIMITS.vlanMax}`);
   }
   return value;
 }
@@ -104,15 +105,24 @@ export function checkLinuxName(name: string, path: string): string {
   return name;
 }
 
+/** A whole number in 0–`max`; `why` (the bound's reason) ends the message. */
 export function checkLimit(
   value: number | bigint,
   max: number,
   path: string,
   unit: string,
+  why?: string,
 ): number {
   const n = Number(value);
-  if (n < 0) throw new FieldError(path, `${n} is negative`);
-  if (n > max) throw new FieldError(path, `${n} ${unit} is above the maximum of ${max} ${unit}`);
+  const because = why ? ` (${why})` : "";
+  if (n < 0) throw new FieldError(path, `${n} is negative; the accepted range is 0–${max} ${unit}`);
+  if (!Number.isInteger(n)) throw new FieldError(path, `${n} is not a whole number of ${unit}`);
+  if (n > max) {
+    throw new FieldError(
+      path,
+      `${value} ${unit} is above the maximum of ${max} ${unit}; the accepted range is 0–${max} ${unit}${because}`,
+    );
+  }
   return n;
 }
 
@@ -122,9 +132,13 @@ export function checkRange(
   max: number,
   path: string,
   unit: string,
+  why?: string,
 ): number {
-  if (value < min || value > max)
-    throw new FieldError(path, `${value} ${unit} is outside ${min}–${max}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new FieldError(
+      path,
+      `${value} ${unit} is outside ${min}–${max}${why ? ` (${why})` : ""}`,
+    );
   return value;
 }
 

@@ -3,7 +3,7 @@
 import type { InterfaceIPv6Security, SecurityPolicy as ProtoSecurityPolicy } from "@metald/proto";
 import { checkLimit, checkListLength, checkUnicastAddress } from "./field-checks.js";
 import { FieldError } from "./field-error.js";
-import { LIMITS } from "./limits.js";
+import { BOUND_REASONS, BYTES_PER_MBIT, LIMITS } from "./limits.js";
 import { checkRuleList } from "./rule-text.js";
 import { checkPrefixList } from "./security-config-layer.js";
 import type { InterTenantPolicy, PolicyLayer, TenantIsolationLevel } from "./security-policy.js";
@@ -102,6 +102,7 @@ export function securityPolicyLayer(policy: ProtoSecurityPolicy, path: string): 
           LIMITS.bandwidthMbps,
           `${path}.bandwidth_limit_mbps`,
           "Mbit/s",
+          BOUND_REASONS.bandwidth,
         );
   return {
     rules: {
@@ -111,8 +112,7 @@ export function securityPolicyLayer(policy: ProtoSecurityPolicy, path: string): 
       logSecurityEvents: policy.logSecurityEvents,
     },
     rateLimits: {
-      // 1 Mbit/s = 125,000 bytes/s
-      maxBandwidthPerVm: mbps === undefined ? undefined : mbps * 125_000,
+      maxBandwidthPerVm: mbps === undefined ? undefined : mbps * BYTES_PER_MBIT,
       maxPpsPerVm:
         policy.packetRateLimit === undefined
           ? undefined

@@ -22,7 +22,7 @@ import {
 } from "./field-checks.js";
 import { FieldError } from "./field-error.js";
 import { interfaceSecurityLayer, securityPolicyLayer } from "./interface-security-layer.js";
-import { LIMITS } from "./limits.js";
+import { BOUND_REASONS, LIMITS } from "./limits.js";
 import { PROFILE_FROM_PROTO, securityConfigLayer } from "./security-config-layer.js";
 import type { ComplianceFramework, PolicyLayer, SecurityProfileName } from "./security-policy.js";
 import {
@@ -269,7 +269,7 @@ function resources(config: VmConfig, path: string): VmSpec["resources"] {
 
 function checkMtu(mtu: number, path: string): number {
   if (mtu === 0) return DEFAULT_MTU;
-  return checkRange(mtu, 1280, 65535, path, "bytes");
+  return checkRange(mtu, LIMITS.mtuMin, LIMITS.mtuMax, path, "bytes", BOUND_REASONS.mtu);
 }
 
 function address(text: string, path: string): InterfaceAddress {
@@ -381,7 +381,12 @@ function networkInterfaces(network: NetworkInterface[], path: string): Interface
       iface.tempValidLifetime =
         ipv6.tempValidLifetime === undefined
           ? 0
-          : checkLimit(ipv6.tempValidLifetime, 31_536_000, `${ip}.temp_valid_lifetime`, "s");
+          : checkLimit(
+              ipv6.tempValidLifetime,
+              LIMITS.tempValidLifetimeS,
+              `${ip}.temp_valid_lifetime`,
+              "s",
+            );
       if (ipv6.security) {
         const fromSecurity = interfaceSecurityLayer(ipv6.security, `${ip}.security`);
         layer = mergeLayers(layer, fromSecurity.layer);

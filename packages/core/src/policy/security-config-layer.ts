@@ -20,7 +20,7 @@ import {
   checkVlan,
 } from "./field-checks.js";
 import { FieldError } from "./field-error.js";
-import { LIMITS } from "./limits.js";
+import { BOUND_REASONS, LIMITS } from "./limits.js";
 import type {
   ComplianceFramework,
   ExtensionHeaderMode,
@@ -242,6 +242,7 @@ export function securityConfigLayer(config: IPv6SecurityConfig, path: string): S
               LIMITS.bandwidthBytesPerSecond,
               `${p}.max_bandwidth_per_vm`,
               "bytes/s",
+              BOUND_REASONS.bandwidth,
             ),
       maxConnectionsPerVm:
         rl.maxConnectionsPerVm === undefined
