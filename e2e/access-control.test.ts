@@ -220,6 +220,34 @@ describe("access control", () => {
     expect((await fetch(`${metald.url}/health`)).status).toBe(200);
   });
 
+  it("keeps quarantine the operator's: the tenant sees it and its reason but cannot lift or impose it", async () => {
+    const rpcAs = async (method: string, who: string, body: unknown) => {
+      const res = await fetch(`${metald.url}/vmprovisioner.v1.VmService/${method}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: bearer(who) },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const reason = "suspected rogue router";
+    expect((await rpcAs("IsolateVm", "operator", { vm_id: vmA, reason })).status).toBe(200);
+    const lift = await rpcAs("UnisolateVm", "acme", { vm_id: vmA, reason: "mine" });
+    expect(lift.status).toBe(403);
+    expect(lift.body).toMatchObject({ code: "permission_denied" });
+    expect((await rpcAs("IsolateVm", "acme", { vm_id: vmA, reason: "x" })).status).toBe(403);
+    expect((await rpcAs("GetVm", "acme", { vm_id: vmA })).body).toMatchObject({ isolated: true });
+    const events = (await (
+      await fetch(`${metald.url}/api/v1/security/events?category=all&event_type=vm_quarantined`, {
+        headers: { authorization: bearer("acme") },
+      })
+    ).json()) as { events: { vm_id: string; description?: string; details?: unknown }[] };
+    const quarantined = events.events.find((e) => e.vm_id === vmA);
+    expect(JSON.stringify(quarantined)).toContain(reason);
+    expect((await rpcAs("UnisolateVm", "operator", { vm_id: vmA, reason: "cleared" })).status).toBe(
+      200,
+    );
+  });
+
   it("records refused credentials as events and counts them", async () => {
     const text = await (await fetch(metald.metricsUrl)).text();
     expect(text).toMatch(/^metald_auth_failures_total\{reason="missing"\} [1-9]/m);

@@ -33,7 +33,10 @@ import type { AuthMode } from "./auth/principal.js";
 import { PRINCIPAL } from "./auth/principal-context.js";
 import { scopeProvisioner } from "./auth/scoped-provisioner.js";
 import type { TenantConfig, TenantConfigStore } from "./config/tenant-config-store.js";
+import { createErrorLog } from "./connect/error-log.js";
 import { createJsonBodyCheck, inputSchemasByPath } from "./connect/json-body-check.js";
+import { allowedMethodsByPath, createMethodCheck } from "./connect/method-check.js";
+import { textFieldCheck } from "./connect/text-field-check.js";
 import { createRoutes, SERVICES } from "./connect.js";
 import { startCounterEventPoller } from "./events/counter-event-poller.js";
 import { createEventPipeline } from "./events/event-pipeline.js";
@@ -47,8 +50,10 @@ import { startSiemForwarder } from "./events/siem-forwarder.js";
 import { registerBlockedSourceRoutes } from "./http/blocked-source-routes.js";
 import { registerCustomerRoutes } from "./http/customer-routes.js";
 import { registerDebugRoutes } from "./http/debug-routes.js";
+import { registerErrorShape } from "./http/error-shape.js";
 import { registerMonitoringRoutes } from "./http/monitoring-routes.js";
 import { registerPoolRoutes } from "./http/pool-routes.js";
+import { registerRestTextCheck } from "./http/rest-text-check.js";
 import { registerSecurityEventRoutes } from "./http/security-event-routes.js";
 import { registerSecurityFeedRoutes } from "./http/security-feed-routes.js";
 import { applySeedCompatibility } from "./http/seed-compat.js";
@@ -111,6 +116,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
         handler(req, res);
       }),
   });
+  registerErrorShape(app);
+  registerRestTextCheck(app);
   const ulid = createSortableIdFactory();
   const eventSettings = options.events ?? { retentionDays: 90, feedMaxConcurrent: 8 };
   const securityEvents = createSecurityEventRepository(options.db);
@@ -342,6 +349,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   app.post("/debug/reconcile", async () => reconcile());
 
   await app.register(async (connect) => {
+    connect.addHook("onRequest", createMethodCheck(allowedMethodsByPath(SERVICES)));
     connect.addHook("preHandler", createJsonBodyCheck(inputSchemasByPath(SERVICES)));
     await connect.register(fastifyConnectPlugin, {
       routes: createRoutes({
@@ -350,6 +358,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
         pipeline,
       }),
       contextValues: (req) => createContextValues().set(PRINCIPAL, req.principal),
+      interceptors: [createErrorLog(app.log), textFieldCheck],
       // Responses show every field, false and empty ones too, so that jq paths always resolve.
       jsonOptions: { ignoreUnknownFields: false, alwaysEmitImplicit: true },
     });

@@ -19,6 +19,8 @@ const TENANT_PATHS = [
   /^\/vmprovisioner\.v1\.(VmService|SecurityEventService|ComplianceService)\//,
 ];
 
+const QUARANTINE_PATHS = /^\/vmprovisioner\.v1\.VmService\/(IsolateVm|UnisolateVm)$/;
+
 export function accessFor(method: string, path: string, p: Principal): Access {
   if (p.kind === "operator") return "allow";
   if (p.kind === "auditor") {
@@ -29,5 +31,8 @@ export function accessFor(method: string, path: string, p: Principal): Access {
     return readOnly && AUDITOR_PATHS.some((r) => r.test(path)) ? "allow" : "forbidden";
   }
   if (method === "PUT" && path.startsWith("/api/v1/customers")) return "forbidden";
+  // Quarantine is the operator's: a tenant sees it (GetVm, its vm_quarantined event with the
+  // reason) but cannot lift it or impose it.
+  if (QUARANTINE_PATHS.test(path)) return "forbidden";
   return TENANT_PATHS.some((r) => r.test(path)) ? "allow" : "forbidden";
 }

@@ -6,6 +6,13 @@ import { VmConfigSchema } from "@metald/proto";
 import type { VmProvisioner } from "../vm/vm-provisioner.js";
 import type { Principal } from "./principal.js";
 
+const operatorOnly = (what: string) =>
+  new FieldError(
+    "vm_id",
+    `${what} is for operators; a tenant token may not use it`,
+    "permission_denied",
+  );
+
 export function scopeProvisioner(
   p: VmProvisioner,
   principal: Principal | undefined,
@@ -20,8 +27,11 @@ export function scopeProvisioner(
     <A extends unknown[], R>(f: (vmId: string, ...rest: A) => Promise<R | undefined>) =>
     async (vmId: string, ...rest: A): Promise<R | undefined> =>
       (await own(vmId)) ? f(vmId, ...rest) : undefined;
+  // Every method listed: one added to VmProvisioner does not reach tenants until scoped here.
   return {
-    ...p,
+    plan: p.plan,
+    provenance: p.provenance,
+    reconcile: () => Promise.reject(operatorOnly("reconcile")),
     async create(request, actor) {
       request.config ??= create(VmConfigSchema, {});
       const asked = request.config.tenantId;
@@ -31,7 +41,7 @@ export function scopeProvisioner(
           "a tenant token creates VMs of its own tenant only; leave tenant_id out",
         );
       request.config.tenantId = tenant;
-      return p.create(request, actor);
+      return p.create(request, actor, "tenant");
     },
     get: own,
     list: (filter) => p.list({ ...filter, tenantId: tenant }),
@@ -39,8 +49,10 @@ export function scopeProvisioner(
     delete: ifOwn(p.delete),
     boot: ifOwn(p.boot),
     shutdown: ifOwn(p.shutdown),
-    setIsolated: ifOwn(p.setIsolated),
-    reconfigure: ifOwn(p.reconfigure),
+    setIsolated: () => Promise.reject(operatorOnly("quarantine (IsolateVm, UnisolateVm)")),
+    reconfigure: ifOwn((vmId, edit, actor, action) =>
+      p.reconfigure(vmId, edit, actor, action, "tenant"),
+    ),
     versionAt: ifOwn(p.versionAt),
   };
 }

@@ -10,6 +10,7 @@ const FIELD_CODES: Record<FieldError["code"], Code> = {
   already_exists: Code.AlreadyExists,
   not_found: Code.NotFound,
   resource_exhausted: Code.ResourceExhausted,
+  permission_denied: Code.PermissionDenied,
 };
 
 export function toConnectError(error: unknown): ConnectError {

@@ -5,6 +5,7 @@ import { toConnectError } from "../connect/to-connect-error.js";
 
 const STATUS: Partial<Record<Code, [number, string]>> = {
   [Code.InvalidArgument]: [400, "invalid_argument"],
+  [Code.PermissionDenied]: [403, "permission_denied"],
   [Code.NotFound]: [404, "not_found"],
   [Code.AlreadyExists]: [409, "already_exists"],
   [Code.FailedPrecondition]: [409, "failed_precondition"],

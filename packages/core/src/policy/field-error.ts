@@ -4,7 +4,8 @@ export type FieldErrorCode =
   | "invalid_argument"
   | "already_exists"
   | "not_found"
-  | "resource_exhausted";
+  | "resource_exhausted"
+  | "permission_denied";
 
 export class FieldError extends Error {
   override name = "FieldError";

@@ -51,6 +51,18 @@ const everywhere = (text: string): Partial<SecurityEvent> => ({
 });
 
 describe("formatCef", () => {
+  it("cuts extension values to the CEF specification's lengths, by code point", () => {
+    const long = `${"é".repeat(2000)}😀`;
+    const record = parseCef(
+      formatCef(event({ description: long, customerId: "c".repeat(5000) }), context),
+    ).extension;
+    expect(record.msg).toBe("é".repeat(1023));
+    expect(record.cs2).toHaveLength(4000);
+    const emoji = parseCef(formatCef(event({ description: "😀".repeat(1100) }), context)).extension;
+    expect([...(emoji.msg ?? "")]).toHaveLength(1023);
+    expect(emoji.msg).toBe("😀".repeat(1023));
+  });
+
   it.each(TRICKY)("writes %j on one line and parses it back exactly", (text) => {
     const line = formatCef(event(everywhere(text)), context);
     expect(line).not.toMatch(/[\r\n]/);

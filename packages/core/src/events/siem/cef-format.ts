@@ -4,12 +4,34 @@ import { detailText } from "./detail-text.js";
 import type { SiemContext } from "./siem-context.js";
 import { siemSeverity } from "./siem-severity.js";
 import { signatureId } from "./signature-id.js";
+import { truncateText } from "./truncate-text.js";
 
 /** Vendor, product and version are fixed by the product's SIEM spec, not by the build. */
 export const CEF_DEVICE = { vendor: "Unkey", product: "Metald", version: "1.0" } as const;
 
 /** ArcSight truncates longer names. */
 const NAME_LIMIT = 512;
+
+/**
+ * Extension field lengths from the CEF specification (ArcSight Common Event Format, "Extension
+ * Dictionary"); a longer value is cut here rather than dropped or mangled by the connector.
+ */
+export const CEF_FIELD_LIMITS: Readonly<Record<string, number>> = {
+  act: 63,
+  cat: 1023,
+  msg: 1023,
+  dvchost: 100,
+  externalId: 40,
+  deviceInboundInterface: 128,
+  cs1: 4000,
+  cs2: 4000,
+  cs3: 4000,
+  cs4: 4000,
+  cs1Label: 1023,
+  cs2Label: 1023,
+  cs3Label: 1023,
+  cs4Label: 1023,
+};
 
 export interface CefRecord {
   version: string;
@@ -35,8 +57,7 @@ function cefName(event: SecurityEvent): string {
     /[\r\n]/g,
     " ",
   );
-  // Cut by code point so a surrogate pair is never split.
-  return [...name].slice(0, NAME_LIMIT).join("");
+  return truncateText(name, NAME_LIMIT);
 }
 
 /** A custom field and its label travel together or not at all. */
@@ -80,7 +101,11 @@ export function formatCef(event: SecurityEvent, context: SiemContext): string {
     String(siemSeverity(event.severity)),
   ].map(escapeHeader);
   const extension = fields
-    .flatMap(([key, value]) => (value === null ? [] : [`${key}=${escapeValue(value)}`]))
+    .flatMap(([key, value]) => {
+      if (value === null) return [];
+      const limit = CEF_FIELD_LIMITS[key];
+      return [`${key}=${escapeValue(limit === undefined ? value : truncateText(value, limit))}`];
+    })
     .join(" ");
   return `${header.join("|")}|${extension}`;
 }

@@ -47,6 +47,12 @@ const everywhere = (text: string): Partial<SecurityEvent> => ({
 const flattened = (text: string): string => text.replace(/[\r\n]/g, " ");
 
 describe("formatLeef", () => {
+  it("caps the free-text msg at 1,023 characters so the attributes after it survive", () => {
+    const record = parseLeef(formatLeef(event({ description: "x".repeat(100_000) }), context));
+    expect(record.attributes.msg).toBe("x".repeat(1023));
+    expect(record.attributes.vmId).toBe("vm-a");
+  });
+
   it.each(TRICKY)("writes %j on one line and parses it back, CR/LF as spaces", (text) => {
     const line = formatLeef(event(everywhere(text)), context);
     expect(line).not.toMatch(/[\r\n]/);

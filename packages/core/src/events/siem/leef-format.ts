@@ -9,6 +9,7 @@ import { detailText } from "./detail-text.js";
 import type { SiemContext } from "./siem-context.js";
 import { siemSeverity } from "./siem-severity.js";
 import { signatureId } from "./signature-id.js";
+import { truncateText } from "./truncate-text.js";
 
 /** Vendor, product and version are fixed by the product's SIEM spec, not by the build. */
 export const LEEF_DEVICE = { vendor: "Unkey", product: "Metald", version: "1.0" } as const;
@@ -36,6 +37,13 @@ type Attribute = readonly [key: string, value: string | null];
 const headerField = (text: string): string => text.replace(/[|\\\r\n]/g, "_");
 
 const oneLine = (text: string): string => text.replace(/[\r\n]/g, " ");
+
+/**
+ * LEEF sets no per-attribute length, but QRadar's syslog listener cuts whole records at its
+ * payload limit (4,096 bytes by default): free text is capped as CEF caps it (1,023) so the
+ * attributes after it survive.
+ */
+export const LEEF_TEXT_LIMIT = 1023;
 
 /** Printable ASCII is written as itself, anything else in the x-prefixed hex LEEF 2.0 allows. */
 function delimiterField(delimiter: string): string {
@@ -65,7 +73,7 @@ function attributes(event: SecurityEvent, context: SiemContext): Attribute[] {
     ["interface", detailText(event.details, "interface")],
     ["icmpv6Type", detailText(event.details, "icmpv6_type")],
     ["dvchost", context.hostname],
-    ["msg", event.description],
+    ["msg", truncateText(event.description, LEEF_TEXT_LIMIT)],
   ];
 }
 
