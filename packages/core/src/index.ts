@@ -40,14 +40,29 @@ export {
   type SiemRoute,
   sampledIn,
 } from "./events/siem-routing.js";
+export {
+  type BridgeRegistry,
+  createMemoryBridgeRegistry,
+} from "./host/bridge-registry.js";
 export { type CommandRunner, createCommandRunner, RunError } from "./host/command-runner.js";
 export { createDryRunDriver, type DryRunDriver } from "./host/dry-run-driver.js";
 export {
   createFirecrackerRuntime,
   type FirecrackerRuntimeOptions,
+  type JailerOptions,
 } from "./host/firecracker-runtime.js";
 export { HostApplyError, type HostStep } from "./host/host-apply-error.js";
 export type { HostCapabilities, HostDriver } from "./host/host-driver.js";
+export {
+  createHostPathPolicy,
+  DEFAULT_VM_FILE_DIRECTORIES,
+  type HostPathCaller,
+  type HostPathPolicy,
+  type HostPathPolicyOptions,
+  TENANT_PLACEHOLDER,
+  type VmFileDirectories,
+  type VmHostFiles,
+} from "./host/host-path-policy.js";
 export {
   type NflogCapture,
   NflogCaptureError,
@@ -124,6 +139,7 @@ export {
   isIdentifier,
 } from "./policy/field-checks.js";
 export { FieldError, type FieldErrorCode } from "./policy/field-error.js";
+export { LIMITS } from "./policy/limits.js";
 export { mergeConfigJson } from "./policy/merge-config-json.js";
 export {
   type NormalizedVm,

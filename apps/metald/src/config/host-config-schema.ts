@@ -1,23 +1,16 @@
 // Schema of the host configuration file: the `metald:` document of the guide's YAML templates.
-import { checkPrefix, checkUnicastAddress, FieldError, linuxNameProblem } from "@metald/core";
+import {
+  checkPrefix,
+  checkUnicastAddress,
+  FieldError,
+  LIMITS,
+  linuxNameProblem,
+} from "@metald/core";
 import { z } from "zod";
 import { showValue } from "./show-value.js";
 
-// The same bounds as LIMITS in @metald/core (not exported by the package): a host file must not
-// set what the API would refuse for a single VM.
-const BOUNDS = {
-  ppsPerVm: 100_000_000,
-  bandwidthBytesPerSecond: 50_000_000_000,
-  connectionsPerVm: 10_000_000,
-  burstPackets: 10_000_000,
-  burstDurationMs: 60_000,
-  recoveryS: 3_600,
-  raPerMinute: 600,
-  maxChainLength: 16,
-  dataRetentionDays: 36_500,
-  metricsIntervalS: 3_600,
-  listEntries: 1_024,
-} as const;
+// A host file must not set what the API would refuse for a single VM: the API's own bounds.
+const BOUNDS = LIMITS;
 
 function integer(min: number, max: number, unit = "") {
   const range = `${min}–${max}${unit && ` ${unit}`}`;
