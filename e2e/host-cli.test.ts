@@ -7,8 +7,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { kernelTestsCanRun } from "@metald/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { kernelTestsCanRun } from "./harness/kernel-test-requirements.js";
 
 const MAIN = fileURLToPath(new URL("../apps/metald/dist/main.js", import.meta.url));
 const TEMPLATES = fileURLToPath(new URL("../apps/metald/test/config/", import.meta.url));

@@ -4,8 +4,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { renderBaseTable } from "@metald/core";
+import { kernelTestsCanRun } from "@metald/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { kernelTestsCanRun } from "../harness/kernel-test-requirements.js";
 
 const canLoad = kernelTestsCanRun("golden plans in the kernel", ["root", "ip", "nft"]);
 const GOLDEN = new URL("../fixtures/golden/", import.meta.url);

@@ -2,8 +2,8 @@
 // VLAN support is reported as such, not faked.
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { kernelTestsCanRun } from "@metald/core/testing";
 import { describe, expect, it } from "vitest";
-import { kernelTestsCanRun } from "../harness/kernel-test-requirements.js";
 
 const MAIN = fileURLToPath(new URL("../../apps/metald/dist/main.js", import.meta.url));
 

@@ -3,7 +3,7 @@
 import { execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { kernelTestsCanRun, SCAPY_PYTHON } from "../harness/kernel-test-requirements.js";
+import { kernelTestsCanRun, SCAPY_PYTHON } from "@metald/core/testing";
 
 const run = promisify(execFile);
 const PACKETS = fileURLToPath(new URL("./packets.py", import.meta.url));

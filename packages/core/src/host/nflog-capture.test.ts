@@ -1,8 +1,8 @@
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarizeIpv6Packet } from "../events/nflog/ipv6-packet-summary.js";
 import type { NflogRecord } from "../events/nflog/nflog-record.js";
+import { kernelTestsCanRun, SCAPY_PYTHON } from "../testing/kernel-test-requirements.js";
 import { createCommandRunner } from "./command-runner.js";
 import { inNamespace, ipLink, ipNetns } from "./ip-link.js";
 import { type NflogCapture, nflogCaptureCommand, startNflogCapture } from "./nflog-capture.js";
@@ -28,31 +28,15 @@ describe("nflogCaptureCommand", () => {
   });
 });
 
-const PYTHON = "/usr/bin/python3";
-const succeeds = (command: string, args: string[]) => {
-  try {
-    execFileSync(command, args, { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-};
+const PYTHON = SCAPY_PYTHON;
 // Root for namespaces and nftables, tcpdump to read nflog, Debian's python3 with scapy to send.
-// Skipped without them; with METALD_REQUIRE_KERNEL_TESTS=1 (CI) a failure naming what is missing,
-// as e2e/harness/kernel-test-requirements.ts does for the e2e suite (core cannot import it).
-const missing = [
-  process.getuid?.() === 0 ? "" : "root",
-  succeeds("ip", ["-V"]) ? "" : "the ip command (iproute2)",
-  succeeds("nft", ["--version"]) ? "" : "the nft command (nftables)",
-  succeeds("tcpdump", ["--version"]) ? "" : "tcpdump",
-  succeeds(PYTHON, ["-c", "import scapy"]) ? "" : `scapy for ${PYTHON} (python3-scapy)`,
-].filter((what) => what !== "");
-if (missing.length > 0 && process.env.METALD_REQUIRE_KERNEL_TESTS === "1") {
-  throw new Error(
-    `METALD_REQUIRE_KERNEL_TESTS=1 but "startNflogCapture in the kernel" cannot run here: missing ${missing.join(", ")}`,
-  );
-}
-const canCapture = missing.length === 0;
+const canCapture = kernelTestsCanRun("startNflogCapture in the kernel", [
+  "root",
+  "ip",
+  "nft",
+  "tcpdump",
+  "scapy",
+]);
 
 const GUEST_A_MAC = "02:00:00:00:00:0a";
 const GUEST_B_MAC = "02:00:00:00:00:0b";

@@ -22,12 +22,11 @@ import {
 import { LIMITS } from "../policy/limits.js";
 import { normalizeCreateVm } from "../policy/normalize-create-vm.js";
 import { resolvePolicy } from "../policy/resolve-policy.js";
+import { kernelTestsCanRun } from "../testing/kernel-test-requirements.js";
 import { createCommandRunner } from "./command-runner.js";
 import { createSandboxDriver } from "./sandbox-driver.js";
 
-const succeeds = (command: string, args: string[]) =>
-  spawnSync(command, args, { stdio: "ignore" }).status === 0;
-const canRun = process.getuid?.() === 0 && succeeds("ip", ["-V"]) && succeeds("nft", ["--version"]);
+const canRun = kernelTestsCanRun("policy limits in the kernel", ["root", "ip", "nft"]);
 if (!canRun && process.env.METALD_REQUIRE_KERNEL_TESTS === "1") {
   throw new Error(
     "METALD_REQUIRE_KERNEL_TESTS=1 but the policy limits test needs root, ip and nft",

@@ -1,9 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kernelTestsCanRun } from "../testing/kernel-test-requirements.js";
 import { createCommandRunner } from "./command-runner.js";
 import { ipNetns } from "./ip-link.js";
 import {
@@ -12,17 +12,12 @@ import {
   renderHardeningConf,
 } from "./sysctl-hardening.js";
 
-const succeeds = (command: string, args: string[]) => {
-  try {
-    execFileSync(command, args, { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-};
 // Root to create namespaces; sysctl (procps) to set values inside one.
-const canRun =
-  process.getuid?.() === 0 && succeeds("ip", ["-V"]) && succeeds("sysctl", ["--version"]);
+const canRun = kernelTestsCanRun("sysctl hardening in a network namespace", [
+  "root",
+  "ip",
+  "sysctl",
+]);
 
 // net.ipv6.conf.* is per network namespace, so a throwaway namespace can be drifted and hardened
 // without touching the machine. net.ipv6.neigh.default.gc_thresh* is not: the neighbour table is

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 /** Debian's python3, the one with scapy (the python3 first on PATH may lack it). */
 export const SCAPY_PYTHON = "/usr/bin/python3";
 
-export type KernelRequirement = "root" | "ip" | "nft" | "scapy" | "tcpdump";
+export type KernelRequirement = "root" | "ip" | "nft" | "scapy" | "tcpdump" | "sysctl";
 
 export const REQUIRE_KERNEL_TESTS_FLAG = "METALD_REQUIRE_KERNEL_TESTS";
 
@@ -29,6 +29,10 @@ const PROBES: Record<KernelRequirement, { present: () => boolean; missing: strin
     missing: `scapy for ${SCAPY_PYTHON} (python3-scapy)`,
   },
   tcpdump: { present: () => succeeds("tcpdump", ["--version"]), missing: "tcpdump" },
+  sysctl: {
+    present: () => succeeds("sysctl", ["--version"]),
+    missing: "the sysctl command (procps)",
+  },
 };
 
 const known = new Map<KernelRequirement, boolean>();
