@@ -4,6 +4,12 @@ export {
   type BlockedSourceRepository,
   createBlockedSourceRepository,
 } from "./blocked-source-repository.js";
+export {
+  createHostBridgeRepository,
+  type HostBridge,
+  type HostBridgeRepository,
+  type HostBridgeScope,
+} from "./host-bridge-repository.js";
 export { migrate } from "./migrate.js";
 export { MIGRATIONS, type Migration } from "./migrations/index.js";
 export { type DatabaseOptions, openDatabase } from "./open-database.js";

@@ -1,4 +1,12 @@
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -25,6 +33,43 @@ http.createServer((req, res) => {
   });
 }).listen(socket);
 `;
+
+// A stand-in for the jailer: records its arguments, builds <base>/<exec name>/<id>/root and runs
+// the exec file with the arguments after "--", taking the API socket inside that root as a
+// chroot would.
+const FAKE_JAILER = `#!/usr/bin/env node
+const { spawn } = require("node:child_process");
+const fs = require("node:fs");
+const path = require("node:path");
+const argv = process.argv.slice(2);
+fs.writeFileSync(process.env.FAKE_JAILER_LOG, JSON.stringify(argv));
+const opt = (name) => argv[argv.indexOf(name) + 1];
+const root = path.join(opt("--chroot-base-dir"), path.basename(opt("--exec-file")), opt("--id"), "root");
+fs.mkdirSync(root, { recursive: true });
+const rest = argv.slice(argv.indexOf("--") + 1);
+const args = rest.map((a, i) => (rest[i - 1] === "--api-sock" ? path.join(root, a) : a));
+const child = spawn(opt("--exec-file"), ["--id=" + opt("--id"), ...args], { stdio: "inherit" });
+child.on("exit", (code) => process.exit(code ?? 0));
+process.on("SIGTERM", () => child.kill("SIGKILL"));
+`;
+
+function installStandIns(dir: string) {
+  const binary = join(dir, "firecracker");
+  writeFileSync(binary, FAKE);
+  chmodSync(binary, 0o755);
+  const jailer = join(dir, "jailer");
+  writeFileSync(jailer, FAKE_JAILER);
+  chmodSync(jailer, 0o755);
+  process.env.FAKE_FC_LOG = join(dir, "requests.jsonl");
+  process.env.FAKE_JAILER_LOG = join(dir, "jailer-args.json");
+  return { binary, jailer, log: join(dir, "requests.jsonl") };
+}
+
+const readRequests = (log: string) =>
+  readFileSync(log, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
 
 const spec = createInterfaceSpec("eth0", {
   macAddress: "02:00:00:00:00:01",
@@ -84,5 +129,64 @@ describe("the Firecracker runtime", () => {
     });
     expect(requests[4].body).toEqual({ action_type: "InstanceStart" });
     expect(requests[5].body).toEqual({ action_type: "SendCtrlAltDel" });
+  });
+
+  it("runs firecracker under the jailer with hard links to the VM's files in its chroot, and removes the jail after shutdown", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "metald-jail-"));
+    const { binary, jailer, log } = installStandIns(dir);
+    const assets = join(dir, "assets");
+    mkdirSync(assets);
+    const kernel = join(assets, "vmlinux");
+    const rootfs = join(assets, "rootfs.ext4");
+    writeFileSync(kernel, "kernel");
+    writeFileSync(rootfs, "rootfs");
+    const base = join(dir, "jails");
+    const plan = compileHostPlan(
+      {
+        vmId: "vm-jailed",
+        tenantId: "acme",
+        isolated: false,
+        machine: {
+          vcpuCount: 1,
+          memoryMib: 256,
+          kernelPath: kernel,
+          kernelArgs: "console=ttyS0",
+          initrdPath: "",
+          drives: [{ id: "rootfs", path: rootfs, readonly: false, isRootDevice: true }],
+        },
+      },
+      [{ spec, policy: resolvePolicy({ profile: "HIGH" }).policy }],
+    );
+    const runtime = createFirecrackerRuntime({
+      binary,
+      socketDir: join(dir, "unused"),
+      jailer: { binary: jailer, uid: 1234, gid: 1235, chrootBaseDir: base },
+    });
+    await runtime.boot(plan);
+    expect(JSON.parse(readFileSync(join(dir, "jailer-args.json"), "utf8"))).toEqual([
+      "--id",
+      "vm-jailed",
+      "--exec-file",
+      binary,
+      "--uid",
+      "1234",
+      "--gid",
+      "1235",
+      "--chroot-base-dir",
+      base,
+      "--",
+      "--api-sock",
+      "/firecracker.socket",
+    ]);
+    const root = join(base, "firecracker", "vm-jailed", "root");
+    // Links, not copies: a write by the guest reaches the disk file itself.
+    expect(statSync(join(root, "kernel")).ino).toBe(statSync(kernel).ino);
+    expect(statSync(join(root, "drive-rootfs")).ino).toBe(statSync(rootfs).ino);
+    const requests = readRequests(log);
+    expect(requests[1].body).toEqual({ kernel_image_path: "/kernel", boot_args: "console=ttyS0" });
+    expect(requests[2].body).toMatchObject({ drive_id: "rootfs", path_on_host: "/drive-rootfs" });
+    await runtime.shutdown(plan);
+    expect(existsSync(join(base, "firecracker", "vm-jailed"))).toBe(false);
+    expect(readFileSync(rootfs, "utf8")).toBe("rootfs");
   });
 });

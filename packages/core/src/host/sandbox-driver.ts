@@ -25,6 +25,7 @@ import {
 } from "../nft/ruleset-table.js";
 import { diffElements, renderElementChanges, type SetElements } from "../nft/vm-elements.js";
 import type { HostPlan } from "../plan/host-plan.js";
+import { type BridgeRegistry, createMemoryBridgeRegistry } from "./bridge-registry.js";
 import { type CommandRunner, RunError } from "./command-runner.js";
 import { HostApplyError, type HostStep } from "./host-apply-error.js";
 import type { HostCapabilities, HostDriver, ReconcileResult } from "./host-driver.js";
@@ -42,6 +43,8 @@ export interface SandboxDriverOptions {
    * the VM's runtime (Firecracker) attaches to.
    */
   mode?: "sandbox" | "linux";
+  /** The bridges metald created (only these are deleted); default: those of this process. */
+  bridges?: BridgeRegistry;
 }
 
 export interface SandboxDriver extends HostDriver {
@@ -49,6 +52,8 @@ export interface SandboxDriver extends HostDriver {
   readonly namespace: string | undefined;
   /** Creates the sandbox namespace and loads an empty metald_security table. */
   init(): Promise<void>;
+  /** Whether a link of this name exists on the host side. */
+  linkExists(name: string): Promise<boolean>;
   readCounters(): Promise<PortCounters>;
   /** Interface index → name on the host side (to attribute packet samples to ports). */
   portIndexes(): Promise<Map<number, string>>;
@@ -63,6 +68,7 @@ export interface SandboxDriver extends HostDriver {
 
 export function createSandboxDriver(options: SandboxDriverOptions): SandboxDriver {
   const { runner } = options;
+  const bridges = options.bridges ?? createMemoryBridgeRegistry();
   const linux = options.mode === "linux";
   const sbx: string | undefined = linux ? undefined : (options.namespace ?? "metald-sbx");
   const applied = new Map<string, SetElements>();
@@ -132,10 +138,15 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     return (JSON.parse(out || "[]") as { ifalias?: string }[])[0]?.ifalias === owner;
   }
 
+  // Only a bridge metald created is deleted; an operator's bridge stays, ports or not.
   async function removeBridgeIfUnused(bridge: string): Promise<void> {
-    if (!(await linkExists(bridge, sbx))) return;
+    if (!(await bridges.owns(bridge))) return;
+    if (!(await linkExists(bridge, sbx))) return bridges.forget(bridge);
     const ports = JSON.parse((await ip(ipLink.showMasterJson(bridge))) || "[]") as unknown[];
-    if (ports.length === 0) await ip(ipLink.delete(bridge));
+    if (ports.length === 0) {
+      await ip(ipLink.delete(bridge));
+      await bridges.forget(bridge);
+    }
   }
 
   /** Runs one step of applying a plan; a failure names the step, not the command line. */
@@ -163,7 +174,13 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     for (const link of plan.links) {
       if (link.kind !== "bridge" || (await linkExists(link.name, sbx))) continue;
       await step(plan, "bridge", link.name, async () => {
-        await ip(ipLink.addBridge(link.name, link.mldSnooping));
+        // Recorded first, so that a bridge metald created never lacks its record; a bridge
+        // that appeared meanwhile (the add fails) is not metald's.
+        await bridges.record(link.name, plan.tenantId);
+        await ip(ipLink.addBridge(link.name, link.mldSnooping)).catch(async (error: unknown) => {
+          await bridges.forget(link.name);
+          throw error;
+        });
         undo.push(() => removeBridgeIfUnused(link.name));
         await ip(ipLink.setUp(link.name));
       });
@@ -391,6 +408,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   return {
     name: linux ? "linux" : "sandbox",
     namespace: sbx,
+    linkExists: (name) => linkExists(name, sbx),
 
     async compat(): Promise<HostCapabilities> {
       const notes: string[] = [];

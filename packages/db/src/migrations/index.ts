@@ -5,6 +5,7 @@ import { tenantMarks } from "./0003-tenant-marks.js";
 import { eventFeed } from "./0004-event-feed.js";
 import { poolOffsets } from "./0005-pool-offsets.js";
 import { apiTokens } from "./0006-api-tokens.js";
+import { hostBridges } from "./0007-host-bridges.js";
 
 export interface Migration {
   version: number;
@@ -19,4 +20,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: "event-feed", sql: eventFeed },
   { version: 5, name: "pool-offsets", sql: poolOffsets },
   { version: 6, name: "api-tokens", sql: apiTokens },
+  { version: 7, name: "host-bridges", sql: hostBridges },
 ];
