@@ -2,6 +2,24 @@
 import { hostname } from "node:os";
 import { z } from "zod";
 
+// Colon-separated absolute directories, like PATH.
+const vmFileDirectoryList = z
+  .string()
+  .min(1)
+  .transform((list) => list.split(":").filter((dir) => dir !== ""))
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .refine(
+            (dir) => dir.startsWith("/") && dir !== "/" && !dir.split("/").includes(".."),
+            "each directory must be absolute, not /, without '..'",
+          ),
+      )
+      .min(1),
+  );
+
 const EnvSchema = z.object({
   METALD_HTTP_HOST: z.string().default("0.0.0.0"),
   METALD_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -48,6 +66,18 @@ const EnvSchema = z.object({
   METALD_RUNTIME: z.enum(["netns", "firecracker"]).optional(),
   METALD_FIRECRACKER_BINARY: z.string().default("firecracker"),
   METALD_FIRECRACKER_SOCKET_DIR: z.string().default("/run/metald/firecracker"),
+  // The jailer runs each VM's firecracker when found (auto); required: no start without it.
+  METALD_JAILER: z.enum(["auto", "required"]).default("auto"),
+  METALD_JAILER_BINARY: z.string().min(1).default("jailer"),
+  METALD_JAILER_UID: z.coerce.number().int().min(1).max(4_294_967_294).default(65534),
+  METALD_JAILER_GID: z.coerce.number().int().min(1).max(4_294_967_294).default(65534),
+  METALD_JAILER_CHROOT_BASE: z.string().startsWith("/").default("/srv/jailer"),
+  // Where VM kernels, initrds and disks may come from, over the host configuration's vm_files
+  // (see config/vm-file-directories.ts).
+  METALD_IMAGE_DIRS: vmFileDirectoryList.optional().or(z.literal("").transform(() => undefined)),
+  METALD_VOLUME_DIRS: vmFileDirectoryList.optional().or(z.literal("").transform(() => undefined)),
+  // Searched for the jailer and firecracker binaries.
+  PATH: z.string().default("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
   METALD_SANDBOX_NAMESPACE: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$/)

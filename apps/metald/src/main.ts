@@ -8,6 +8,7 @@ import {
   createCommandRunner,
   createDryRunDriver,
   createFirecrackerRuntime,
+  createHostPathPolicy,
   createNetnsRuntime,
   createNoRuntime,
   createSandboxDriver,
@@ -16,7 +17,7 @@ import {
   SAMPLE_LOG_GROUP,
   startNflogCapture,
 } from "@metald/core";
-import { createTokenRepository, openDatabase } from "@metald/db";
+import { createHostBridgeRepository, createTokenRepository, openDatabase } from "@metald/db";
 import { Registry } from "prom-client";
 import { runHarden } from "./cli/harden.js";
 import { formatPrecheck, runPrecheck } from "./cli/precheck.js";
@@ -24,9 +25,11 @@ import { runTokenCommand } from "./cli/tokens.js";
 import { validateConfig } from "./cli/validate-config.js";
 import { formatConfigErrors, loadHostConfigFile } from "./config/load-host-config.js";
 import { createTenantConfigStore } from "./config/tenant-config-store.js";
+import { vmFileDirectories } from "./config/vm-file-directories.js";
 import { readEnv } from "./env.js";
 import { startMetricsServer } from "./metrics/metrics-server.js";
 import { createServer } from "./server.js";
+import { firecrackerOptions } from "./vm/firecracker-options.js";
 
 const USAGE = `usage: metald [serve] [--listen HOST:PORT] [--data-dir DIR] [--database-url URL] [--log-level LEVEL]
        metald --config PATH --validate-config   check the host configuration (YAML path and line of each problem)
@@ -90,16 +93,30 @@ async function serve(flags: {
     poolSize: env.METALD_DB_POOL_SIZE,
   });
   const runner = createCommandRunner();
+  // The bridges metald created, per host and per namespace standing for it.
+  const bridgeRegistry = createHostBridgeRepository(db, {
+    hostId: env.METALD_HOST_ID,
+    scope: env.METALD_DRIVER === "linux" ? "" : env.METALD_SANDBOX_NAMESPACE,
+  });
   const sandbox =
     env.METALD_DRIVER === "dry-run"
       ? undefined
       : createSandboxDriver({
           runner,
           namespace: env.METALD_SANDBOX_NAMESPACE,
+          bridges: bridgeRegistry,
           mode: env.METALD_DRIVER === "linux" ? "linux" : "sandbox",
         });
   const runtimeName =
     env.METALD_RUNTIME ?? (env.METALD_DRIVER === "linux" ? "firecracker" : "netns");
+  const firecracker =
+    sandbox && runtimeName === "firecracker" ? firecrackerOptions(env) : undefined;
+  if (firecracker && "refused" in firecracker) {
+    console.error(firecracker.refused);
+    process.exit(1);
+  }
+  // Replaced on SIGHUP with the reloaded file's (the environment's stay first).
+  let vmFiles = vmFileDirectories(hostConfig, env);
   // Only metald's own metrics: prom-client's Node.js defaults fail `promtool check metrics`
   // (gauges named *_total).
   const metrics = new Registry();
@@ -135,12 +152,15 @@ async function serve(flags: {
     driver: sandbox ?? createDryRunDriver(),
     runtime: !sandbox
       ? createNoRuntime()
-      : runtimeName === "firecracker"
-        ? createFirecrackerRuntime({
-            binary: env.METALD_FIRECRACKER_BINARY,
-            socketDir: env.METALD_FIRECRACKER_SOCKET_DIR,
-          })
+      : firecracker
+        ? createFirecrackerRuntime(firecracker)
         : createNetnsRuntime(runner),
+    hostPaths: createHostPathPolicy({
+      directories: () => vmFiles,
+      runtimeOpensFiles: firecracker !== undefined,
+    }),
+    bridgeRegistry: sandbox && bridgeRegistry,
+    linkExists: sandbox && ((name) => sandbox.linkExists(name)),
     readCounters: sandbox && (() => sandbox.readCounters()),
     samples: sandbox && {
       async start(onRecord, onError) {
@@ -166,6 +186,10 @@ async function serve(flags: {
     logLevel: env.METALD_LOG_LEVEL,
     version: version(),
   });
+  if (firecracker && !firecracker.jailer)
+    app.log.warn(
+      "no jailer binary found: each VM's firecracker runs as root without a chroot (install the jailer or set METALD_JAILER_BINARY; METALD_JAILER=required refuses to start without it)",
+    );
   let metricsServer: Server | undefined;
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -200,6 +224,7 @@ async function serve(flags: {
       }
       try {
         tenantConfig.replace(next.config);
+        vmFiles = vmFileDirectories(next.config, env);
         app.log.info(
           { path: configPath, tenants: tenantConfig.tenants().length },
           "configuration reloaded",

@@ -5,10 +5,14 @@ import { createServer as createHttpServer } from "node:http";
 import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import {
+  type BridgeRegistry,
+  createHostPathPolicy,
   createSampleAggregator,
+  DEFAULT_VM_FILE_DIRECTORIES,
   defaultSiemRoutes,
   formatPoolPrefix,
   type HostDriver,
+  type HostPathPolicy,
   type PortCounters,
   parsePoolPrefix,
   type RetryPolicy,
@@ -64,6 +68,7 @@ import { registerEnforcementMetrics } from "./metrics/enforcement-metrics.js";
 import { registerEventMetrics } from "./metrics/event-metrics.js";
 import { registerPoolMetrics } from "./metrics/pool-metrics.js";
 import { createSortableIdFactory } from "./sortable-id.js";
+import { createBridgeAccess } from "./vm/bridge-access.js";
 import { createVmProvisioner, type VmView } from "./vm/vm-provisioner.js";
 
 export interface SiemSettings {
@@ -100,6 +105,12 @@ export interface ServerOptions {
   db: SqlClient;
   driver: HostDriver;
   runtime: VmRuntime;
+  /** Which host files a VM may be given; default: the default directories, lexically. */
+  hostPaths?: HostPathPolicy;
+  /** The bridges metald created on this host (the driver's registry). */
+  bridgeRegistry?: BridgeRegistry;
+  /** Whether a link exists where the driver puts bridges; none does with the dry-run driver. */
+  linkExists?: (name: string) => Promise<boolean>;
   readCounters?: () => Promise<PortCounters>;
   hostId: string;
   defaultProfile: SecurityProfileName;
@@ -193,7 +204,23 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   }
   registerPoolRoutes(app, { pools, allocator });
   if (options.metrics) registerPoolMetrics(options.metrics, pools);
+  // Bridges the host configuration gives a tenant: its isolation.bridge_interface and host_bridges.
+  const listedBridges = (tenantId: string): ReadonlySet<string> => {
+    const t = options.tenantConfig?.tenants().find((c) => c.tenant.id === tenantId)?.tenant;
+    return new Set([...(t?.bridge ? [t.bridge] : []), ...(t?.hostBridges ?? [])]);
+  };
   const provisioner = createVmProvisioner({
+    hostPaths:
+      options.hostPaths ??
+      createHostPathPolicy({
+        directories: () => DEFAULT_VM_FILE_DIRECTORIES,
+        runtimeOpensFiles: false,
+      }),
+    bridges: createBridgeAccess({
+      owns: (bridge) => options.bridgeRegistry?.owns(bridge) ?? Promise.resolve(false),
+      listedFor: listedBridges,
+      linkExists: options.linkExists ?? (async () => false),
+    }),
     addresses: allocator,
     events: pipeline,
     observeApply: eventMetrics?.observeApply,

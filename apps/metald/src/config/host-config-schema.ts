@@ -205,10 +205,13 @@ const SecuritySectionsSchema = z.strictObject(securitySections);
 
 const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
-// tier and prefix are the per-customer values of the guide's enterprise deployment script.
+// tier and prefix are the per-customer values of the guide's enterprise deployment script;
+// host_bridges are bridges metald did not create (an uplink, a bridge made by the host's network
+// configuration) that this customer's VMs may be attached to.
 const CustomerConfigSchema = z.strictObject({
   tier: z.enum(["premium", "standard", "basic"]).optional(),
   prefix: prefix.optional(),
+  host_bridges: list(linuxName).optional(),
   ...securitySections,
 });
 
@@ -242,14 +245,56 @@ const Ipv6Schema = z
           });
       }
     }
+    const bridgeOwner = new Map<string, string>();
+    for (const [id, customer] of Object.entries(ipv6.customer_configs ?? {})) {
+      const own = customer.isolation?.bridge_interface;
+      if (own !== undefined && !bridgeOwner.has(own)) bridgeOwner.set(own, id);
+    }
+    for (const [id, customer] of Object.entries(ipv6.customer_configs ?? {})) {
+      for (const [i, bridge] of (customer.host_bridges ?? []).entries()) {
+        const first = bridgeOwner.get(bridge);
+        if (first === undefined) bridgeOwner.set(bridge, id);
+        else if (first !== id)
+          ctx.addIssue({
+            code: "custom",
+            path: ["customer_configs", id, "host_bridges", i],
+            message: `${showValue(bridge)} is already used by customer "${first}"`,
+          });
+      }
+    }
   });
 
+// A directory VM files may be taken from: absolute, normalized, never the root itself.
+const vmFileDirectory = (perTenant: boolean) =>
+  z.string().superRefine((dir, ctx) => {
+    const problem = !dir.startsWith("/")
+      ? "is not an absolute path"
+      : dir.includes("\0") || dir.split("/").includes("..") || dir.split("/").includes(".")
+        ? "must not contain '.', '..' or NUL"
+        : dir.replace(/\/+$/, "") === ""
+          ? "is the root directory: name the directory that holds the VM files"
+          : !perTenant && dir.includes("{tenant}")
+            ? "contains {tenant}: only volume_dirs are per tenant"
+            : undefined;
+    if (problem) ctx.addIssue({ code: "custom", message: `${showValue(dir)} ${problem}` });
+  });
+
+// Where a VM's kernel, initrd and disks may come from (see docs/access-and-tenancy.md).
+const VmFilesSchema = z.strictObject({
+  image_dirs: list(vmFileDirectory(false)).optional(),
+  volume_dirs: list(vmFileDirectory(true)).optional(),
+});
+
 export const HostConfigSchema = z.strictObject({
-  metald: z.strictObject({ network: z.strictObject({ ipv6: Ipv6Schema }) }),
+  metald: z.strictObject({
+    network: z.strictObject({ ipv6: Ipv6Schema }),
+    vm_files: VmFilesSchema.optional(),
+  }),
 });
 
 export type HostConfig = z.output<typeof HostConfigSchema>;
 export type Ipv6HostConfig = HostConfig["metald"]["network"]["ipv6"];
 export type SecuritySections = z.output<typeof SecuritySectionsSchema>;
 export type CustomerConfig = z.output<typeof CustomerConfigSchema>;
+export type VmFilesConfig = z.output<typeof VmFilesSchema>;
 export type TenantTier = NonNullable<CustomerConfig["tier"]>;

@@ -9,6 +9,8 @@ export interface HostTenant {
   vlan: number | undefined;
   prefix: string | undefined;
   bridge: string | undefined;
+  /** Bridges metald did not create that the operator lets this tenant's VMs use. */
+  hostBridges: string[];
   namespace: string | undefined;
   /** Host-wide sections, then default_security, then the tenant's own: later values win. */
   security: SecuritySections;
@@ -38,6 +40,7 @@ export function hostTenants(config: HostConfig): HostTenant[] {
       vlan: security.isolation?.customer_vlan,
       prefix: customer.prefix,
       bridge: security.isolation?.bridge_interface,
+      hostBridges: customer.host_bridges ?? [],
       namespace: security.isolation?.network_namespace,
       security,
     };

@@ -55,6 +55,23 @@ describe("the guide's host configuration templates", () => {
   });
 });
 
+describe("VM files and host bridges in the host configuration", () => {
+  it("are read from vm_files and a customer's host_bridges", () => {
+    const text = `${minimal(
+      "      customer_configs:\n        acme:\n          host_bridges: [br-uplink]\n",
+    )}  vm_files:\n    image_dirs: [/srv/images]\n    volume_dirs: ["/srv/volumes/{tenant}"]\n`;
+    const result = parseHostConfig(text, {});
+    if (!("config" in result)) throw new Error(JSON.stringify(result.errors));
+    expect(result.config.metald.vm_files).toEqual({
+      image_dirs: ["/srv/images"],
+      volume_dirs: ["/srv/volumes/{tenant}"],
+    });
+    expect(result.config.metald.network.ipv6.customer_configs?.acme?.host_bridges).toEqual([
+      "br-uplink",
+    ]);
+  });
+});
+
 describe("a broken host configuration", () => {
   const cases: { name: string; text: string; path: string; line: number; message: RegExp }[] = [
     {
@@ -85,7 +102,8 @@ describe("a broken host configuration", () => {
     {
       name: "an unknown top-level section",
       text: `${minimal("")}  storage: {}\n`,
-      ...{ path: "metald.storage", line: 6, message: /unknown key "storage" \(allowed: network\)/ },
+      path: "metald.storage",
+      ...{ line: 6, message: /unknown key "storage" \(allowed: network, vm_files\)/ },
     },
     {
       name: "an enum in the wrong case",
@@ -173,6 +191,26 @@ describe("a broken host configuration", () => {
       name: "an empty file",
       text: "",
       ...{ path: "", line: 1, message: /is empty/ },
+    },
+    {
+      name: "the root directory as an image directory",
+      text: `${minimal("")}  vm_files:\n    image_dirs: ["/"]\n`,
+      path: "metald.vm_files.image_dirs[0]",
+      ...{ line: 7, message: /is the root directory/ },
+    },
+    {
+      name: "a per-tenant image directory",
+      text: `${minimal("")}  vm_files:\n    image_dirs: ["/srv/{tenant}"]\n`,
+      path: "metald.vm_files.image_dirs[0]",
+      ...{ line: 7, message: /only volume_dirs are per tenant/ },
+    },
+    {
+      name: "a host bridge listed for two customers",
+      text: minimal(
+        "      customer_configs:\n        a:\n          host_bridges: [br-up]\n        b:\n          host_bridges: [br-up]\n",
+      ),
+      path: `${IPV6}.customer_configs.b.host_bridges[0]`,
+      ...{ line: 10, message: /"br-up" is already used by customer "a"/ },
     },
   ];
 

@@ -5,6 +5,7 @@ import {
   compileHostPlan,
   FieldError,
   type HostDriver,
+  type HostPathPolicy,
   type HostPlan,
   type MachinePlan,
   normalizeCreateVm,
@@ -26,6 +27,7 @@ import {
 import type { FastifyBaseLogger } from "fastify";
 import type { AddressAllocator } from "../ipam/address-allocator.js";
 import { AllocationCollision, addressInUse, assignAddresses } from "./address-assignment.js";
+import type { BridgeAccess } from "./bridge-access.js";
 import {
   type ControlEventSink,
   changedControls,
@@ -76,7 +78,14 @@ export interface VmProvisionerOptions {
   observeApply?: (operation: "create" | "update" | "quarantine", seconds: number) => void;
   /** Seconds a whole request took (validation, policy, database and host), per operation. */
   observeRequest?: (operation: "create" | "update" | "quarantine", seconds: number) => void;
+  /** Which host files (kernel, initrd, disks) a VM may be given: checked before storing. */
+  hostPaths?: HostPathPolicy;
+  /** Which existing host bridges a VM may be put on: checked before storing. */
+  bridges?: BridgeAccess;
 }
+
+/** Who asks: a tenant token may give its VMs fewer host files than an operator. */
+export type CallerRole = "operator" | "tenant";
 
 /** Why a lifecycle request does not fit the VM's state. */
 export class VmStateError extends Error {
@@ -84,7 +93,11 @@ export class VmStateError extends Error {
 }
 
 export interface VmProvisioner {
-  create(request: CreateVmRequest, actor: string): Promise<{ vmId: string; state: VmStateName }>;
+  create(
+    request: CreateVmRequest,
+    actor: string,
+    caller?: CallerRole,
+  ): Promise<{ vmId: string; state: VmStateName }>;
   get(vmId: string): Promise<VmView | undefined>;
   list(filter: {
     tenantId?: string;
@@ -113,6 +126,7 @@ export interface VmProvisioner {
     edit: (config: JsonValue, view: VmView) => JsonValue,
     actor: string,
     action: string,
+    caller?: CallerRole,
   ): Promise<VmView | undefined>;
   /** Effective policy per interface with the layer each value came from. */
   provenance(
@@ -254,6 +268,35 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
     return { spec, config, effective, vmId, plan, addresses };
   }
 
+  /** The VM's host files and bridges, before anything is stored; `kept`: bridges it is on. */
+  async function checkHostAccess(
+    prepared: { spec: VmSpec; config: VmConfig; plan: HostPlan },
+    caller: CallerRole,
+    kept?: ReadonlySet<string>,
+  ): Promise<void> {
+    await options.hostPaths?.check(prepared.spec.resources, {
+      tenantId: prepared.spec.tenantId,
+      tenantToken: caller === "tenant",
+    });
+    await options.bridges?.check(prepared, kept);
+  }
+
+  // Checked again at boot: a file may have been replaced since the VM was created.
+  async function checkBootFiles(plan: HostPlan): Promise<void> {
+    const m = plan.machine;
+    if (!options.hostPaths || !m) return;
+    try {
+      await options.hostPaths.check(
+        { kernelPath: m.kernelPath, initrdPath: m.initrdPath, storage: m.drives },
+        { tenantId: plan.tenantId, tenantToken: false },
+      );
+    } catch (error) {
+      if (error instanceof FieldError)
+        throw new VmStateError(`vm ${plan.vmId} cannot boot: ${error.message}`);
+      throw error;
+    }
+  }
+
   async function transition(
     vmId: string,
     actor: string,
@@ -284,12 +327,14 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
   async function createOnce(
     request: CreateVmRequest,
     actor: string,
+    caller: CallerRole,
   ): Promise<{ vmId: string; state: VmStateName }> {
     const { spec, config, effective, vmId, plan, addresses } = await prepare(
       request,
       (sp) => sp.vmId ?? ids.vmId(),
       false,
     );
+    await checkHostAccess({ spec, config, plan }, caller);
     const now = clock.now();
     try {
       await repository.insert({
@@ -345,12 +390,12 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
   const provisioner: VmProvisioner = {
     plan: planFor,
 
-    async create(request, actor) {
+    async create(request, actor, caller = "operator") {
       // An allocated address can collide with one another VM was given explicitly (or with a
       // freed address two requests found at once): draw again.
       for (let attempt = 1; ; attempt++) {
         try {
-          return await createOnce(request, actor);
+          return await createOnce(request, actor, caller);
         } catch (error) {
           if (!(error instanceof AllocationCollision) || attempt >= 8) {
             throw error instanceof AllocationCollision ? error.fieldError : error;
@@ -403,12 +448,15 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
     },
 
     boot: (vmId, actor) =>
-      transition(vmId, actor, "RUNNING", ["CREATED", "SHUTDOWN"], (plan) => runtime.boot(plan)),
+      transition(vmId, actor, "RUNNING", ["CREATED", "SHUTDOWN"], async (plan) => {
+        await checkBootFiles(plan);
+        await runtime.boot(plan);
+      }),
 
     shutdown: (vmId, actor) =>
       transition(vmId, actor, "SHUTDOWN", ["RUNNING"], (plan) => runtime.shutdown(plan)),
 
-    async reconfigure(vmId, edit, actor, action) {
+    async reconfigure(vmId, edit, actor, action, caller = "operator") {
       const record = await repository.get(vmId);
       if (!record) return undefined;
       if (record.state === "TERMINATED") throw new VmStateError(`vm ${vmId} is TERMINATED`);
@@ -425,6 +473,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
           `a VM cannot move to another tenant (it belongs to ${record.tenantId})`,
         );
       }
+      await checkHostAccess(next, caller, new Set(planFor(before).ports.map((p) => p.bridge)));
       const stored = (p: Awaited<ReturnType<typeof prepare>>) => ({
         config: toJson(VmConfigSchema, p.config, { useProtoFieldName: true }),
         spec: p.spec,
@@ -566,8 +615,15 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       const plans = live.map((v) => planFor(v));
       const result = await driver.reconcile(plans, blockedSources);
       for (const [i, v] of live.entries()) {
-        if (v.record.state === "RUNNING" && result.guestsDown.has(v.record.id))
-          await runtime.boot(plans[i] as HostPlan);
+        if (v.record.state === "RUNNING" && result.guestsDown.has(v.record.id)) {
+          const plan = plans[i] as HostPlan;
+          const refused = await checkBootFiles(plan).then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+          if (refused) logger.error({ err: refused }, "not booting a VM whose files are refused");
+          else await runtime.boot(plan);
+        }
       }
       logger.info(
         { vms: live.length, created: result.created, removed: result.removed, driver: driver.name },
