@@ -1,17 +1,22 @@
 // Registers every vmprovisioner.v1 service on the Connect router. Services or methods not
 // implemented yet answer `unimplemented`.
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
-import type { SecurityEventRepository } from "@metald/db";
+import type { PoolRepository, SecurityEventRepository, TenantRepository } from "@metald/db";
 import {
   ComplianceService,
+  HostService,
   Ipv6PoolService,
   SecurityEventService,
   TenantService,
   VmService,
 } from "@metald/proto";
+import { createHostServiceImpl, type HostFacts } from "./connect/host-service.js";
+import { createIpv6PoolServiceImpl } from "./connect/ipv6-pool-service.js";
 import { createSecurityEventServiceImpl } from "./connect/security-event-service.js";
+import { createTenantServiceImpl } from "./connect/tenant-service.js";
 import { createVmServiceImpl } from "./connect/vm-service.js";
 import type { EventPipeline } from "./events/event-pipeline.js";
+import type { AddressAllocator } from "./ipam/address-allocator.js";
 import type { VmProvisioner } from "./vm/vm-provisioner.js";
 
 export const SERVICES = [
@@ -20,18 +25,26 @@ export const SERVICES = [
   TenantService,
   Ipv6PoolService,
   ComplianceService,
+  HostService,
 ] as const;
 
 export function createRoutes(deps: {
   provisionerFor: (ctx: HandlerContext) => VmProvisioner;
   events: SecurityEventRepository;
   pipeline: EventPipeline;
+  tenants: TenantRepository;
+  /** Tenants of the host configuration file. */
+  configuredTenants: () => readonly string[];
+  pools: PoolRepository;
+  allocator: AddressAllocator;
+  host: HostFacts;
 }) {
   return (router: ConnectRouter) => {
     router.service(VmService, createVmServiceImpl(deps.provisionerFor));
     router.service(SecurityEventService, createSecurityEventServiceImpl(deps));
-    router.service(TenantService, {});
-    router.service(Ipv6PoolService, {});
+    router.service(TenantService, createTenantServiceImpl(deps));
+    router.service(Ipv6PoolService, createIpv6PoolServiceImpl(deps));
     router.service(ComplianceService, {});
+    router.service(HostService, createHostServiceImpl(deps.host));
   };
 }

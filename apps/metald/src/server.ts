@@ -52,6 +52,7 @@ import {
 import { startRetentionJob } from "./events/retention-job.js";
 import { startSiemForwarder } from "./events/siem-forwarder.js";
 import { registerBlockedSourceRoutes } from "./http/blocked-source-routes.js";
+import { registerConsole } from "./http/console-files.js";
 import { registerCustomerRoutes } from "./http/customer-routes.js";
 import { registerDebugRoutes } from "./http/debug-routes.js";
 import { registerErrorShape } from "./http/error-shape.js";
@@ -383,6 +384,18 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
         provisionerFor: (ctx) => scopeProvisioner(provisioner, ctx.values.get(PRINCIPAL)),
         events: securityEvents,
         pipeline,
+        tenants: tenantRepository,
+        configuredTenants: () => options.tenantConfig?.tenants().map((t) => t.tenant.id) ?? [],
+        pools,
+        allocator,
+        host: {
+          hostId: options.hostId,
+          version: options.version,
+          driver: options.driver.name,
+          database: options.db.kind,
+          authMode: options.authMode ?? "required",
+          compat: () => options.driver.compat(),
+        },
       }),
       contextValues: (req) => createContextValues().set(PRINCIPAL, req.principal),
       interceptors: [createErrorLog(app.log), textFieldCheck],
@@ -390,5 +403,6 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
       jsonOptions: { ignoreUnknownFields: false, alwaysEmitImplicit: true },
     });
   });
+  await registerConsole(app);
   return app;
 }

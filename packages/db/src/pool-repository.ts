@@ -28,9 +28,24 @@ export interface Allocation {
   /** null when the VM is gone or terminated: a leaked allocation. */
   vmId: string | null;
   vmState: string | null;
+  /** The tenant of the VM it was allocated to (also once the VM is gone). */
+  vmTenantId: string | null;
   interfaceId: string;
   allocatedAt: Date;
 }
+
+export interface AllocationFilter {
+  poolId?: string;
+  /** Allocations of this tenant's VMs and of its own pools. */
+  tenantId?: string;
+  leakedOnly?: boolean;
+}
+
+/** Why a pool was not removed. */
+export type PoolRemoval =
+  | { removed: true }
+  | { removed: false; reason: "not_found" }
+  | { removed: false; reason: "in_use"; allocated: number };
 
 export class PoolExistsError extends Error {
   override name = "PoolExistsError";
@@ -48,7 +63,9 @@ export interface PoolRepository {
   drawOffsets(id: string, count: number): Promise<{ prefix: string; first: bigint } | undefined>;
   /** Addresses allocated from a pool (to find a free one when its offsets are used up). */
   addresses(id: string): Promise<string[]>;
-  allocations(): Promise<Allocation[]>;
+  allocations(filter?: AllocationFilter): Promise<Allocation[]>;
+  /** Removes a pool no address is allocated from. */
+  remove(id: string): Promise<PoolRemoval>;
   /** Deletes allocations whose VM is gone or terminated; returns them. */
   cleanup(): Promise<string[]>;
 }
@@ -169,19 +186,26 @@ export function createPoolRepository(db: SqlClient): PoolRepository {
       return rows.map((r) => r.address);
     },
 
-    async allocations() {
+    async allocations(filter = {}) {
       const { rows } = await db.query<{
         address: string;
         prefix_length: number;
         pool_id: string | null;
         vm_id: string | null;
         state: string | null;
+        tenant_id: string | null;
         interface_id: string;
         allocated_at: string;
       }>(
         `SELECT a.address, a.prefix_length, a.pool_id, CASE WHEN ${LEAKED} THEN NULL ELSE a.vm_id END AS vm_id,
-           v.state, a.interface_id, a.allocated_at
-         FROM ipv6_allocations a LEFT JOIN vms v ON v.id = a.vm_id ORDER BY a.allocated_at, a.address`,
+           v.state, v.tenant_id, a.interface_id, a.allocated_at
+         FROM ipv6_allocations a LEFT JOIN vms v ON v.id = a.vm_id
+         LEFT JOIN ipv6_pools p ON p.id = a.pool_id
+         WHERE ($1::text IS NULL OR a.pool_id = $1)
+           AND ($2::text IS NULL OR v.tenant_id = $2 OR p.tenant_id = $2)
+           AND (NOT $3 OR ${LEAKED})
+         ORDER BY a.allocated_at, a.address`,
+        [filter.poolId ?? null, filter.tenantId ?? null, filter.leakedOnly ?? false],
       );
       return rows.map((r) => ({
         address: r.address,
@@ -189,9 +213,27 @@ export function createPoolRepository(db: SqlClient): PoolRepository {
         poolId: r.pool_id,
         vmId: r.vm_id,
         vmState: r.state,
+        vmTenantId: r.tenant_id,
         interfaceId: r.interface_id,
         allocatedAt: new Date(r.allocated_at),
       }));
+    },
+
+    async remove(id) {
+      const { affectedRows } = await db.query(
+        `DELETE FROM ipv6_pools p WHERE p.id = $1
+           AND NOT EXISTS (SELECT 1 FROM ipv6_allocations a WHERE a.pool_id = p.id)`,
+        [id],
+      );
+      if (affectedRows > 0) return { removed: true };
+      const { rows } = await db.query<{ allocated: string }>(
+        `SELECT (SELECT count(*) FROM ipv6_allocations a WHERE a.pool_id = p.id) AS allocated
+         FROM ipv6_pools p WHERE p.id = $1`,
+        [id],
+      );
+      const row = rows[0];
+      if (!row) return { removed: false, reason: "not_found" };
+      return { removed: false, reason: "in_use", allocated: Number(row.allocated) };
     },
 
     async cleanup() {

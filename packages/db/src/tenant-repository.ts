@@ -19,11 +19,19 @@ export interface Tenant {
 
 export type TenantFields = Omit<Tenant, "vmCount" | "createdAt">;
 
+/** Why a tenant was not removed: unknown, or rows that refer to it. */
+export type TenantRemoval =
+  | { removed: true }
+  | { removed: false; reason: "not_found" }
+  | { removed: false; reason: "in_use"; vms: number; pools: string[] };
+
 export interface TenantRepository {
   list(filter: { tier?: string }): Promise<Tenant[]>;
   get(id: string): Promise<Tenant | undefined>;
   /** Creates the tenant or replaces its fields (its VMs stay). */
   upsert(tenant: TenantFields): Promise<void>;
+  /** Removes a tenant no VM (terminated ones keep their history) and no pool refers to. */
+  remove(id: string): Promise<TenantRemoval>;
 }
 
 interface Row {
@@ -92,6 +100,25 @@ export function createTenantRepository(db: SqlClient): TenantRepository {
           JSON.stringify(t.defaults),
         ],
       );
+    },
+
+    async remove(id) {
+      const { affectedRows } = await db.query(
+        `DELETE FROM tenants t WHERE t.id = $1
+           AND NOT EXISTS (SELECT 1 FROM vms v WHERE v.tenant_id = t.id)
+           AND NOT EXISTS (SELECT 1 FROM ipv6_pools p WHERE p.tenant_id = t.id)`,
+        [id],
+      );
+      if (affectedRows > 0) return { removed: true };
+      const { rows } = await db.query<{ vms: string; pools: string[] | null }>(
+        `SELECT (SELECT count(*) FROM vms v WHERE v.tenant_id = t.id) AS vms,
+           (SELECT array_agg(p.id ORDER BY p.id) FROM ipv6_pools p WHERE p.tenant_id = t.id) AS pools
+         FROM tenants t WHERE t.id = $1`,
+        [id],
+      );
+      const row = rows[0];
+      if (!row) return { removed: false, reason: "not_found" };
+      return { removed: false, reason: "in_use", vms: Number(row.vms), pools: row.pools ?? [] };
     },
   };
 }

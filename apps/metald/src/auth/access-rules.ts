@@ -1,7 +1,7 @@
 // Which principals may use which routes; pure, so the whole table is tested at once. Tenants
-// reach their own VMs, events and reports (the handlers scope them: another tenant's VM is
-// not_found); auditors read events, reports and compliance; /debug and pool or tenant changes
-// are for operators.
+// reach their own VMs, events, reports, tenant and pools (the handlers scope them: another
+// tenant's VM is not_found); auditors read events, reports and compliance; everyone may ask
+// HostService who they are; /debug and pool or tenant changes are for operators.
 import type { Principal } from "./principal.js";
 
 export type Access = "allow" | "forbidden";
@@ -9,14 +9,16 @@ export type Access = "allow" | "forbidden";
 const AUDITOR_PATHS = [
   /^\/api\/v1\/security\//,
   /^\/debug\/security\/(events|report)$/,
-  /^\/vmprovisioner\.v1\.(SecurityEventService|ComplianceService)\//,
+  /^\/vmprovisioner\.v1\.(SecurityEventService|ComplianceService|HostService)\//,
 ];
 
 const TENANT_PATHS = [
   /^\/api\/v1\/security\/(events|feed)/,
   /^\/api\/v1\/vms(\/|$)/,
   /^\/api\/v1\/customers(\/|$)/,
-  /^\/vmprovisioner\.v1\.(VmService|SecurityEventService|ComplianceService)\//,
+  /^\/vmprovisioner\.v1\.(VmService|SecurityEventService|ComplianceService|HostService)\//,
+  /^\/vmprovisioner\.v1\.TenantService\/(GetTenant|ListTenants)$/,
+  /^\/vmprovisioner\.v1\.Ipv6PoolService\/(GetPool|ListPools|ListAllocations)$/,
 ];
 
 const QUARANTINE_PATHS = /^\/vmprovisioner\.v1\.VmService\/(IsolateVm|UnisolateVm)$/;

@@ -1,7 +1,9 @@
-// Authenticates every request but /health (the metrics port has no API on it) and applies the
-// access rules; refusals are JSON {code, message}, as Connect and the REST routes answer.
+// Authenticates every request but /health and the console's files (the metrics port has no API
+// on it) and applies the access rules; refusals are JSON {code, message}, as Connect and the
+// REST routes answer.
 import type { TokenRepository } from "@metald/db";
 import type { FastifyInstance } from "fastify";
+import { isConsoleRequest } from "../http/console-files.js";
 import { accessFor } from "./access-rules.js";
 import { AuthError, type AuthMode, authenticate, type Principal } from "./principal.js";
 
@@ -22,7 +24,7 @@ export function registerAuth(app: FastifyInstance, o: AuthOptions): void {
   app.decorateRequest("principal", undefined);
   app.addHook("onRequest", async (req, reply) => {
     const path = req.url.split("?")[0] ?? "";
-    if (path === "/health") return;
+    if (path === "/health" || isConsoleRequest(req)) return;
     try {
       req.principal = await authenticate(req.headers.authorization, o.mode, o.tokens);
     } catch (error) {

@@ -16,7 +16,7 @@ import type { FastifyInstance } from "fastify";
 import { sendError, sendNotFound } from "./http-errors.js";
 import { jsonObjectBody, onlyKnownFields } from "./request-body.js";
 
-const TIERS = ["premium", "standard", "basic"];
+export const TIERS = ["premium", "standard", "basic"];
 
 export function customerJson(t: Tenant) {
   return {
@@ -32,7 +32,12 @@ export function customerJson(t: Tenant) {
   };
 }
 
-function tenantFields(id: string, body: Record<string, unknown>, current?: Tenant): TenantFields {
+/** A tenant's fields from a REST body (snake_case), over its current ones; also used by Connect. */
+export function tenantFields(
+  id: string,
+  body: Record<string, unknown>,
+  current?: Tenant,
+): TenantFields {
   onlyKnownFields(body, ["name", "tier", "vlan_id", "ipv6_prefix", "bridge", "namespace"]);
   const text = (key: string, fallback: string | null) => {
     const v = body[key];

@@ -21,7 +21,11 @@ const CODES: Record<number, string> = {
 export function registerErrorShape(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split("?")[0] ?? "";
-    const allowed = METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
+    // The console's catch-all GET (a wildcard) does not make a path known.
+    const allowed = METHODS.filter((method) => {
+      const route = app.findRoute({ method, url: path });
+      return route !== null && !("*" in route.params);
+    });
     if (allowed.length > 0)
       return reply
         .code(405)

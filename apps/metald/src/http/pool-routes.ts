@@ -21,6 +21,13 @@ import { jsonObjectBody, onlyKnownFields } from "./request-body.js";
 
 const POOL_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
+/** Checks a new pool's id (lower-case letters, digits, . _ -; at most 63). */
+export function checkPoolId(id: unknown): string {
+  if (typeof id !== "string" || !POOL_ID.test(id))
+    throw new FieldError("id", "is required (lower-case letters, digits, . _ -; at most 63)");
+  return id;
+}
+
 export function poolJson(p: Pool) {
   const range = parsePoolPrefix(p.prefix);
   return {
@@ -36,7 +43,11 @@ export function poolJson(p: Pool) {
   };
 }
 
-function readPool(body: Record<string, unknown>, partial: boolean): Partial<Omit<NewPool, "id">> {
+/** A pool's fields from a REST body (snake_case); partial: only those given. Also used by Connect. */
+export function readPool(
+  body: Record<string, unknown>,
+  partial: boolean,
+): Partial<Omit<NewPool, "id">> {
   const out: Partial<Omit<NewPool, "id">> = {};
   onlyKnownFields(body, ["id", "prefix", "description", "tenant_id", "rate_limit"]);
   if (body.prefix !== undefined || !partial) {
@@ -84,18 +95,17 @@ export function registerPoolRoutes(
   app.post<{ Body: unknown }>("/debug/ipv6/pools", async (req, reply) => {
     try {
       const body = jsonObjectBody(req.body);
-      if (typeof body.id !== "string" || !POOL_ID.test(body.id))
-        throw new FieldError("id", "is required (lower-case letters, digits, . _ -; at most 63)");
+      const id = checkPoolId(body.id);
       const fields = readPool(body, false);
       await pools.create({
-        id: body.id,
+        id,
         prefix: fields.prefix as string,
         description: fields.description ?? "",
         tenantId: fields.tenantId ?? null,
         rateLimit: fields.rateLimit ?? 0,
       });
       allocator.invalidate();
-      return reply.code(201).send(poolJson((await pools.get(body.id)) as Pool));
+      return reply.code(201).send(poolJson((await pools.get(id)) as Pool));
     } catch (error) {
       return sendError(reply, error);
     }

@@ -395,6 +395,9 @@ export const Ipv6PoolService: GenService<{
     output: typeof ListPoolsResponseSchema;
   },
   /**
+   * Replaces the pool's fields with the given ones, as CreatePool sets them; a new prefix
+   * draws from its start again
+   *
    * @generated from rpc vmprovisioner.v1.Ipv6PoolService.UpdatePool
    */
   updatePool: {
@@ -403,6 +406,8 @@ export const Ipv6PoolService: GenService<{
     output: typeof UpdatePoolResponseSchema;
   },
   /**
+   * Refused while addresses are allocated from the pool
+   *
    * @generated from rpc vmprovisioner.v1.Ipv6PoolService.DeletePool
    */
   deletePool: {

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vmprovisioner/v1/tenant_service.proto.
  */
 export const file_vmprovisioner_v1_tenant_service: GenFile = /*@__PURE__*/
-  fileDesc("CiV2bXByb3Zpc2lvbmVyL3YxL3RlbmFudF9zZXJ2aWNlLnByb3RvEhB2bXByb3Zpc2lvbmVyLnYxIowCCgZUZW5hbnQSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIqCgR0aWVyGAMgASgOMhwudm1wcm92aXNpb25lci52MS5UZW5hbnRUaWVyEg8KB3ZsYW5faWQYBCABKA0SEwoLaXB2Nl9wcmVmaXgYBSABKAkSEwoLYnJpZGdlX25hbWUYBiABKAkSGQoRbmV0d29ya19uYW1lc3BhY2UYByABKAkSNgoIZGVmYXVsdHMYCCABKAsyJC52bXByb3Zpc2lvbmVyLnYxLklQdjZTZWN1cml0eUNvbmZpZxIuCgpjcmVhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI/ChNDcmVhdGVUZW5hbnRSZXF1ZXN0EigKBnRlbmFudBgBIAEoCzIYLnZtcHJvdmlzaW9uZXIudjEuVGVuYW50IkAKFENyZWF0ZVRlbmFudFJlc3BvbnNlEigKBnRlbmFudBgBIAEoCzIYLnZtcHJvdmlzaW9uZXIudjEuVGVuYW50Ih4KEEdldFRlbmFudFJlcXVlc3QSCgoCaWQYASABKAkiPQoRR2V0VGVuYW50UmVzcG9uc2USKAoGdGVuYW50GAEgASgLMhgudm1wcm92aXNpb25lci52MS5UZW5hbnQiQAoSTGlzdFRlbmFudHNSZXF1ZXN0EioKBHRpZXIYASABKA4yHC52bXByb3Zpc2lvbmVyLnYxLlRlbmFudFRpZXIiQAoTTGlzdFRlbmFudHNSZXNwb25zZRIpCgd0ZW5hbnRzGAEgAygLMhgudm1wcm92aXNpb25lci52MS5UZW5hbnQiPwoTVXBkYXRlVGVuYW50UmVxdWVzdBIoCgZ0ZW5hbnQYASABKAsyGC52bXByb3Zpc2lvbmVyLnYxLlRlbmFudCJAChRVcGRhdGVUZW5hbnRSZXNwb25zZRIoCgZ0ZW5hbnQYASABKAsyGC52bXByb3Zpc2lvbmVyLnYxLlRlbmFudCIhChNEZWxldGVUZW5hbnRSZXF1ZXN0EgoKAmlkGAEgASgJIicKFERlbGV0ZVRlbmFudFJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgqcwoKVGVuYW50VGllchIbChdURU5BTlRfVElFUl9VTlNQRUNJRklFRBAAEhcKE1RFTkFOVF9USUVSX1BSRU1JVU0QARIYChRURU5BTlRfVElFUl9TVEFOREFSRBACEhUKEVRFTkFOVF9USUVSX0JBU0lDEAMy6AMKDVRlbmFudFNlcnZpY2USXQoMQ3JlYXRlVGVuYW50EiUudm1wcm92aXNpb25lci52MS5DcmVhdGVUZW5hbnRSZXF1ZXN0GiYudm1wcm92aXNpb25lci52MS5DcmVhdGVUZW5hbnRSZXNwb25zZRJZCglHZXRUZW5hbnQSIi52bXByb3Zpc2lvbmVyLnYxLkdldFRlbmFudFJlcXVlc3QaIy52bXByb3Zpc2lvbmVyLnYxLkdldFRlbmFudFJlc3BvbnNlIgOQAgESXwoLTGlzdFRlbmFudHMSJC52bXByb3Zpc2lvbmVyLnYxLkxpc3RUZW5hbnRzUmVxdWVzdBolLnZtcHJvdmlzaW9uZXIudjEuTGlzdFRlbmFudHNSZXNwb25zZSIDkAIBEl0KDFVwZGF0ZVRlbmFudBIlLnZtcHJvdmlzaW9uZXIudjEuVXBkYXRlVGVuYW50UmVxdWVzdBomLnZtcHJvdmlzaW9uZXIudjEuVXBkYXRlVGVuYW50UmVzcG9uc2USXQoMRGVsZXRlVGVuYW50EiUudm1wcm92aXNpb25lci52MS5EZWxldGVUZW5hbnRSZXF1ZXN0GiYudm1wcm92aXNpb25lci52MS5EZWxldGVUZW5hbnRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_vmprovisioner_v1_ipv6_security]);
+  fileDesc("CiV2bXByb3Zpc2lvbmVyL3YxL3RlbmFudF9zZXJ2aWNlLnByb3RvEhB2bXByb3Zpc2lvbmVyLnYxIp4CCgZUZW5hbnQSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIqCgR0aWVyGAMgASgOMhwudm1wcm92aXNpb25lci52MS5UZW5hbnRUaWVyEg8KB3ZsYW5faWQYBCABKA0SEwoLaXB2Nl9wcmVmaXgYBSABKAkSEwoLYnJpZGdlX25hbWUYBiABKAkSGQoRbmV0d29ya19uYW1lc3BhY2UYByABKAkSNgoIZGVmYXVsdHMYCCABKAsyJC52bXByb3Zpc2lvbmVyLnYxLklQdjZTZWN1cml0eUNvbmZpZxIuCgpjcmVhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCgh2bV9jb3VudBgKIAEoDSI/ChNDcmVhdGVUZW5hbnRSZXF1ZXN0EigKBnRlbmFudBgBIAEoCzIYLnZtcHJvdmlzaW9uZXIudjEuVGVuYW50IkAKFENyZWF0ZVRlbmFudFJlc3BvbnNlEigKBnRlbmFudBgBIAEoCzIYLnZtcHJvdmlzaW9uZXIudjEuVGVuYW50Ih4KEEdldFRlbmFudFJlcXVlc3QSCgoCaWQYASABKAkiPQoRR2V0VGVuYW50UmVzcG9uc2USKAoGdGVuYW50GAEgASgLMhgudm1wcm92aXNpb25lci52MS5UZW5hbnQiQAoSTGlzdFRlbmFudHNSZXF1ZXN0EioKBHRpZXIYASABKA4yHC52bXByb3Zpc2lvbmVyLnYxLlRlbmFudFRpZXIiQAoTTGlzdFRlbmFudHNSZXNwb25zZRIpCgd0ZW5hbnRzGAEgAygLMhgudm1wcm92aXNpb25lci52MS5UZW5hbnQiPwoTVXBkYXRlVGVuYW50UmVxdWVzdBIoCgZ0ZW5hbnQYASABKAsyGC52bXByb3Zpc2lvbmVyLnYxLlRlbmFudCJAChRVcGRhdGVUZW5hbnRSZXNwb25zZRIoCgZ0ZW5hbnQYASABKAsyGC52bXByb3Zpc2lvbmVyLnYxLlRlbmFudCIhChNEZWxldGVUZW5hbnRSZXF1ZXN0EgoKAmlkGAEgASgJIicKFERlbGV0ZVRlbmFudFJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgqcwoKVGVuYW50VGllchIbChdURU5BTlRfVElFUl9VTlNQRUNJRklFRBAAEhcKE1RFTkFOVF9USUVSX1BSRU1JVU0QARIYChRURU5BTlRfVElFUl9TVEFOREFSRBACEhUKEVRFTkFOVF9USUVSX0JBU0lDEAMy6AMKDVRlbmFudFNlcnZpY2USXQoMQ3JlYXRlVGVuYW50EiUudm1wcm92aXNpb25lci52MS5DcmVhdGVUZW5hbnRSZXF1ZXN0GiYudm1wcm92aXNpb25lci52MS5DcmVhdGVUZW5hbnRSZXNwb25zZRJZCglHZXRUZW5hbnQSIi52bXByb3Zpc2lvbmVyLnYxLkdldFRlbmFudFJlcXVlc3QaIy52bXByb3Zpc2lvbmVyLnYxLkdldFRlbmFudFJlc3BvbnNlIgOQAgESXwoLTGlzdFRlbmFudHMSJC52bXByb3Zpc2lvbmVyLnYxLkxpc3RUZW5hbnRzUmVxdWVzdBolLnZtcHJvdmlzaW9uZXIudjEuTGlzdFRlbmFudHNSZXNwb25zZSIDkAIBEl0KDFVwZGF0ZVRlbmFudBIlLnZtcHJvdmlzaW9uZXIudjEuVXBkYXRlVGVuYW50UmVxdWVzdBomLnZtcHJvdmlzaW9uZXIudjEuVXBkYXRlVGVuYW50UmVzcG9uc2USXQoMRGVsZXRlVGVuYW50EiUudm1wcm92aXNpb25lci52MS5EZWxldGVUZW5hbnRSZXF1ZXN0GiYudm1wcm92aXNpb25lci52MS5EZWxldGVUZW5hbnRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_vmprovisioner_v1_ipv6_security]);
 
 /**
  * @generated from message vmprovisioner.v1.Tenant
@@ -28,16 +28,22 @@ export type Tenant = Message<"vmprovisioner.v1.Tenant"> & {
   id: string;
 
   /**
+   * Empty: the id
+   *
    * @generated from field: string name = 2;
    */
   name: string;
 
   /**
+   * Unspecified: standard
+   *
    * @generated from field: vmprovisioner.v1.TenantTier tier = 3;
    */
   tier: TenantTier;
 
   /**
+   * 0: none
+   *
    * @generated from field: uint32 vlan_id = 4;
    */
   vlanId: number;
@@ -58,7 +64,8 @@ export type Tenant = Message<"vmprovisioner.v1.Tenant"> & {
   networkNamespace: string;
 
   /**
-   * Tenant layer of every VM's effective policy
+   * Tenant layer of every VM's effective policy (output only: set in the host configuration
+   * file's customer_configs)
    *
    * @generated from field: vmprovisioner.v1.IPv6SecurityConfig defaults = 8;
    */
@@ -68,6 +75,13 @@ export type Tenant = Message<"vmprovisioner.v1.Tenant"> & {
    * @generated from field: google.protobuf.Timestamp created_at = 9;
    */
   createdAt?: Timestamp | undefined;
+
+  /**
+   * VMs not terminated (output only)
+   *
+   * @generated from field: uint32 vm_count = 10;
+   */
+  vmCount: number;
 };
 
 /**
@@ -307,6 +321,8 @@ export const TenantService: GenService<{
     output: typeof ListTenantsResponseSchema;
   },
   /**
+   * Replaces the tenant's fields with the given ones, as CreateTenant sets them (its VMs stay)
+   *
    * @generated from rpc vmprovisioner.v1.TenantService.UpdateTenant
    */
   updateTenant: {
@@ -315,6 +331,9 @@ export const TenantService: GenService<{
     output: typeof UpdateTenantResponseSchema;
   },
   /**
+   * Refused while VMs (live or kept for their history) or pools refer to the tenant, and for
+   * tenants of the host configuration file
+   *
    * @generated from rpc vmprovisioner.v1.TenantService.DeleteTenant
    */
   deleteTenant: {

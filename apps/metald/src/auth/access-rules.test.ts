@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { accessFor } from "./access-rules.js";
+import type { Principal } from "./principal.js";
+
+const tenant: Principal = { kind: "tenant", tenantId: "acme", name: "t" };
+const auditor: Principal = { kind: "auditor", name: "a" };
+const operator: Principal = { kind: "operator", name: "o" };
+const rpc = (path: string) => `/vmprovisioner.v1.${path}`;
+
+describe("access rules for the tenant, pool and host services", () => {
+  it("lets a tenant read its tenant and pools (the handlers scope them) but change neither", () => {
+    for (const path of [
+      "TenantService/GetTenant",
+      "TenantService/ListTenants",
+      "Ipv6PoolService/GetPool",
+      "Ipv6PoolService/ListPools",
+      "Ipv6PoolService/ListAllocations",
+      "HostService/GetHostInfo",
+    ])
+      expect(accessFor("POST", rpc(path), tenant), path).toBe("allow");
+    for (const path of [
+      "TenantService/CreateTenant",
+      "TenantService/UpdateTenant",
+      "TenantService/DeleteTenant",
+      "Ipv6PoolService/CreatePool",
+      "Ipv6PoolService/UpdatePool",
+      "Ipv6PoolService/DeletePool",
+      "Ipv6PoolService/CleanupAllocations",
+    ])
+      expect(accessFor("POST", rpc(path), tenant), path).toBe("forbidden");
+  });
+
+  it("lets an auditor ask who it is, and keeps tenants and pools from it", () => {
+    expect(accessFor("POST", rpc("HostService/GetHostInfo"), auditor)).toBe("allow");
+    expect(accessFor("POST", rpc("TenantService/ListTenants"), auditor)).toBe("forbidden");
+    expect(accessFor("POST", rpc("Ipv6PoolService/ListPools"), auditor)).toBe("forbidden");
+  });
+
+  it("lets an operator do everything", () => {
+    expect(accessFor("POST", rpc("TenantService/DeleteTenant"), operator)).toBe("allow");
+    expect(accessFor("POST", rpc("Ipv6PoolService/CleanupAllocations"), operator)).toBe("allow");
+  });
+});
