@@ -1,6 +1,47 @@
 // @metald/core: policy normalization, validation and resolution; rules; host plans and drivers.
 
 export {
+  type ComplianceRule,
+  type EncryptionRequirement,
+  type EvidenceKind,
+  type RuleCheck,
+  tlsAtLeast12,
+  type VmComplianceFacts,
+} from "./compliance/compliance-rule.js";
+export {
+  COMPLIANCE_FRAMEWORKS,
+  COMPLIANCE_RULES,
+  findRule,
+  ruleKey,
+  rulesOf,
+} from "./compliance/compliance-rules.js";
+export {
+  type ComplianceTransition,
+  complianceTransition,
+  type DatedFinding,
+  deletedVmViolations,
+  type PreviousCompliance,
+  type ResolvedViolation,
+  type ViolationResolution,
+} from "./compliance/compliance-transition.js";
+export {
+  type ComplianceEvaluation,
+  type ComplianceFinding,
+  type ComplianceOutcome,
+  type ComplianceStatusName,
+  type ComplianceSubject,
+  evaluateCompliance,
+  frameworksOf,
+  isViolation,
+  statusOf,
+} from "./compliance/evaluate-compliance.js";
+export {
+  gapReason,
+  type HostEvidence,
+  type HostGap,
+  UNPROBED_HOST,
+} from "./compliance/host-evidence.js";
+export {
   type CounterEvent,
   type CounterReading,
   eventsFromCounters,
@@ -152,7 +193,12 @@ export {
   type SecurityConfigLayer,
   securityConfigLayer,
 } from "./policy/security-config-layer.js";
-export type { PolicyLayer, SecurityPolicy, SecurityProfileName } from "./policy/security-policy.js";
+export type {
+  ComplianceFramework,
+  PolicyLayer,
+  SecurityPolicy,
+  SecurityProfileName,
+} from "./policy/security-policy.js";
 export { DEFAULT_POLICY, profileLayer } from "./policy/security-profiles.js";
 export { createInterfaceSpec, type InterfaceSpec, type VmSpec } from "./policy/vm-spec.js";
 export { ruleListShape } from "./rules/compile-rule-elements.js";

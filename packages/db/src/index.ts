@@ -5,6 +5,20 @@ export {
   createBlockedSourceRepository,
 } from "./blocked-source-repository.js";
 export {
+  type ComplianceRepository,
+  type ComplianceStateName,
+  type ComplianceWriteResult,
+  type ConfigChange,
+  createComplianceRepository,
+  type NewViolation,
+  type ResolvedKey,
+  type TenantComplianceRecord,
+  type ViolationFilter,
+  type ViolationRecord,
+  type VmComplianceRecord,
+  type VmComplianceWrite,
+} from "./compliance-repository.js";
+export {
   createHostBridgeRepository,
   type HostBridge,
   type HostBridgeRepository,

@@ -6,6 +6,7 @@ import { eventFeed } from "./0004-event-feed.js";
 import { poolOffsets } from "./0005-pool-offsets.js";
 import { apiTokens } from "./0006-api-tokens.js";
 import { hostBridges } from "./0007-host-bridges.js";
+import { complianceStatus } from "./0008-compliance-status.js";
 
 export interface Migration {
   version: number;
@@ -21,4 +22,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: "pool-offsets", sql: poolOffsets },
   { version: 6, name: "api-tokens", sql: apiTokens },
   { version: 7, name: "host-bridges", sql: hostBridges },
+  { version: 8, name: "compliance-status", sql: complianceStatus },
 ];

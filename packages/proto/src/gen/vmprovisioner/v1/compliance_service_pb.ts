@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vmprovisioner/v1/compliance_service.proto.
  */
 export const file_vmprovisioner_v1_compliance_service: GenFile = /*@__PURE__*/
-  fileDesc("Cil2bXByb3Zpc2lvbmVyL3YxL2NvbXBsaWFuY2Vfc2VydmljZS5wcm90bxIQdm1wcm92aXNpb25lci52MSL/AQoTQ29tcGxpYW5jZVZpb2xhdGlvbhI4CglmcmFtZXdvcmsYASABKA4yJS52bXByb3Zpc2lvbmVyLnYxLkNvbXBsaWFuY2VGcmFtZXdvcmsSEwoLcmVxdWlyZW1lbnQYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSMQoIc2V2ZXJpdHkYBCABKA4yHy52bXByb3Zpc2lvbmVyLnYxLkV2ZW50U2V2ZXJpdHkSLQoJdGltZXN0YW1wGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgV2bV9pZBgGIAEoCRITCgtjdXN0b21lcl9pZBgHIAEoCSJAChpHZXRDb21wbGlhbmNlU3RhdHVzUmVxdWVzdBINCgV2bV9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCSL2AQobR2V0Q29tcGxpYW5jZVN0YXR1c1Jlc3BvbnNlEjkKCmZyYW1ld29ya3MYASADKA4yJS52bXByb3Zpc2lvbmVyLnYxLkNvbXBsaWFuY2VGcmFtZXdvcmsSMQoGc3RhdHVzGAIgASgOMiEudm1wcm92aXNpb25lci52MS5Db21wbGlhbmNlU3RhdGUSLgoKbGFzdF9hdWRpdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoKdmlvbGF0aW9ucxgEIAMoCzIlLnZtcHJvdmlzaW9uZXIudjEuQ29tcGxpYW5jZVZpb2xhdGlvbiJ/Ch9MaXN0Q29tcGxpYW5jZVZpb2xhdGlvbnNSZXF1ZXN0EjgKCWZyYW1ld29yaxgBIAEoDjIlLnZtcHJvdmlzaW9uZXIudjEuQ29tcGxpYW5jZUZyYW1ld29yaxITCgtjdXN0b21lcl9pZBgCIAEoCRINCgV2bV9pZBgDIAEoCSJdCiBMaXN0Q29tcGxpYW5jZVZpb2xhdGlvbnNSZXNwb25zZRI5Cgp2aW9sYXRpb25zGAEgAygLMiUudm1wcm92aXNpb25lci52MS5Db21wbGlhbmNlVmlvbGF0aW9uIskBChpHZXRDb21wbGlhbmNlUmVwb3J0UmVxdWVzdBI4CglmcmFtZXdvcmsYASABKA4yJS52bXByb3Zpc2lvbmVyLnYxLkNvbXBsaWFuY2VGcmFtZXdvcmsSLgoKc3RhcnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2N1c3RvbWVyX2lkGAQgASgJIqMCChtHZXRDb21wbGlhbmNlUmVwb3J0UmVzcG9uc2USOAoJZnJhbWV3b3JrGAEgASgOMiUudm1wcm92aXNpb25lci52MS5Db21wbGlhbmNlRnJhbWV3b3JrEjEKBnN0YXR1cxgCIAEoDjIhLnZtcHJvdmlzaW9uZXIudjEuQ29tcGxpYW5jZVN0YXRlEhMKC3Ztc19jaGVja2VkGAMgASgNEhUKDXZtc19jb21wbGlhbnQYBCABKA0SOQoKdmlvbGF0aW9ucxgFIAMoCzIlLnZtcHJvdmlzaW9uZXIudjEuQ29tcGxpYW5jZVZpb2xhdGlvbhIwCgxnZW5lcmF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhkKF1ZlcmlmeUF1ZGl0VHJhaWxSZXF1ZXN0ImAKGFZlcmlmeUF1ZGl0VHJhaWxSZXNwb25zZRIOCgZpbnRhY3QYASABKAgSFwoPcmVjb3Jkc19jaGVja2VkGAIgASgEEhsKE2ZpcnN0X2Jyb2tlbl9yZWNvcmQYAyABKAkqmwEKD0NvbXBsaWFuY2VTdGF0ZRIgChxDT01QTElBTkNFX1NUQVRFX1VOU1BFQ0lGSUVEEAASHgoaQ09NUExJQU5DRV9TVEFURV9DT01QTElBTlQQARIiCh5DT01QTElBTkNFX1NUQVRFX05PTl9DT01QTElBTlQQAhIiCh5DT01QTElBTkNFX1NUQVRFX1BFTkRJTkdfQVVESVQQAzL+AwoRQ29tcGxpYW5jZVNlcnZpY2USdwoTR2V0Q29tcGxpYW5jZVN0YXR1cxIsLnZtcHJvdmlzaW9uZXIudjEuR2V0Q29tcGxpYW5jZVN0YXR1c1JlcXVlc3QaLS52bXByb3Zpc2lvbmVyLnYxLkdldENvbXBsaWFuY2VTdGF0dXNSZXNwb25zZSIDkAIBEoYBChhMaXN0Q29tcGxpYW5jZVZpb2xhdGlvbnMSMS52bXByb3Zpc2lvbmVyLnYxLkxpc3RDb21wbGlhbmNlVmlvbGF0aW9uc1JlcXVlc3QaMi52bXByb3Zpc2lvbmVyLnYxLkxpc3RDb21wbGlhbmNlVmlvbGF0aW9uc1Jlc3BvbnNlIgOQAgESdwoTR2V0Q29tcGxpYW5jZVJlcG9ydBIsLnZtcHJvdmlzaW9uZXIudjEuR2V0Q29tcGxpYW5jZVJlcG9ydFJlcXVlc3QaLS52bXByb3Zpc2lvbmVyLnYxLkdldENvbXBsaWFuY2VSZXBvcnRSZXNwb25zZSIDkAIBEm4KEFZlcmlmeUF1ZGl0VHJhaWwSKS52bXByb3Zpc2lvbmVyLnYxLlZlcmlmeUF1ZGl0VHJhaWxSZXF1ZXN0Gioudm1wcm92aXNpb25lci52MS5WZXJpZnlBdWRpdFRyYWlsUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_vmprovisioner_v1_ipv6_security, file_vmprovisioner_v1_security_event_service]);
+  fileDesc("Cil2bXByb3Zpc2lvbmVyL3YxL2NvbXBsaWFuY2Vfc2VydmljZS5wcm90bxIQdm1wcm92aXNpb25lci52MSK1AwoTQ29tcGxpYW5jZVZpb2xhdGlvbhI4CglmcmFtZXdvcmsYASABKA4yJS52bXByb3Zpc2lvbmVyLnYxLkNvbXBsaWFuY2VGcmFtZXdvcmsSEwoLcmVxdWlyZW1lbnQYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSMQoIc2V2ZXJpdHkYBCABKA4yHy52bXByb3Zpc2lvbmVyLnYxLkV2ZW50U2V2ZXJpdHkSLQoJdGltZXN0YW1wGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgV2bV9pZBgGIAEoCRITCgtjdXN0b21lcl9pZBgHIAEoCRINCgV0aXRsZRgIIAEoCRI0CgdvdXRjb21lGAkgASgOMiMudm1wcm92aXNpb25lci52MS5Db21wbGlhbmNlT3V0Y29tZRISCgpmaXhfZmllbGRzGAogAygJEhYKDmNvbmZpZ192ZXJzaW9uGAsgASgNEi8KC3Jlc29sdmVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXNvbHV0aW9uGA0gASgJIpcDChtDb21wbGlhbmNlUmVxdWlyZW1lbnRSZXN1bHQSOAoJZnJhbWV3b3JrGAEgASgOMiUudm1wcm92aXNpb25lci52MS5Db21wbGlhbmNlRnJhbWV3b3JrEhMKC3JlcXVpcmVtZW50GAIgASgJEg0KBXRpdGxlGAMgASgJEjQKB291dGNvbWUYBCABKA4yIy52bXByb3Zpc2lvbmVyLnYxLkNvbXBsaWFuY2VPdXRjb21lEg4KBmRldGFpbBgFIAEoCRIxCghzZXZlcml0eRgGIAEoDjIfLnZtcHJvdmlzaW9uZXIudjEuRXZlbnRTZXZlcml0eRI2CghldmlkZW5jZRgHIAEoDjIkLnZtcHJvdmlzaW9uZXIudjEuQ29tcGxpYW5jZUV2aWRlbmNlEikKBXNpbmNlGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5jb25maWdfdmVyc2lvbhgJIAEoDRISCgppbnRlcmZhY2VzGAogAygJEhIKCmZpeF9maWVsZHMYCyADKAki0gIKHENvbXBsaWFuY2VSZXF1aXJlbWVudFN1bW1hcnkSOAoJZnJhbWV3b3JrGAEgASgOMiUudm1wcm92aXNpb25lci52MS5Db21wbGlhbmNlRnJhbWV3b3JrEhMKC3JlcXVpcmVtZW50GAIgASgJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEjEKCHNldmVyaXR5GAUgASgOMh8udm1wcm92aXNpb25lci52MS5FdmVudFNldmVyaXR5EjYKCGV2aWRlbmNlGAYgASgOMiQudm1wcm92aXNpb25lci52MS5Db21wbGlhbmNlRXZpZGVuY2USEgoKZml4X2ZpZWxkcxgHIAMoCRIPCgd2bXNfbWV0GAggASgNEhQKDHZtc192aW9sYXRlZBgJIAEoDRIZChF2bXNfcGVuZGluZ19hdWRpdBgKIAEoDSK4AQoXQ29tcGxpYW5jZVRlbmFudFN1bW1hcnkSEwoLY3VzdG9tZXJfaWQYASABKAkSMQoGc3RhdHVzGAIgASgOMiEudm1wcm92aXNpb25lci52MS5Db21wbGlhbmNlU3RhdGUSKQoFc2luY2UYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC3Ztc19jaGVja2VkGAQgASgNEhUKDXZtc19jb21wbGlhbnQYBSABKA0iQAoaR2V0Q29tcGxpYW5jZVN0YXR1c1JlcXVlc3QSDQoFdm1faWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAki1QMKG0dldENvbXBsaWFuY2VTdGF0dXNSZXNwb25zZRI5CgpmcmFtZXdvcmtzGAEgAygOMiUudm1wcm92aXNpb25lci52MS5Db21wbGlhbmNlRnJhbWV3b3JrEjEKBnN0YXR1cxgCIAEoDjIhLnZtcHJvdmlzaW9uZXIudjEuQ29tcGxpYW5jZVN0YXRlEi4KCmxhc3RfYXVkaXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjkKCnZpb2xhdGlvbnMYBCADKAsyJS52bXByb3Zpc2lvbmVyLnYxLkNvbXBsaWFuY2VWaW9sYXRpb24SKQoFc2luY2UYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBXZtX2lkGAYgASgJEhMKC2N1c3RvbWVyX2lkGAcgASgJEkMKDHJlcXVpcmVtZW50cxgIIAMoCzItLnZtcHJvdmlzaW9uZXIudjEuQ29tcGxpYW5jZVJlcXVpcmVtZW50UmVzdWx0EhMKC3Ztc19jaGVja2VkGAkgASgNEhkKEXZtc19ub25fY29tcGxpYW50GAogASgNEhkKEXZtc19wZW5kaW5nX2F1ZGl0GAsgASgNIsABCh9MaXN0Q29tcGxpYW5jZVZpb2xhdGlvbnNSZXF1ZXN0EjgKCWZyYW1ld29yaxgBIAEoDjIlLnZtcHJvdmlzaW9uZXIudjEuQ29tcGxpYW5jZUZyYW1ld29yaxITCgtjdXN0b21lcl9pZBgCIAEoCRINCgV2bV9pZBgDIAEoCRIYChBpbmNsdWRlX3Jlc29sdmVkGAQgASgIEhEKCXBhZ2Vfc2l6ZRgFIAEoDRISCgpwYWdlX3Rva2VuGAYgASgJInYKIExpc3RDb21wbGlhbmNlVmlvbGF0aW9uc1Jlc3BvbnNlEjkKCnZpb2xhdGlvbnMYASADKAsyJS52bXByb3Zpc2lvbmVyLnYxLkNvbXBsaWFuY2VWaW9sYXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIskBChpHZXRDb21wbGlhbmNlUmVwb3J0UmVxdWVzdBI4CglmcmFtZXdvcmsYASABKA4yJS52bXByb3Zpc2lvbmVyLnYxLkNvbXBsaWFuY2VGcmFtZXdvcmsSLgoKc3RhcnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2N1c3RvbWVyX2lkGAQgASgJIrMEChtHZXRDb21wbGlhbmNlUmVwb3J0UmVzcG9uc2USOAoJZnJhbWV3b3JrGAEgASgOMiUudm1wcm92aXNpb25lci52MS5Db21wbGlhbmNlRnJhbWV3b3JrEjEKBnN0YXR1cxgCIAEoDjIhLnZtcHJvdmlzaW9uZXIudjEuQ29tcGxpYW5jZVN0YXRlEhMKC3Ztc19jaGVja2VkGAMgASgNEhUKDXZtc19jb21wbGlhbnQYBCABKA0SOQoKdmlvbGF0aW9ucxgFIAMoCzIlLnZtcHJvdmlzaW9uZXIudjEuQ29tcGxpYW5jZVZpb2xhdGlvbhIwCgxnZW5lcmF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0X3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtjdXN0b21lcl9pZBgJIAEoCRIZChF2bXNfcGVuZGluZ19hdWRpdBgKIAEoDRJECgxyZXF1aXJlbWVudHMYCyADKAsyLi52bXByb3Zpc2lvbmVyLnYxLkNvbXBsaWFuY2VSZXF1aXJlbWVudFN1bW1hcnkSOgoHdGVuYW50cxgMIAMoCzIpLnZtcHJvdmlzaW9uZXIudjEuQ29tcGxpYW5jZVRlbmFudFN1bW1hcnkiGQoXVmVyaWZ5QXVkaXRUcmFpbFJlcXVlc3QiYAoYVmVyaWZ5QXVkaXRUcmFpbFJlc3BvbnNlEg4KBmludGFjdBgBIAEoCBIXCg9yZWNvcmRzX2NoZWNrZWQYAiABKAQSGwoTZmlyc3RfYnJva2VuX3JlY29yZBgDIAEoCSqbAQoPQ29tcGxpYW5jZVN0YXRlEiAKHENPTVBMSUFOQ0VfU1RBVEVfVU5TUEVDSUZJRUQQABIeChpDT01QTElBTkNFX1NUQVRFX0NPTVBMSUFOVBABEiIKHkNPTVBMSUFOQ0VfU1RBVEVfTk9OX0NPTVBMSUFOVBACEiIKHkNPTVBMSUFOQ0VfU1RBVEVfUEVORElOR19BVURJVBADKrkBChFDb21wbGlhbmNlT3V0Y29tZRIiCh5DT01QTElBTkNFX09VVENPTUVfVU5TUEVDSUZJRUQQABIaChZDT01QTElBTkNFX09VVENPTUVfTUVUEAESHwobQ09NUExJQU5DRV9PVVRDT01FX1ZJT0xBVEVEEAISIwofQ09NUExJQU5DRV9PVVRDT01FX05PVF9FTkZPUkNFRBADEh4KGkNPTVBMSUFOQ0VfT1VUQ09NRV9QRU5ESU5HEAQqoAEKEkNvbXBsaWFuY2VFdmlkZW5jZRIjCh9DT01QTElBTkNFX0VWSURFTkNFX1VOU1BFQ0lGSUVEEAASHAoYQ09NUExJQU5DRV9FVklERU5DRV9IT1NUEAESJQohQ09NUExJQU5DRV9FVklERU5DRV9DT05UUk9MX1BMQU5FEAISIAocQ09NUExJQU5DRV9FVklERU5DRV9ERUNMQVJFRBADMv4DChFDb21wbGlhbmNlU2VydmljZRJ3ChNHZXRDb21wbGlhbmNlU3RhdHVzEiwudm1wcm92aXNpb25lci52MS5HZXRDb21wbGlhbmNlU3RhdHVzUmVxdWVzdBotLnZtcHJvdmlzaW9uZXIudjEuR2V0Q29tcGxpYW5jZVN0YXR1c1Jlc3BvbnNlIgOQAgEShgEKGExpc3RDb21wbGlhbmNlVmlvbGF0aW9ucxIxLnZtcHJvdmlzaW9uZXIudjEuTGlzdENvbXBsaWFuY2VWaW9sYXRpb25zUmVxdWVzdBoyLnZtcHJvdmlzaW9uZXIudjEuTGlzdENvbXBsaWFuY2VWaW9sYXRpb25zUmVzcG9uc2UiA5ACARJ3ChNHZXRDb21wbGlhbmNlUmVwb3J0Eiwudm1wcm92aXNpb25lci52MS5HZXRDb21wbGlhbmNlUmVwb3J0UmVxdWVzdBotLnZtcHJvdmlzaW9uZXIudjEuR2V0Q29tcGxpYW5jZVJlcG9ydFJlc3BvbnNlIgOQAgESbgoQVmVyaWZ5QXVkaXRUcmFpbBIpLnZtcHJvdmlzaW9uZXIudjEuVmVyaWZ5QXVkaXRUcmFpbFJlcXVlc3QaKi52bXByb3Zpc2lvbmVyLnYxLlZlcmlmeUF1ZGl0VHJhaWxSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp, file_vmprovisioner_v1_ipv6_security, file_vmprovisioner_v1_security_event_service]);
 
 /**
  * @generated from message vmprovisioner.v1.ComplianceViolation
@@ -47,6 +47,8 @@ export type ComplianceViolation = Message<"vmprovisioner.v1.ComplianceViolation"
   severity: EventSeverity;
 
   /**
+   * When the violation was found (opened)
+   *
    * @generated from field: google.protobuf.Timestamp timestamp = 5;
    */
   timestamp?: Timestamp | undefined;
@@ -60,6 +62,48 @@ export type ComplianceViolation = Message<"vmprovisioner.v1.ComplianceViolation"
    * @generated from field: string customer_id = 7;
    */
   customerId: string;
+
+  /**
+   * The requirement's title
+   *
+   * @generated from field: string title = 8;
+   */
+  title: string;
+
+  /**
+   * VIOLATED or NOT_ENFORCED
+   *
+   * @generated from field: vmprovisioner.v1.ComplianceOutcome outcome = 9;
+   */
+  outcome: ComplianceOutcome;
+
+  /**
+   * The fields that fix it (IPv6SecurityConfig paths first)
+   *
+   * @generated from field: repeated string fix_fields = 10;
+   */
+  fixFields: string[];
+
+  /**
+   * The VM's configuration version when it was found
+   *
+   * @generated from field: uint32 config_version = 11;
+   */
+  configVersion: number;
+
+  /**
+   * When it was resolved; unset while open
+   *
+   * @generated from field: google.protobuf.Timestamp resolved_at = 12;
+   */
+  resolvedAt?: Timestamp | undefined;
+
+  /**
+   * resolved, not_required or vm_deleted; empty while open
+   *
+   * @generated from field: string resolution = 13;
+   */
+  resolution: string;
 };
 
 /**
@@ -68,6 +112,186 @@ export type ComplianceViolation = Message<"vmprovisioner.v1.ComplianceViolation"
  */
 export const ComplianceViolationSchema: GenMessage<ComplianceViolation> = /*@__PURE__*/
   messageDesc(file_vmprovisioner_v1_compliance_service, 0);
+
+/**
+ * One requirement of one framework for one VM: its outcome, and since when it holds.
+ *
+ * @generated from message vmprovisioner.v1.ComplianceRequirementResult
+ */
+export type ComplianceRequirementResult = Message<"vmprovisioner.v1.ComplianceRequirementResult"> & {
+  /**
+   * @generated from field: vmprovisioner.v1.ComplianceFramework framework = 1;
+   */
+  framework: ComplianceFramework;
+
+  /**
+   * @generated from field: string requirement = 2;
+   */
+  requirement: string;
+
+  /**
+   * @generated from field: string title = 3;
+   */
+  title: string;
+
+  /**
+   * @generated from field: vmprovisioner.v1.ComplianceOutcome outcome = 4;
+   */
+  outcome: ComplianceOutcome;
+
+  /**
+   * The controls and values that decided it
+   *
+   * @generated from field: string detail = 5;
+   */
+  detail: string;
+
+  /**
+   * @generated from field: vmprovisioner.v1.EventSeverity severity = 6;
+   */
+  severity: EventSeverity;
+
+  /**
+   * @generated from field: vmprovisioner.v1.ComplianceEvidence evidence = 7;
+   */
+  evidence: ComplianceEvidence;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp since = 8;
+   */
+  since?: Timestamp | undefined;
+
+  /**
+   * The VM's configuration version when the outcome began
+   *
+   * @generated from field: uint32 config_version = 9;
+   */
+  configVersion: number;
+
+  /**
+   * The interfaces with this outcome (empty for VM-wide requirements)
+   *
+   * @generated from field: repeated string interfaces = 10;
+   */
+  interfaces: string[];
+
+  /**
+   * @generated from field: repeated string fix_fields = 11;
+   */
+  fixFields: string[];
+};
+
+/**
+ * Describes the message vmprovisioner.v1.ComplianceRequirementResult.
+ * Use `create(ComplianceRequirementResultSchema)` to create a new message.
+ */
+export const ComplianceRequirementResultSchema: GenMessage<ComplianceRequirementResult> = /*@__PURE__*/
+  messageDesc(file_vmprovisioner_v1_compliance_service, 1);
+
+/**
+ * One requirement across the VMs of a report.
+ *
+ * @generated from message vmprovisioner.v1.ComplianceRequirementSummary
+ */
+export type ComplianceRequirementSummary = Message<"vmprovisioner.v1.ComplianceRequirementSummary"> & {
+  /**
+   * @generated from field: vmprovisioner.v1.ComplianceFramework framework = 1;
+   */
+  framework: ComplianceFramework;
+
+  /**
+   * @generated from field: string requirement = 2;
+   */
+  requirement: string;
+
+  /**
+   * @generated from field: string title = 3;
+   */
+  title: string;
+
+  /**
+   * @generated from field: string description = 4;
+   */
+  description: string;
+
+  /**
+   * @generated from field: vmprovisioner.v1.EventSeverity severity = 5;
+   */
+  severity: EventSeverity;
+
+  /**
+   * @generated from field: vmprovisioner.v1.ComplianceEvidence evidence = 6;
+   */
+  evidence: ComplianceEvidence;
+
+  /**
+   * @generated from field: repeated string fix_fields = 7;
+   */
+  fixFields: string[];
+
+  /**
+   * @generated from field: uint32 vms_met = 8;
+   */
+  vmsMet: number;
+
+  /**
+   * Violated or not enforced
+   *
+   * @generated from field: uint32 vms_violated = 9;
+   */
+  vmsViolated: number;
+
+  /**
+   * @generated from field: uint32 vms_pending_audit = 10;
+   */
+  vmsPendingAudit: number;
+};
+
+/**
+ * Describes the message vmprovisioner.v1.ComplianceRequirementSummary.
+ * Use `create(ComplianceRequirementSummarySchema)` to create a new message.
+ */
+export const ComplianceRequirementSummarySchema: GenMessage<ComplianceRequirementSummary> = /*@__PURE__*/
+  messageDesc(file_vmprovisioner_v1_compliance_service, 2);
+
+/**
+ * One tenant's standing in a report.
+ *
+ * @generated from message vmprovisioner.v1.ComplianceTenantSummary
+ */
+export type ComplianceTenantSummary = Message<"vmprovisioner.v1.ComplianceTenantSummary"> & {
+  /**
+   * @generated from field: string customer_id = 1;
+   */
+  customerId: string;
+
+  /**
+   * @generated from field: vmprovisioner.v1.ComplianceState status = 2;
+   */
+  status: ComplianceState;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp since = 3;
+   */
+  since?: Timestamp | undefined;
+
+  /**
+   * @generated from field: uint32 vms_checked = 4;
+   */
+  vmsChecked: number;
+
+  /**
+   * @generated from field: uint32 vms_compliant = 5;
+   */
+  vmsCompliant: number;
+};
+
+/**
+ * Describes the message vmprovisioner.v1.ComplianceTenantSummary.
+ * Use `create(ComplianceTenantSummarySchema)` to create a new message.
+ */
+export const ComplianceTenantSummarySchema: GenMessage<ComplianceTenantSummary> = /*@__PURE__*/
+  messageDesc(file_vmprovisioner_v1_compliance_service, 3);
 
 /**
  * @generated from message vmprovisioner.v1.GetComplianceStatusRequest
@@ -89,7 +313,7 @@ export type GetComplianceStatusRequest = Message<"vmprovisioner.v1.GetCompliance
  * Use `create(GetComplianceStatusRequestSchema)` to create a new message.
  */
 export const GetComplianceStatusRequestSchema: GenMessage<GetComplianceStatusRequest> = /*@__PURE__*/
-  messageDesc(file_vmprovisioner_v1_compliance_service, 1);
+  messageDesc(file_vmprovisioner_v1_compliance_service, 4);
 
 /**
  * @generated from message vmprovisioner.v1.GetComplianceStatusResponse
@@ -106,14 +330,61 @@ export type GetComplianceStatusResponse = Message<"vmprovisioner.v1.GetComplianc
   status: ComplianceState;
 
   /**
+   * When the status was last evaluated
+   *
    * @generated from field: google.protobuf.Timestamp last_audit = 3;
    */
   lastAudit?: Timestamp | undefined;
 
   /**
+   * Open violations
+   *
    * @generated from field: repeated vmprovisioner.v1.ComplianceViolation violations = 4;
    */
   violations: ComplianceViolation[];
+
+  /**
+   * Since when the status holds
+   *
+   * @generated from field: google.protobuf.Timestamp since = 5;
+   */
+  since?: Timestamp | undefined;
+
+  /**
+   * The VM asked for (empty for a tenant's status)
+   *
+   * @generated from field: string vm_id = 6;
+   */
+  vmId: string;
+
+  /**
+   * @generated from field: string customer_id = 7;
+   */
+  customerId: string;
+
+  /**
+   * Every requirement of the VM's frameworks (a VM's status only)
+   *
+   * @generated from field: repeated vmprovisioner.v1.ComplianceRequirementResult requirements = 8;
+   */
+  requirements: ComplianceRequirementResult[];
+
+  /**
+   * A tenant's status: its VMs with a status, and how many are not compliant or pending
+   *
+   * @generated from field: uint32 vms_checked = 9;
+   */
+  vmsChecked: number;
+
+  /**
+   * @generated from field: uint32 vms_non_compliant = 10;
+   */
+  vmsNonCompliant: number;
+
+  /**
+   * @generated from field: uint32 vms_pending_audit = 11;
+   */
+  vmsPendingAudit: number;
 };
 
 /**
@@ -121,7 +392,7 @@ export type GetComplianceStatusResponse = Message<"vmprovisioner.v1.GetComplianc
  * Use `create(GetComplianceStatusResponseSchema)` to create a new message.
  */
 export const GetComplianceStatusResponseSchema: GenMessage<GetComplianceStatusResponse> = /*@__PURE__*/
-  messageDesc(file_vmprovisioner_v1_compliance_service, 2);
+  messageDesc(file_vmprovisioner_v1_compliance_service, 5);
 
 /**
  * @generated from message vmprovisioner.v1.ListComplianceViolationsRequest
@@ -141,6 +412,25 @@ export type ListComplianceViolationsRequest = Message<"vmprovisioner.v1.ListComp
    * @generated from field: string vm_id = 3;
    */
   vmId: string;
+
+  /**
+   * Resolved violations too (newest first); default: open ones only
+   *
+   * @generated from field: bool include_resolved = 4;
+   */
+  includeResolved: boolean;
+
+  /**
+   * At most 1000; default 100
+   *
+   * @generated from field: uint32 page_size = 5;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 6;
+   */
+  pageToken: string;
 };
 
 /**
@@ -148,7 +438,7 @@ export type ListComplianceViolationsRequest = Message<"vmprovisioner.v1.ListComp
  * Use `create(ListComplianceViolationsRequestSchema)` to create a new message.
  */
 export const ListComplianceViolationsRequestSchema: GenMessage<ListComplianceViolationsRequest> = /*@__PURE__*/
-  messageDesc(file_vmprovisioner_v1_compliance_service, 3);
+  messageDesc(file_vmprovisioner_v1_compliance_service, 6);
 
 /**
  * @generated from message vmprovisioner.v1.ListComplianceViolationsResponse
@@ -158,6 +448,11 @@ export type ListComplianceViolationsResponse = Message<"vmprovisioner.v1.ListCom
    * @generated from field: repeated vmprovisioner.v1.ComplianceViolation violations = 1;
    */
   violations: ComplianceViolation[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
 };
 
 /**
@@ -165,7 +460,7 @@ export type ListComplianceViolationsResponse = Message<"vmprovisioner.v1.ListCom
  * Use `create(ListComplianceViolationsResponseSchema)` to create a new message.
  */
 export const ListComplianceViolationsResponseSchema: GenMessage<ListComplianceViolationsResponse> = /*@__PURE__*/
-  messageDesc(file_vmprovisioner_v1_compliance_service, 4);
+  messageDesc(file_vmprovisioner_v1_compliance_service, 7);
 
 /**
  * @generated from message vmprovisioner.v1.GetComplianceReportRequest
@@ -197,7 +492,7 @@ export type GetComplianceReportRequest = Message<"vmprovisioner.v1.GetCompliance
  * Use `create(GetComplianceReportRequestSchema)` to create a new message.
  */
 export const GetComplianceReportRequestSchema: GenMessage<GetComplianceReportRequest> = /*@__PURE__*/
-  messageDesc(file_vmprovisioner_v1_compliance_service, 5);
+  messageDesc(file_vmprovisioner_v1_compliance_service, 8);
 
 /**
  * @generated from message vmprovisioner.v1.GetComplianceReportResponse
@@ -224,6 +519,8 @@ export type GetComplianceReportResponse = Message<"vmprovisioner.v1.GetComplianc
   vmsCompliant: number;
 
   /**
+   * Violations open at any time between start_time and end_time
+   *
    * @generated from field: repeated vmprovisioner.v1.ComplianceViolation violations = 5;
    */
   violations: ComplianceViolation[];
@@ -232,6 +529,38 @@ export type GetComplianceReportResponse = Message<"vmprovisioner.v1.GetComplianc
    * @generated from field: google.protobuf.Timestamp generated_at = 6;
    */
   generatedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp start_time = 7;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp end_time = 8;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string customer_id = 9;
+   */
+  customerId: string;
+
+  /**
+   * @generated from field: uint32 vms_pending_audit = 10;
+   */
+  vmsPendingAudit: number;
+
+  /**
+   * Every requirement of the framework (of every framework when none is asked for), as of now
+   *
+   * @generated from field: repeated vmprovisioner.v1.ComplianceRequirementSummary requirements = 11;
+   */
+  requirements: ComplianceRequirementSummary[];
+
+  /**
+   * @generated from field: repeated vmprovisioner.v1.ComplianceTenantSummary tenants = 12;
+   */
+  tenants: ComplianceTenantSummary[];
 };
 
 /**
@@ -239,7 +568,7 @@ export type GetComplianceReportResponse = Message<"vmprovisioner.v1.GetComplianc
  * Use `create(GetComplianceReportResponseSchema)` to create a new message.
  */
 export const GetComplianceReportResponseSchema: GenMessage<GetComplianceReportResponse> = /*@__PURE__*/
-  messageDesc(file_vmprovisioner_v1_compliance_service, 6);
+  messageDesc(file_vmprovisioner_v1_compliance_service, 9);
 
 /**
  * @generated from message vmprovisioner.v1.VerifyAuditTrailRequest
@@ -252,7 +581,7 @@ export type VerifyAuditTrailRequest = Message<"vmprovisioner.v1.VerifyAuditTrail
  * Use `create(VerifyAuditTrailRequestSchema)` to create a new message.
  */
 export const VerifyAuditTrailRequestSchema: GenMessage<VerifyAuditTrailRequest> = /*@__PURE__*/
-  messageDesc(file_vmprovisioner_v1_compliance_service, 7);
+  messageDesc(file_vmprovisioner_v1_compliance_service, 10);
 
 /**
  * @generated from message vmprovisioner.v1.VerifyAuditTrailResponse
@@ -281,7 +610,7 @@ export type VerifyAuditTrailResponse = Message<"vmprovisioner.v1.VerifyAuditTrai
  * Use `create(VerifyAuditTrailResponseSchema)` to create a new message.
  */
 export const VerifyAuditTrailResponseSchema: GenMessage<VerifyAuditTrailResponse> = /*@__PURE__*/
-  messageDesc(file_vmprovisioner_v1_compliance_service, 8);
+  messageDesc(file_vmprovisioner_v1_compliance_service, 11);
 
 /**
  * @generated from enum vmprovisioner.v1.ComplianceState
@@ -315,6 +644,91 @@ export const ComplianceStateSchema: GenEnum<ComplianceState> = /*@__PURE__*/
   enumDesc(file_vmprovisioner_v1_compliance_service, 0);
 
 /**
+ * How one requirement stands for one VM.
+ *
+ * @generated from enum vmprovisioner.v1.ComplianceOutcome
+ */
+export enum ComplianceOutcome {
+  /**
+   * @generated from enum value: COMPLIANCE_OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Configured, and enforced where the host must enforce it
+   *
+   * @generated from enum value: COMPLIANCE_OUTCOME_MET = 1;
+   */
+  MET = 1,
+
+  /**
+   * The configuration fails it
+   *
+   * @generated from enum value: COMPLIANCE_OUTCOME_VIOLATED = 2;
+   */
+  VIOLATED = 2,
+
+  /**
+   * Configured only through a control this host cannot enforce (a violation too)
+   *
+   * @generated from enum value: COMPLIANCE_OUTCOME_NOT_ENFORCED = 3;
+   */
+  NOT_ENFORCED = 3,
+
+  /**
+   * Configured, but the host's enforcement cannot be verified yet
+   *
+   * @generated from enum value: COMPLIANCE_OUTCOME_PENDING = 4;
+   */
+  PENDING = 4,
+}
+
+/**
+ * Describes the enum vmprovisioner.v1.ComplianceOutcome.
+ */
+export const ComplianceOutcomeSchema: GenEnum<ComplianceOutcome> = /*@__PURE__*/
+  enumDesc(file_vmprovisioner_v1_compliance_service, 1);
+
+/**
+ * Where a met requirement's evidence comes from.
+ *
+ * @generated from enum vmprovisioner.v1.ComplianceEvidence
+ */
+export enum ComplianceEvidence {
+  /**
+   * @generated from enum value: COMPLIANCE_EVIDENCE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A control the host enforces (nftables on the VM's port)
+   *
+   * @generated from enum value: COMPLIANCE_EVIDENCE_HOST = 1;
+   */
+  HOST = 1,
+
+  /**
+   * Something metald itself does (event retention, audit records, the profile)
+   *
+   * @generated from enum value: COMPLIANCE_EVIDENCE_CONTROL_PLANE = 2;
+   */
+  CONTROL_PLANE = 2,
+
+  /**
+   * A requirement on the workload, declared in the configuration (TLS, encryption at rest)
+   *
+   * @generated from enum value: COMPLIANCE_EVIDENCE_DECLARED = 3;
+   */
+  DECLARED = 3,
+}
+
+/**
+ * Describes the enum vmprovisioner.v1.ComplianceEvidence.
+ */
+export const ComplianceEvidenceSchema: GenEnum<ComplianceEvidence> = /*@__PURE__*/
+  enumDesc(file_vmprovisioner_v1_compliance_service, 2);
+
+/**
  * @generated from service vmprovisioner.v1.ComplianceService
  */
 export const ComplianceService: GenService<{
@@ -343,7 +757,8 @@ export const ComplianceService: GenService<{
     output: typeof GetComplianceReportResponseSchema;
   },
   /**
-   * Recompute the audit hash chain and report the first broken link, if any
+   * Recompute the audit hash chain and report the first broken link, if any. Answers
+   * unimplemented until the tamper-evident audit trail exists (docs/compliance.md).
    *
    * @generated from rpc vmprovisioner.v1.ComplianceService.VerifyAuditTrail
    */

@@ -1,0 +1,40 @@
+// What the host can show about enforcement: whether it programs packet filtering at all, and the
+// controls it cannot enforce (docs/enforcement.md "Decisions and limits"; VLANs per the probe).
+// A requirement met only through one of those cannot be counted as met.
+
+/** Controls that some hosts, or every host, do not enforce. */
+export type HostGap = "vlan" | "ra_block_config" | "eh_max_chain_length";
+
+export interface HostEvidence {
+  /**
+   * The driver programs each VM's packet filtering (nftables) and the probe confirmed it.
+   * False with the dry-run driver (nothing is applied) or before and after a failed probe:
+   * host-enforced requirements are then pending, neither met nor violated.
+   */
+  packetFiltering: boolean;
+  /** Why packet filtering cannot be verified, when it cannot. */
+  unverifiedReason: string;
+  /** 802.1Q VLAN devices exist on this kernel (the probe creates one). */
+  vlanDevices: boolean;
+}
+
+/** Until the host is probed: nothing host-enforced can be shown. */
+export const UNPROBED_HOST: HostEvidence = {
+  packetFiltering: false,
+  unverifiedReason: "the host's capabilities have not been probed yet",
+  vlanDevices: false,
+};
+
+/** Why `gap` is not enforced on `host`, or undefined when it is. */
+export function gapReason(gap: HostGap, host: HostEvidence): string | undefined {
+  switch (gap) {
+    case "vlan":
+      return host.vlanDevices
+        ? undefined
+        : "this host has no 802.1Q VLAN devices: the VLAN is stored, not created (tenant marks still separate tenants)";
+    case "ra_block_config":
+      return "RA option filtering (ra_guard.block_config) is not enforced: nftables cannot walk ICMPv6 option lists";
+    case "eh_max_chain_length":
+      return "extension_headers.max_chain_length is not enforced: nftables cannot count a header chain";
+  }
+}
