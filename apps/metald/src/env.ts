@@ -1,6 +1,10 @@
-// The only module that reads process.env: settings for the server, validated.
+// The only module that reads process.env: settings for the server, validated, and the start
+// decisions that follow from them (listen address, host driver), which fail closed.
+import { isIPv4 } from "node:net";
 import { hostname } from "node:os";
 import { z } from "zod";
+
+const unsetIfEmpty = z.literal("").transform(() => undefined);
 
 // Colon-separated absolute directories, like PATH.
 const vmFileDirectoryList = z
@@ -20,8 +24,9 @@ const vmFileDirectoryList = z
       .min(1),
   );
 
-const EnvSchema = z.object({
-  METALD_HTTP_HOST: z.string().default("0.0.0.0"),
+const EnvFields = z.object({
+  // Unset: 0.0.0.0, or loopback in development mode (resolveServeSettings).
+  METALD_HTTP_HOST: z.string().min(1).optional().or(unsetIfEmpty),
   METALD_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   METALD_METRICS_HOST: z.string().default("0.0.0.0"),
   METALD_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
@@ -57,10 +62,9 @@ const EnvSchema = z.object({
     .optional()
     .or(z.literal("").transform(() => undefined)),
   METALD_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
-  // The sandbox driver needs root; without it nothing can be programmed, so plans are recorded.
-  METALD_DRIVER: z
-    .enum(["dry-run", "sandbox", "linux"])
-    .default(process.getuid?.() === 0 ? "sandbox" : "dry-run"),
+  // Unset: sandbox as root; refused otherwise (resolveServeSettings). dry-run enforces nothing
+  // (plans are recorded), so it runs only when named.
+  METALD_DRIVER: z.enum(["dry-run", "sandbox", "linux"]).optional().or(unsetIfEmpty),
   // netns: the guest is the VM's namespace (sandbox driver); firecracker: one firecracker
   // process per VM on its tap (linux driver).
   METALD_RUNTIME: z.enum(["netns", "firecracker"]).optional(),
@@ -86,6 +90,11 @@ const EnvSchema = z.object({
   // "Bearer dev_customer_<id>" = tenant <id>); refused when METALD_ENV is production.
   METALD_AUTH: z.enum(["required", "development"]).default("required"),
   METALD_ENV: z.string().default(""),
+  // The API over TLS (HTTP/2 and HTTP/1.1 by ALPN): PEM files, both or neither.
+  METALD_TLS_CERT: z.string().min(1).optional().or(unsetIfEmpty),
+  METALD_TLS_KEY: z.string().min(1).optional().or(unsetIfEmpty),
+  // The guide's min_tls_version values.
+  METALD_TLS_MIN_VERSION: z.enum(["1.2", "1.3"]).default("1.2"),
   METALD_LOG_LEVEL: z
     .enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
     .default("info"),
@@ -94,6 +103,15 @@ const EnvSchema = z.object({
     .enum(["high", "medium", "low", "custom"])
     .default("high")
     .transform((p) => p.toUpperCase() as "HIGH" | "MEDIUM" | "LOW" | "CUSTOM"),
+});
+
+const EnvSchema = EnvFields.superRefine((env, ctx) => {
+  if ((env.METALD_TLS_CERT === undefined) !== (env.METALD_TLS_KEY === undefined))
+    ctx.addIssue({
+      code: "custom",
+      path: [env.METALD_TLS_CERT === undefined ? "METALD_TLS_CERT" : "METALD_TLS_KEY"],
+      message: "TLS needs both a certificate (--tls-cert) and its key (--tls-key)",
+    });
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -105,4 +123,53 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new Error(`invalid environment:\n  ${lines.join("\n  ")}`);
   }
   return parsed.data;
+}
+
+export type DriverName = "dry-run" | "sandbox" | "linux";
+
+export interface ServeSettings {
+  host: string;
+  driver: DriverName;
+  /** Said in the log at start: allowed, but worth an operator's attention. */
+  warnings: string[];
+}
+
+/** 127.0.0.0/8, ::1, localhost (and IPv4-mapped loopback). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^::ffff:/, "");
+  return h === "localhost" || h === "::1" || (isIPv4(h) && h.startsWith("127."));
+}
+
+/**
+ * What `metald serve` starts with, or why it refuses to start. Fails closed: development
+ * authentication (no token = operator) listens on loopback unless an address is named, and
+ * never runs with METALD_ENV=production; without root no driver can program the host, and
+ * dry-run (which enforces nothing) runs only when named.
+ */
+export function resolveServeSettings(
+  env: Env,
+  isRoot: boolean,
+): ServeSettings | { refused: string } {
+  const development = env.METALD_AUTH === "development";
+  if (development && env.METALD_ENV === "production")
+    return {
+      refused:
+        "METALD_AUTH=development (dev_customer_<id> tokens, no token = operator) is refused with METALD_ENV=production",
+    };
+  const driver = env.METALD_DRIVER ?? (isRoot ? "sandbox" : undefined);
+  if (driver === undefined)
+    return {
+      refused:
+        "metald is not running as root, so no driver can program this host's firewall and nothing would be enforced. " +
+        "Start it as root (the default driver is then sandbox), or set METALD_DRIVER=dry-run to record plans without enforcing them.",
+    };
+  const host = env.METALD_HTTP_HOST ?? (development ? "127.0.0.1" : "0.0.0.0");
+  const warnings: string[] = [];
+  if (development && !isLoopbackHost(host))
+    warnings.push(
+      `METALD_AUTH=development on ${host}: every client that reaches this address without a token is an operator`,
+    );
+  if (driver === "dry-run")
+    warnings.push("METALD_DRIVER=dry-run: plans are recorded, nothing is enforced on this host");
+  return { host, driver, warnings };
 }

@@ -26,12 +26,14 @@ import { validateConfig } from "./cli/validate-config.js";
 import { formatConfigErrors, loadHostConfigFile } from "./config/load-host-config.js";
 import { createTenantConfigStore } from "./config/tenant-config-store.js";
 import { vmFileDirectories } from "./config/vm-file-directories.js";
-import { readEnv } from "./env.js";
+import { readEnv, resolveServeSettings } from "./env.js";
 import { startMetricsServer } from "./metrics/metrics-server.js";
 import { createServer } from "./server.js";
+import { loadTlsCredentials } from "./tls/tls-credentials.js";
 import { firecrackerOptions } from "./vm/firecracker-options.js";
 
 const USAGE = `usage: metald [serve] [--listen HOST:PORT] [--data-dir DIR] [--database-url URL] [--log-level LEVEL]
+                     [--tls-cert PEM --tls-key PEM [--tls-min-version 1.2|1.3]]
        metald --config PATH --validate-config   check the host configuration (YAML path and line of each problem)
        metald precheck      check that this host can enforce (exit 1 if not), and report sysctl drift
        metald harden [--check] [--conf PATH] [--namespace NS]
@@ -41,7 +43,8 @@ const USAGE = `usage: metald [serve] [--listen HOST:PORT] [--data-dir DIR] [--da
        metald --version
 
 Environment: METALD_HTTP_HOST, METALD_HTTP_PORT, METALD_DATA_DIR, DATABASE_URL, METALD_DB_POOL_SIZE,
-METALD_DRIVER, METALD_LOG_LEVEL, METALD_HOST_ID, METALD_DEFAULT_PROFILE. Flags override them.`;
+METALD_DRIVER, METALD_AUTH, METALD_TLS_CERT, METALD_TLS_KEY, METALD_TLS_MIN_VERSION, METALD_LOG_LEVEL,
+METALD_HOST_ID, METALD_DEFAULT_PROFILE. Flags override them.`;
 
 const DEFAULT_CONFIG = "/etc/metald/config.yaml";
 
@@ -58,6 +61,9 @@ async function serve(flags: {
   "database-url"?: string;
   "log-level"?: string;
   config?: string;
+  "tls-cert"?: string;
+  "tls-key"?: string;
+  "tls-min-version"?: string;
 }) {
   // The host configuration file: given, or the default path when it exists.
   const configPath = flags.config ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
@@ -74,6 +80,9 @@ async function serve(flags: {
     ...(flags["data-dir"] && { METALD_DATA_DIR: flags["data-dir"] }),
     ...(flags["database-url"] && { DATABASE_URL: flags["database-url"] }),
     ...(flags["log-level"] && { METALD_LOG_LEVEL: flags["log-level"] }),
+    ...(flags["tls-cert"] && { METALD_TLS_CERT: flags["tls-cert"] }),
+    ...(flags["tls-key"] && { METALD_TLS_KEY: flags["tls-key"] }),
+    ...(flags["tls-min-version"] && { METALD_TLS_MIN_VERSION: flags["tls-min-version"] }),
     ...(flags.listen && {
       METALD_HTTP_HOST: flags.listen
         .slice(0, flags.listen.lastIndexOf(":"))
@@ -81,12 +90,19 @@ async function serve(flags: {
       METALD_HTTP_PORT: flags.listen.slice(flags.listen.lastIndexOf(":") + 1),
     }),
   });
-  if (env.METALD_AUTH === "development" && env.METALD_ENV === "production") {
-    console.error(
-      "METALD_AUTH=development (dev_customer_<id> tokens, no token = operator) is refused with METALD_ENV=production",
-    );
+  const settings = resolveServeSettings(env, process.getuid?.() === 0);
+  if ("refused" in settings) {
+    console.error(settings.refused);
     process.exit(1);
   }
+  const tls =
+    env.METALD_TLS_CERT && env.METALD_TLS_KEY
+      ? loadTlsCredentials({
+          certPath: env.METALD_TLS_CERT,
+          keyPath: env.METALD_TLS_KEY,
+          minVersion: env.METALD_TLS_MIN_VERSION,
+        })
+      : undefined;
   const db = await openDatabase({
     databaseUrl: env.DATABASE_URL,
     dataDir: env.METALD_DATA_DIR,
@@ -96,19 +112,18 @@ async function serve(flags: {
   // The bridges metald created, per host and per namespace standing for it.
   const bridgeRegistry = createHostBridgeRepository(db, {
     hostId: env.METALD_HOST_ID,
-    scope: env.METALD_DRIVER === "linux" ? "" : env.METALD_SANDBOX_NAMESPACE,
+    scope: settings.driver === "linux" ? "" : env.METALD_SANDBOX_NAMESPACE,
   });
   const sandbox =
-    env.METALD_DRIVER === "dry-run"
+    settings.driver === "dry-run"
       ? undefined
       : createSandboxDriver({
           runner,
           namespace: env.METALD_SANDBOX_NAMESPACE,
           bridges: bridgeRegistry,
-          mode: env.METALD_DRIVER === "linux" ? "linux" : "sandbox",
+          mode: settings.driver === "linux" ? "linux" : "sandbox",
         });
-  const runtimeName =
-    env.METALD_RUNTIME ?? (env.METALD_DRIVER === "linux" ? "firecracker" : "netns");
+  const runtimeName = env.METALD_RUNTIME ?? (settings.driver === "linux" ? "firecracker" : "netns");
   const firecracker =
     sandbox && runtimeName === "firecracker" ? firecrackerOptions(env) : undefined;
   if (firecracker && "refused" in firecracker) {
@@ -121,6 +136,7 @@ async function serve(flags: {
   // (gauges named *_total).
   const metrics = new Registry();
   const app = await createServer({
+    tls,
     authMode: env.METALD_AUTH,
     eventPollMs: env.METALD_EVENT_POLL_MS,
     defaultPoolPrefix: env.METALD_DEFAULT_POOL_PREFIX,
@@ -238,7 +254,14 @@ async function serve(flags: {
     })();
   });
   process.on("SIGINT", () => void shutdown("SIGINT"));
-  await app.listen({ host: env.METALD_HTTP_HOST, port: env.METALD_HTTP_PORT });
+  for (const warning of settings.warnings) app.log.warn(warning);
+  const scheme = tls ? "https" : "http";
+  await app.listen({
+    host: settings.host,
+    port: env.METALD_HTTP_PORT,
+    listenTextResolver: (address) =>
+      `Server listening at ${address.replace(/^http:/, `${scheme}:`)}`,
+  });
   metricsServer = await startMetricsServer(
     metrics,
     env.METALD_METRICS_HOST,
@@ -247,20 +270,21 @@ async function serve(flags: {
   // The bound addresses (a port of 0 is chosen by the kernel) are reported whatever the log level.
   app.log.child({}, { level: "info" }).info(
     {
-      url: httpUrl(app.server.address()),
+      url: httpUrl(app.server.address(), scheme),
       metricsUrl: `${httpUrl(metricsServer.address())}/metrics`,
       database: db.kind,
       dataDir: env.DATABASE_URL ? undefined : env.METALD_DATA_DIR,
-      driver: sandbox ? env.METALD_DRIVER : "dry-run",
+      driver: settings.driver,
+      tls: tls ? { minVersion: tls.minVersion } : false,
     },
     "metald ready",
   );
 }
 
-function httpUrl(address: AddressInfo | string | null): string {
+function httpUrl(address: AddressInfo | string | null, scheme: "http" | "https" = "http"): string {
   if (address === null || typeof address === "string") return String(address);
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  return `http://${host}:${address.port}`;
+  return `${scheme}://${host}:${address.port}`;
 }
 
 async function main(argv: string[]) {
@@ -272,6 +296,9 @@ async function main(argv: string[]) {
       "data-dir": { type: "string" },
       "database-url": { type: "string" },
       "log-level": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "tls-min-version": { type: "string" },
       version: { type: "boolean" },
       help: { type: "boolean", short: "h" },
       config: { type: "string" },

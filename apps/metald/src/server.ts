@@ -1,7 +1,7 @@
 // Builds the HTTP server: Connect services, /health, request compatibility rules.
 
 import { readFile } from "node:fs/promises";
-import { createServer as createHttpServer } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import {
@@ -52,6 +52,7 @@ import {
 import { startRetentionJob } from "./events/retention-job.js";
 import { startSiemForwarder } from "./events/siem-forwarder.js";
 import { registerBlockedSourceRoutes } from "./http/blocked-source-routes.js";
+import { createCleartextHttpServer } from "./http/cleartext-http-server.js";
 import { registerConsole } from "./http/console-files.js";
 import { registerCustomerRoutes } from "./http/customer-routes.js";
 import { registerDebugRoutes } from "./http/debug-routes.js";
@@ -69,6 +70,8 @@ import { registerEnforcementMetrics } from "./metrics/enforcement-metrics.js";
 import { registerEventMetrics } from "./metrics/event-metrics.js";
 import { registerPoolMetrics } from "./metrics/pool-metrics.js";
 import { createSortableIdFactory } from "./sortable-id.js";
+import type { TlsCredentials } from "./tls/tls-credentials.js";
+import { createTlsHttpServer } from "./tls/tls-http-server.js";
 import { createBridgeAccess } from "./vm/bridge-access.js";
 import { createVmProvisioner, type VmView } from "./vm/vm-provisioner.js";
 
@@ -90,6 +93,8 @@ export interface EventSettings {
 }
 
 export interface ServerOptions {
+  /** HTTPS (HTTP/2 and HTTP/1.1 by ALPN); without it, h2c and HTTP/1.1 in cleartext. */
+  tls?: TlsCredentials;
   /** Bearer tokens (required, the default) or the guides' development convention. */
   authMode?: AuthMode;
   events?: EventSettings;
@@ -122,11 +127,18 @@ export interface ServerOptions {
 export async function createServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: options.logLevel },
-    serverFactory: (handler) =>
-      createHttpServer((req, res) => {
-        applySeedCompatibility(req);
-        handler(req, res);
-      }),
+    // HTTP/2 (gRPC clients) and HTTP/1.1 (curl, browsers) on one port. Fastify's types name the
+    // HTTP/1 request; HTTP/2 requests come through Node's compatibility API, which has its shape
+    // for everything metald reads (method, url, headers, body stream).
+    serverFactory: (handler) => {
+      const serve = (req: unknown, res: unknown) => {
+        applySeedCompatibility(req as IncomingMessage);
+        handler(req as IncomingMessage, res as ServerResponse);
+      };
+      return (
+        options.tls ? createTlsHttpServer(serve, options.tls) : createCleartextHttpServer(serve)
+      ) as Server;
+    },
   });
   registerErrorShape(app);
   registerRestTextCheck(app);
@@ -245,9 +257,10 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     try {
       await options.db.query("SELECT 1");
     } catch (error) {
-      return reply
-        .code(503)
-        .send({ status: "unavailable", database: "error", error: String(error) });
+      // The cause can name the database's host, port, user or schema: it is logged, and the
+      // unauthenticated caller learns only that metald is not healthy.
+      app.log.error({ err: error }, "health check: the database did not answer");
+      return reply.code(503).send({ status: "unavailable" });
     }
     return {
       status: "ok",
