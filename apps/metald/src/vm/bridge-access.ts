@@ -49,6 +49,9 @@ export function createBridgeAccess(options: BridgeAccessOptions): BridgeAccess {
         if (seen.has(bridge)) continue;
         seen.add(bridge);
         if (kept.has(bridge) || listed.has(bridge)) continue;
+        // metald records a bridge before creating it and forgets it after deleting it: asking
+        // again once the link is seen closes the race with a create or delete meanwhile.
+        if (await options.owns(bridge)) continue;
         if (!(await options.linkExists(bridge)) || (await options.owns(bridge))) continue;
         const named = vm.spec.interfaces[index]?.requestLayer.isolation?.bridgeInterface;
         const what =
