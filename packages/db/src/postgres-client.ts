@@ -8,6 +8,8 @@ export interface PostgresClientOptions {
   max?: number;
   /** Schema to use instead of "public" (created if missing); tests use one each. */
   schema?: string;
+  /** Told when an idle pooled connection fails (the pool replaces it). */
+  onIdleError?: (error: Error) => void;
 }
 
 // Timestamps and bigints come back as text: callers convert at the edge, explicitly.
@@ -33,6 +35,12 @@ export async function createPostgresClient(options: PostgresClientOptions): Prom
     connectionString: options.url,
     max: options.max ?? 20,
     options: schema ? `-c search_path=${schema}` : undefined,
+  });
+  // An idle connection the server drops (restart, idle timeout) is an "error" event on the
+  // pool: without a listener Node ends the process. The pool discards that client and opens
+  // another on the next query; a failing query still reports its own error to its caller.
+  pool.on("error", (error) => {
+    options.onIdleError?.(error);
   });
   if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   const wrap = (q: pg.Pool | pg.PoolClient): SqlExecutor => ({
