@@ -135,15 +135,19 @@ describe.each(["pglite", "postgres"] as const)("updating VMs on %s", (kind) => {
     });
   });
 
-  it("GetVmNetworkSecurity says which layer set each value", async () => {
+  it("GetVmNetworkSecurity says which layer set each value, and the value", async () => {
     const res = await postJson(`${metald.url}${VM}/GetVmNetworkSecurity`, { vm_id: singleVm });
+    type Source = { field: string; source: string; value: string };
     const sources =
-      (res.body as { interfaces: { sources: { field: string; source: string }[] }[] }).interfaces[0]
-        ?.sources ?? [];
+      (res.body as { interfaces: { sources: Source[] }[] }).interfaces[0]?.sources ?? [];
     const of = (field: string) => sources.find((s) => s.field === field)?.source;
+    const effective = (field: string) => sources.find((s) => s.field === field)?.value;
     expect(of("raGuard.maxRaRate")).toBe("request");
     expect(of("extensionHeaders.mode")).toBe("profile");
     expect(of("monitoring.metricsIntervalS")).toBe("default");
+    expect(effective("raGuard.maxRaRate")).toBe("10");
+    expect(effective("raGuard.enabled")).toBe("true");
+    expect(JSON.parse(effective("extensionHeaders.allowedTypes") ?? "null")).toBeInstanceOf(Array);
   });
 
   it("a bad patch is refused with its path and changes nothing", async () => {

@@ -99,6 +99,17 @@ function toVmInfo(vm: VmView) {
   });
 }
 
+/** The value at a dotted path of the effective policy, as JSON text ("" when there is none). */
+export function policyValueJson(policy: object, path: string): string {
+  let value: unknown = policy;
+  for (const key of path.split(".")) {
+    if (value === null || typeof value !== "object") return "";
+    value = (value as Record<string, unknown>)[key];
+  }
+  if (value === undefined) return "";
+  return JSON.stringify(value, (_, v) => (typeof v === "bigint" ? v.toString() : v)) ?? "";
+}
+
 async function guarded<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
@@ -240,7 +251,11 @@ export function createVmServiceImpl(
           interfaces: provisioner.provenance(vm).map((p, i) => ({
             interfaceId: p.interfaceId,
             effective: toIPv6SecurityConfig(p.policy, vm.spec.profile),
-            sources: Object.entries(p.sources).map(([field, source]) => ({ field, source })),
+            sources: Object.entries(p.sources).map(([field, source]) => ({
+              field,
+              source,
+              value: policyValueJson(p.policy, field),
+            })),
             securityPolicy: toInterfaceView(vm.spec.interfaces[i] as InterfaceSpec, p.policy, "")
               .securityPolicy,
             raGuardActive: p.policy.raGuard.enabled,

@@ -21,6 +21,8 @@ describe("the console's files", () => {
     await writeFile(join(dir, "index.html"), INDEX);
     await writeFile(join(dir, "assets", "index-abc123.js"), SCRIPT);
     await writeFile(join(dir, "favicon.svg"), "<svg/>");
+    await mkdir(join(dir, ".vite"));
+    await writeFile(join(dir, ".vite", "manifest.json"), "{}");
     app = Fastify();
     registerErrorShape(app);
     // Tokens required: the console must load without one, the API must not.
@@ -110,6 +112,11 @@ describe("the console's files", () => {
     const post = await open.inject({ method: "POST", url: "/vms" });
     expect(post.statusCode).toBe(404);
     await open.close();
+  });
+
+  it("does not serve build metadata (dot directories)", async () => {
+    const res = await app.inject({ url: "/.vite/manifest.json" });
+    expect(res.body).toBe(INDEX);
   });
 
   it("answers a hashed file of another build with 404, not the page", async () => {

@@ -79,7 +79,10 @@ async function listFiles(dir: string): Promise<string[]> {
 async function loadFiles(dir: string): Promise<Map<string, ConsoleFile>> {
   const files = new Map<string, ConsoleFile>();
   for (const path of await listFiles(dir)) {
-    const url = `/${relative(dir, path).split(sep).join("/")}`;
+    const parts = relative(dir, path).split(sep);
+    // Build metadata (Vite's .vite/manifest.json) is not part of the console.
+    if (parts.some((part) => part.startsWith("."))) continue;
+    const url = `/${parts.join("/")}`;
     const body = await readFile(path);
     const type = TYPES[extname(path)] ?? "application/octet-stream";
     const compressible = /^(text\/|application\/json|image\/svg)/.test(type) && body.length > 1024;
