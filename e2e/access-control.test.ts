@@ -39,6 +39,12 @@ const CALLS: Call[] = [
   vmRpc("UnisolateVm", { reason: "x" }),
   vmRpc("DeleteVm"),
   rpc("SecurityEventService/GetSecurityEvent", (_, ev) => ({ event_id: ev })),
+  rpc("ComplianceService/GetComplianceStatus", (vm) => ({ vm_id: vm })),
+  {
+    name: "GET /api/v1/compliance/vms/{id}",
+    method: "GET",
+    path: (vm) => `/api/v1/compliance/vms/${vm}`,
+  },
   { name: "GET /api/v1/vms/{id}", method: "GET", path: (vm) => `/api/v1/vms/${vm}` },
   {
     name: "GET /api/v1/vms/{id}/security",
@@ -218,6 +224,49 @@ describe("access control", () => {
     expect(await status("POST", "/debug/ipv6/pools", "auditor")).toBe(403);
     expect(await status("GET", "/debug/ipv6/pools", "operator")).toBe(200);
     expect((await fetch(`${metald.url}/health`)).status).toBe(200);
+  });
+
+  it("compliance: a tenant sees its own tenant only, the auditor reads every tenant", async () => {
+    const get = async (path: string, who: string) => {
+      const res = await fetch(`${metald.url}${path}`, { headers: { authorization: bearer(who) } });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    for (const who of ["acme", "auditor", "operator"]) {
+      const vm = await get(`/api/v1/compliance/vms/${vmA}`, who);
+      expect(vm.status, who).toBe(200);
+      expect(vm.body).toMatchObject({ vm_id: vmA, customer_id: "acme" });
+    }
+    const report = async (who: string, query = "") =>
+      ((await get(`/api/v1/compliance/report${query}`, who)).body as { customer_id: string | null })
+        .customer_id;
+    // A tenant's report is its own whatever customer_id it names; the auditor's covers all.
+    expect(await report("globex", "?customer_id=acme")).toBe("globex");
+    expect(await report("auditor")).toBeNull();
+    expect(await report("auditor", "?customer_id=acme")).toBe("acme");
+    const tenantStatus = await fetch(
+      `${metald.url}/vmprovisioner.v1.ComplianceService/GetComplianceStatus`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: bearer("globex") },
+        body: JSON.stringify({ customer_id: "acme" }),
+      },
+    );
+    expect(await tenantStatus.json()).toMatchObject({ customerId: "globex", vmsChecked: 0 });
+    // A list naming another tenant's VM lists nothing, as for a VM that never existed.
+    const listed = await fetch(
+      `${metald.url}/vmprovisioner.v1.ComplianceService/ListComplianceViolations`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: bearer("globex") },
+        body: JSON.stringify({ vm_id: vmA, include_resolved: true }),
+      },
+    );
+    expect(await listed.json()).toEqual({ violations: [], nextPageToken: "" });
+    const html = await fetch(`${metald.url}/api/v1/compliance/report?format=html`, {
+      headers: { authorization: bearer("auditor") },
+    });
+    expect(html.status).toBe(200);
+    expect(await html.text()).toContain("every tenant");
   });
 
   it("keeps quarantine the operator's: the tenant sees it and its reason but cannot lift or impose it", async () => {

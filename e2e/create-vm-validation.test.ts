@@ -303,7 +303,7 @@ describe.each(["pglite", "postgres"] as const)("CreateVm validation on %s", (kin
 
   it("RPCs that later work implements answer unimplemented", async () => {
     const res = await postJson(
-      `${metald.url}/vmprovisioner.v1.ComplianceService/GetComplianceStatus`,
+      `${metald.url}/vmprovisioner.v1.ComplianceService/VerifyAuditTrail`,
       {},
     );
     expect(res.status).toBe(501);

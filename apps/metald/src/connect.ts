@@ -10,6 +10,8 @@ import {
   TenantService,
   VmService,
 } from "@metald/proto";
+import type { ComplianceQueries } from "./compliance/compliance-queries.js";
+import { createComplianceServiceImpl } from "./connect/compliance-service.js";
 import { createHostServiceImpl, type HostFacts } from "./connect/host-service.js";
 import { createIpv6PoolServiceImpl } from "./connect/ipv6-pool-service.js";
 import { createSecurityEventServiceImpl } from "./connect/security-event-service.js";
@@ -38,13 +40,14 @@ export function createRoutes(deps: {
   pools: PoolRepository;
   allocator: AddressAllocator;
   host: HostFacts;
+  compliance: ComplianceQueries;
 }) {
   return (router: ConnectRouter) => {
     router.service(VmService, createVmServiceImpl(deps.provisionerFor));
     router.service(SecurityEventService, createSecurityEventServiceImpl(deps));
     router.service(TenantService, createTenantServiceImpl(deps));
     router.service(Ipv6PoolService, createIpv6PoolServiceImpl(deps));
-    router.service(ComplianceService, {});
+    router.service(ComplianceService, createComplianceServiceImpl(deps.compliance));
     router.service(HostService, createHostServiceImpl(deps.host));
   };
 }

@@ -36,6 +36,7 @@ import { registerAuth } from "./auth/auth-hook.js";
 import type { AuthMode } from "./auth/principal.js";
 import { PRINCIPAL } from "./auth/principal-context.js";
 import { scopeProvisioner } from "./auth/scoped-provisioner.js";
+import { startCompliance } from "./compliance/start-compliance.js";
 import type { TenantConfig, TenantConfigStore } from "./config/tenant-config-store.js";
 import { createErrorLog } from "./connect/error-log.js";
 import { createJsonBodyCheck, inputSchemasByPath } from "./connect/json-body-check.js";
@@ -366,6 +367,16 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   const reconcile = async () =>
     provisioner.reconcile((await blockedSources.list()).map((b) => b.source));
   await reconcile();
+  // After the reconcile (the host probe needs the driver's namespace): every VM evaluated once,
+  // then again on each change its control-plane event announces.
+  const compliance = await startCompliance(app, {
+    db: options.db,
+    driver: options.driver,
+    pipeline,
+    tenantLayer: options.tenantConfig && ((id) => options.tenantConfig?.layer(id)),
+    onReload: options.tenantConfig && ((listener) => options.tenantConfig?.onChange(listener)),
+    metrics: options.metrics,
+  });
   // After the reconcile: it creates the namespace and tables the samples come from.
   if (options.samples) {
     const started = await startPacketSampling({
@@ -401,6 +412,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
         configuredTenants: () => options.tenantConfig?.tenants().map((t) => t.tenant.id) ?? [],
         pools,
         allocator,
+        compliance,
         host: {
           hostId: options.hostId,
           version: options.version,

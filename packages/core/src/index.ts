@@ -186,6 +186,7 @@ export {
   type NormalizedVm,
   type NormalizeOptions,
   normalizeCreateVm,
+  parseFrameworkName,
 } from "./policy/normalize-create-vm.js";
 export { profileToProto, toInterfaceView, toIPv6SecurityConfig } from "./policy/render-policy.js";
 export { type PolicySource, type ResolvedPolicy, resolvePolicy } from "./policy/resolve-policy.js";

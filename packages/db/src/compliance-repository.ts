@@ -102,12 +102,14 @@ export interface ComplianceRepository {
   ): Promise<Map<string, { record?: VmComplianceRecord; open: string[] }>>;
   /**
    * Stores new statuses and removes deleted VMs' (closing their violations as vm_deleted), in one
-   * transaction; then recomputes the status of every tenant touched.
+   * transaction; `evaluated` VMs were evaluated again without a change (only the time is
+   * stored). Then recomputes the status of every tenant concerned.
    */
   write(
     changes: readonly VmComplianceWrite[],
     removed: readonly string[],
     at: Date,
+    evaluated?: readonly { vmId: string; tenantId: string }[],
   ): Promise<ComplianceWriteResult>;
   vmStatus(vmId: string): Promise<VmComplianceRecord | undefined>;
   /** Every VM status of a tenant (or of the host), in VM id order. */
@@ -246,7 +248,7 @@ SELECT o.vm_id, o.tenant_id, o.framework, o.requirement, o.outcome, o.severity, 
 FROM json_to_recordset($1::json) AS o (vm_id text, tenant_id text, framework text,
   requirement text, outcome text, severity text, detail text, config_version integer)
 ON CONFLICT (vm_id, framework, requirement) WHERE resolved_at IS NULL DO NOTHING
-RETURNING ${VIOLATION_COLUMNS}`;
+RETURNING id, vm_id, framework, requirement`;
 
 // A tenant's status from its VMs' (an indexed scan of that tenant's rows only).
 const TENANTS = `
@@ -277,8 +279,14 @@ async function writeAll(
   changes: readonly VmComplianceWrite[],
   removed: readonly string[],
   at: string,
+  evaluated: readonly { vmId: string; tenantId: string }[],
 ): Promise<ComplianceWriteResult> {
-  const tenants = new Set(changes.map((c) => c.tenantId));
+  const tenants = new Set([...changes, ...evaluated].map((c) => c.tenantId));
+  if (evaluated.length > 0)
+    await tx.query(
+      "UPDATE compliance_vm_status SET evaluated_at = $2 WHERE vm_id = ANY($1::text[])",
+      [evaluated.map((e) => e.vmId), at],
+    );
   const resolved: ViolationRecord[] = [];
   const opened: ViolationRecord[] = [];
   if (removed.length > 0) {
@@ -336,8 +344,30 @@ async function writeAll(
       })),
     );
     if (toOpen.length > 0) {
-      const { rows } = await tx.query<ViolationRow>(OPEN, [JSON.stringify(toOpen), at]);
-      opened.push(...rows.map(toViolation));
+      // Only the keys come back (returning whole rows costs more than the insert): the rest is
+      // what was sent.
+      const { rows } = await tx.query<{
+        id: string;
+        vm_id: string;
+        framework: string;
+        requirement: string;
+      }>(OPEN, [JSON.stringify(toOpen), at]);
+      const sent = new Map(toOpen.map((o) => [`${o.vm_id} ${o.framework} ${o.requirement}`, o]));
+      for (const r of rows) {
+        const o = sent.get(`${r.vm_id} ${r.framework} ${r.requirement}`);
+        if (!o) continue;
+        opened.push(
+          toViolation({
+            ...o,
+            id: r.id,
+            opened_at: at,
+            opened_config_version: o.config_version,
+            resolved_at: null,
+            resolved_config_version: null,
+            resolution: null,
+          }),
+        );
+      }
     }
   }
   const { rows } =
@@ -372,10 +402,10 @@ export function createComplianceRepository(db: SqlClient): ComplianceRepository 
       return result;
     },
 
-    async write(changes, removed, at) {
-      if (changes.length === 0 && removed.length === 0)
+    async write(changes, removed, at, evaluated = []) {
+      if (changes.length === 0 && removed.length === 0 && evaluated.length === 0)
         return { opened: [], resolved: [], tenants: [] };
-      return db.transaction((tx) => writeAll(tx, changes, removed, at.toISOString()));
+      return db.transaction((tx) => writeAll(tx, changes, removed, at.toISOString(), evaluated));
     },
 
     async vmStatus(vmId) {
@@ -418,25 +448,28 @@ export function createComplianceRepository(db: SqlClient): ComplianceRepository 
     },
 
     async listViolations(f) {
+      // Conditions spelled out only when given, so that the planner can use the partial index of
+      // open violations and the tenant or VM index.
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const add = (condition: (n: string) => string, value: unknown) => {
+        params.push(value);
+        where.push(condition(`$${params.length}`));
+      };
+      if (f.tenantId !== undefined) add((n) => `tenant_id = ${n}`, f.tenantId);
+      if (f.vmId !== undefined) add((n) => `vm_id = ${n}`, f.vmId);
+      if (f.framework !== undefined) add((n) => `framework = ${n}`, f.framework);
+      if (f.includeResolved !== true) where.push("resolved_at IS NULL");
+      if (f.activeFrom !== undefined)
+        add((n) => `(resolved_at IS NULL OR resolved_at >= ${n})`, f.activeFrom.toISOString());
+      if (f.activeTo !== undefined) add((n) => `opened_at <= ${n}`, f.activeTo.toISOString());
+      if (f.beforeId !== undefined) add((n) => `id < ${n}::bigint`, f.beforeId);
+      params.push(f.limit);
       const { rows } = await db.query<ViolationRow>(
         `SELECT ${VIOLATION_COLUMNS} FROM compliance_violations
-         WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR vm_id = $2)
-           AND ($3::text IS NULL OR framework = $3)
-           AND ($4::boolean OR resolved_at IS NULL)
-           AND ($5::timestamptz IS NULL OR resolved_at IS NULL OR resolved_at >= $5)
-           AND ($6::timestamptz IS NULL OR opened_at <= $6)
-           AND ($7::bigint IS NULL OR id < $7)
-         ORDER BY id DESC LIMIT $8`,
-        [
-          f.tenantId ?? null,
-          f.vmId ?? null,
-          f.framework ?? null,
-          f.includeResolved === true,
-          f.activeFrom?.toISOString() ?? null,
-          f.activeTo?.toISOString() ?? null,
-          f.beforeId ?? null,
-          f.limit,
-        ],
+         ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+         ORDER BY id DESC LIMIT $${params.length}`,
+        params,
       );
       return rows.map(toViolation);
     },

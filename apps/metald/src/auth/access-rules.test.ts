@@ -41,3 +41,17 @@ describe("access rules for the tenant, pool and host services", () => {
     expect(accessFor("POST", rpc("Ipv6PoolService/CleanupAllocations"), operator)).toBe("allow");
   });
 });
+
+describe("access rules for compliance", () => {
+  const rest = ["/api/v1/compliance/vms/vm-1", "/api/v1/compliance/report?format=html"];
+  it("lets tenants and auditors read compliance (the handlers scope tenants to their own)", () => {
+    for (const who of [tenant, auditor]) {
+      for (const path of rest) expect(accessFor("GET", path, who), path).toBe("allow");
+      expect(accessFor("POST", rpc("ComplianceService/GetComplianceReport"), who)).toBe("allow");
+    }
+  });
+
+  it("keeps auditors to reading", () => {
+    expect(accessFor("DELETE", "/api/v1/compliance/vms/vm-1", auditor)).toBe("forbidden");
+  });
+});

@@ -8,12 +8,14 @@ export type Access = "allow" | "forbidden";
 
 const AUDITOR_PATHS = [
   /^\/api\/v1\/security\//,
+  /^\/api\/v1\/compliance\//,
   /^\/debug\/security\/(events|report)$/,
   /^\/vmprovisioner\.v1\.(SecurityEventService|ComplianceService|HostService)\//,
 ];
 
 const TENANT_PATHS = [
   /^\/api\/v1\/security\/(events|feed)/,
+  /^\/api\/v1\/compliance\//,
   /^\/api\/v1\/vms(\/|$)/,
   /^\/api\/v1\/customers(\/|$)/,
   /^\/vmprovisioner\.v1\.(VmService|SecurityEventService|ComplianceService|HostService)\//,

@@ -41,6 +41,8 @@ export interface ComplianceTransition {
   status: ComplianceStatusName;
   statusSince: Date;
   statusChanged: boolean;
+  /** Nothing to store but the evaluation time: same status, violations and findings. */
+  unchanged: boolean;
   findings: DatedFinding[];
   opened: ComplianceFinding[];
   resolved: ResolvedViolation[];
@@ -60,15 +62,24 @@ export function complianceTransition(
   at: Date,
   configVersion: number | null,
 ): ComplianceTransition {
-  const before = new Map(
-    (previous?.findings ?? []).map((f) => [ruleKey(f.framework, f.requirement), f]),
-  );
+  const before = new Map<string, DatedFinding>();
+  for (const f of previous?.findings ?? []) before.set(ruleKey(f.framework, f.requirement), f);
   const open = new Set(previous?.openViolations ?? []);
+  const now = at.toISOString();
+  // Written out rather than spread: this runs for every requirement of every VM on a reload.
   const findings = next.findings.map((f): DatedFinding => {
     const old = before.get(ruleKey(f.framework, f.requirement));
-    return old && old.outcome === f.outcome
-      ? { ...f, since: old.since, configVersion: old.configVersion }
-      : { ...f, since: at.toISOString(), configVersion };
+    const kept = old !== undefined && old.outcome === f.outcome;
+    return {
+      framework: f.framework,
+      requirement: f.requirement,
+      outcome: f.outcome,
+      detail: f.detail,
+      interfaces: f.interfaces,
+      missing: f.missing,
+      since: kept ? old.since : now,
+      configVersion: kept ? old.configVersion : configVersion,
+    };
   });
   const violating = new Set(
     next.findings
@@ -93,10 +104,34 @@ export function complianceTransition(
     status: next.status,
     statusSince: statusChanged ? at : (previous as PreviousCompliance).since,
     statusChanged,
+    unchanged:
+      !statusChanged &&
+      opened.length === 0 &&
+      resolved.length === 0 &&
+      sameFindings(previous?.findings ?? [], findings),
     findings,
     opened,
     resolved,
   };
+}
+
+function sameFindings(a: readonly DatedFinding[], b: readonly DatedFinding[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as DatedFinding;
+    const y = b[i] as DatedFinding;
+    if (
+      x.framework !== y.framework ||
+      x.requirement !== y.requirement ||
+      x.outcome !== y.outcome ||
+      x.detail !== y.detail ||
+      x.since !== y.since ||
+      x.configVersion !== y.configVersion ||
+      x.interfaces.join() !== y.interfaces.join()
+    )
+      return false;
+  }
+  return true;
 }
 
 /** A deleted VM: every open violation is closed. */

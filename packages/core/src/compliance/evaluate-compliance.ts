@@ -86,26 +86,30 @@ export function evaluateRule(
   host: HostEvidence,
 ): ComplianceFinding {
   const targets = rule.scope === "vm" ? subject.interfaces.slice(0, 1) : subject.interfaces;
-  const judged = targets.map((target) => {
-    const check = rule.check(target.policy, subject.facts);
-    return { id: target.id, check, ...judge(rule, check, host) };
-  });
-  const worst = judged.reduce<ComplianceOutcome>(
-    (w, j) => (RANK[j.outcome] > RANK[w] ? j.outcome : w),
-    "met",
-  );
-  const first = judged.find((j) => j.outcome === worst);
   const named = rule.scope === "interface" && subject.interfaces.length > 1;
-  const detail = first ? (named ? `${first.id}: ${first.detail}` : first.detail) : "";
-  const missing = new Set(judged.flatMap((j) => (j.check.ok ? [] : (j.check.missing ?? []))));
+  let worst: ComplianceOutcome = "met";
+  let detail = "";
+  let interfaces: string[] = [];
+  let missing: EncryptionRequirement[] = [];
+  // One pass (this runs for every requirement of every VM on a reload): the worst outcome, the
+  // first interface's detail for it, and every interface with it.
+  for (const target of targets) {
+    const check = rule.check(target.policy, subject.facts);
+    const judged = judge(rule, check, host);
+    if (!check.ok && check.missing) missing = [...new Set([...missing, ...check.missing])].sort();
+    if (interfaces.length === 0 || RANK[judged.outcome] > RANK[worst]) {
+      worst = judged.outcome;
+      detail = named ? `${target.id}: ${judged.detail}` : judged.detail;
+      interfaces = [target.id];
+    } else if (judged.outcome === worst) interfaces.push(target.id);
+  }
   return {
     framework: rule.framework,
     requirement: rule.requirement,
     outcome: worst,
     detail,
-    interfaces:
-      rule.scope === "interface" ? judged.filter((j) => j.outcome === worst).map((j) => j.id) : [],
-    missing: [...missing].sort(),
+    interfaces: rule.scope === "interface" ? interfaces : [],
+    missing,
   };
 }
 

@@ -10,6 +10,8 @@ it("routes critical events first, control-plane changes to audit, volume limits 
   });
   expect(eventCategory(e("source_spoofing", "critical"))).toBe("critical");
   expect(eventCategory(e("config_change", "info"))).toBe("audit");
+  expect(eventCategory(e("compliance_violation", "warning"))).toBe("audit");
+  expect(eventCategory(e("compliance_restored", "info"))).toBe("audit");
   expect(eventCategory(e("rate_limit_exceeded", "warning", { limit_type: "pps" }))).toBe(
     "performance",
   );

@@ -18,7 +18,7 @@ export interface SiemRoute {
 
 export type SiemFormat = "json" | "cef" | "leef";
 
-/** Control-plane event types: changes made by operators or by metald itself. */
+/** Control-plane event types: changes made by operators or by metald itself, and their compliance. */
 const AUDIT_EVENT_TYPES = new Set([
   "config_change",
   "vm_quarantined",
@@ -28,6 +28,9 @@ const AUDIT_EVENT_TYPES = new Set([
   "reconcile_repair",
   "authentication_failure",
   "monitoring_enhanced",
+  // Compliance findings go to the guide's compliance_audit destination.
+  "compliance_violation",
+  "compliance_restored",
 ]);
 
 /** Rate limits on volume (not on protocol floods) concern capacity more than attacks. */

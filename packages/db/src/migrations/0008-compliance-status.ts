@@ -45,5 +45,4 @@ CREATE UNIQUE INDEX compliance_violations_open_idx
   ON compliance_violations (vm_id, framework, requirement) WHERE resolved_at IS NULL;
 CREATE INDEX compliance_violations_tenant_idx ON compliance_violations (tenant_id, id);
 CREATE INDEX compliance_violations_vm_idx ON compliance_violations (vm_id, id);
-CREATE INDEX compliance_violations_opened_idx ON compliance_violations (opened_at);
 `;

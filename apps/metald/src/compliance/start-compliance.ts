@@ -1,0 +1,58 @@
+// Starts compliance on a server: the store, the metrics, the monitor listening to the event
+// pipeline's stored events, a host probe and a first evaluation of every VM, a new probe and
+// evaluation on each configuration reload (SIGHUP), and the REST routes. Answers the queries
+// ComplianceService serves.
+import type { HostDriver, PolicyLayer } from "@metald/core";
+import { createComplianceRepository, createVmRepository, type SqlClient } from "@metald/db";
+import type { FastifyInstance } from "fastify";
+import type { Registry } from "prom-client";
+import type { EventPipeline } from "../events/event-pipeline.js";
+import { registerComplianceRoutes } from "../http/compliance-routes.js";
+import { registerComplianceMetrics } from "../metrics/compliance-metrics.js";
+import { createComplianceMonitor } from "./compliance-monitor.js";
+import { type ComplianceQueries, createComplianceQueries } from "./compliance-queries.js";
+import { probeHostEvidence } from "./host-evidence-of.js";
+
+export interface ComplianceDeps {
+  db: SqlClient;
+  driver: HostDriver;
+  pipeline: Pick<EventPipeline, "store" | "onStored">;
+  tenantLayer?: (tenantId: string) => PolicyLayer | undefined;
+  /** Called with a listener to run after each configuration reload. */
+  onReload?: (listener: () => void) => void;
+  metrics?: Registry;
+}
+
+export async function startCompliance(
+  app: FastifyInstance,
+  deps: ComplianceDeps,
+): Promise<ComplianceQueries> {
+  const repository = createComplianceRepository(deps.db);
+  const monitor = createComplianceMonitor({
+    vms: createVmRepository(deps.db),
+    compliance: repository,
+    events: deps.pipeline,
+    tenantLayer: deps.tenantLayer,
+    now: () => new Date(),
+    logger: app.log,
+    metrics:
+      deps.metrics &&
+      registerComplianceMetrics(deps.metrics, () => repository.openViolationCounts()),
+  });
+  deps.pipeline.onStored((stored) => monitor.onStoredEvents(stored));
+  const probeAndEvaluate = async (reason: string) => {
+    monitor.setHost(await probeHostEvidence(deps.driver));
+    await monitor.reevaluateAll(reason);
+  };
+  await probeAndEvaluate("start");
+  deps.onReload?.(() => {
+    probeAndEvaluate("configuration reload").catch((error: unknown) =>
+      app.log.error({ err: error }, "re-evaluating compliance after the reload failed"),
+    );
+  });
+  // Before the event pipeline closes (hooks run in reverse order): finish what is scheduled.
+  app.addHook("onClose", async () => monitor.settled());
+  const queries = createComplianceQueries({ repository, monitor, now: () => new Date() });
+  registerComplianceRoutes(app, queries);
+  return queries;
+}
