@@ -178,6 +178,8 @@ async function serve(flags: {
     bridgeRegistry: sandbox && bridgeRegistry,
     linkExists: sandbox && ((name) => sandbox.linkExists(name)),
     readCounters: sandbox && (() => sandbox.readCounters()),
+    lastCounters: sandbox && (() => sandbox.lastCounters()),
+    readVmCounters: sandbox && ((elements) => sandbox.readVmCounters(elements)),
     samples: sandbox && {
       async start(onRecord, onError) {
         const capture = startNflogCapture({

@@ -17,6 +17,7 @@ import {
   parsePoolPrefix,
   type RetryPolicy,
   type SecurityProfileName,
+  type SetElements,
   type SiemFormat,
   type VmRuntime,
 } from "@metald/core";
@@ -119,6 +120,10 @@ export interface ServerOptions {
   /** Whether a link exists where the driver puts bridges; none does with the dry-run driver. */
   linkExists?: (name: string) => Promise<boolean>;
   readCounters?: () => Promise<PortCounters>;
+  /** The last reading of readCounters, without reading the kernel (what a scrape serves). */
+  lastCounters?: () => PortCounters;
+  /** A fresh reading with one VM's accept-side counters too (the debug route). */
+  readVmCounters?: (elements: SetElements) => Promise<PortCounters>;
   hostId: string;
   defaultProfile: SecurityProfileName;
   logLevel: string;
@@ -285,7 +290,11 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
       }
     },
   );
-  registerDebugRoutes(app, { provisioner, readCounters: options.readCounters });
+  registerDebugRoutes(app, {
+    provisioner,
+    readCounters: options.readCounters,
+    readVmCounters: options.readVmCounters,
+  });
   const liveVms = async () => {
     const live: VmView[] = [];
     let afterId: string | undefined;
@@ -298,7 +307,14 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   };
   const readCounters = options.readCounters ?? (async () => new Map());
   if (options.metrics)
-    registerEnforcementMetrics({ registry: options.metrics, readCounters, liveVms });
+    registerEnforcementMetrics({
+      registry: options.metrics,
+      // A scrape reads no kernel state: the poller's (or the debug route's) last reading.
+      readCounters: options.lastCounters
+        ? async () => options.lastCounters?.() ?? new Map()
+        : readCounters,
+      liveVms,
+    });
   const siemContext = { hostname: options.hostId, productVersion: options.version };
   registerSecurityEventRoutes(app, securityEvents);
   registerSecurityFeedRoutes(app, {

@@ -1,6 +1,12 @@
 // /debug routes for operators: a VM's live network and enforcement, as the guides read them.
 import { toJson } from "@bufbuild/protobuf";
-import { countersOf, type PortCounters, tapName, toInterfaceView } from "@metald/core";
+import {
+  countersOf,
+  type PortCounters,
+  type SetElements,
+  tapName,
+  toInterfaceView,
+} from "@metald/core";
 import { NetworkInterfaceSchema } from "@metald/proto";
 import type { FastifyInstance } from "fastify";
 import type { VmProvisioner } from "../vm/vm-provisioner.js";
@@ -9,6 +15,11 @@ export interface DebugRouteOptions {
   provisioner: VmProvisioner;
   /** Per-port counters of the enforcement sets, when the driver has them. */
   readCounters?: () => Promise<PortCounters>;
+  /**
+   * A fresh reading that adds one VM's elements of the accept-side sets (vm_ports, vm_sources,
+   * ra_allowed_in, inter_tenant_open), which nothing reads on a timer.
+   */
+  readVmCounters?: (elements: SetElements) => Promise<PortCounters>;
 }
 
 export function registerDebugRoutes(app: FastifyInstance, options: DebugRouteOptions): void {
@@ -19,7 +30,11 @@ export function registerDebugRoutes(app: FastifyInstance, options: DebugRouteOpt
         .code(404)
         .send({ code: "not_found", message: `vm ${JSON.stringify(req.params.id)} not found` });
     const plan = options.provisioner.plan(vm);
-    const counters = options.readCounters ? await options.readCounters() : new Map();
+    const counters = options.readVmCounters
+      ? await options.readVmCounters(plan.elements)
+      : options.readCounters
+        ? await options.readCounters()
+        : new Map();
     const interfaces = vm.spec.interfaces.map((iface, i) => {
       const policy = vm.effective[i]?.policy;
       const port = plan.ports[i];

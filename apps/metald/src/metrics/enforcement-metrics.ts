@@ -1,5 +1,5 @@
-// Prometheus metrics fed by the kernel's exact per-VM counters (the metald_security sets), read
-// at scrape time. Metric names and types are the guides'; the guides' `source_ip` label is left
+// Prometheus metrics fed by the kernel's exact per-VM counters (the metald_security sets), as
+// last read (a scrape starts no command: the event poller reads them every interval). Metric names and types are the guides'; the guides' `source_ip` label is left
 // out: an attacker chooses spoofed sources, so it would make the series count unbounded. Source
 // addresses belong in security events instead.
 import { countersOf, type PortCounters, tapName } from "@metald/core";

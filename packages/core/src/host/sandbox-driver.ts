@@ -27,11 +27,12 @@ import { diffElements, renderElementChanges, type SetElements } from "../nft/vm-
 import type { HostPlan } from "../plan/host-plan.js";
 import { type BridgeRegistry, createMemoryBridgeRegistry } from "./bridge-registry.js";
 import { type CommandRunner, RunError } from "./command-runner.js";
+import { createCounterObserver } from "./counter-observer.js";
 import { HostApplyError, type HostStep } from "./host-apply-error.js";
 import type { HostCapabilities, HostDriver, ReconcileResult } from "./host-driver.js";
 import { inNamespace, ipAddr, ipLink, ipNetns } from "./ip-link.js";
 import { createKeyedMutex } from "./keyed-mutex.js";
-import { type PortCounters, parseSetCounters } from "./set-counters.js";
+import type { PortCounters } from "./set-counters.js";
 
 export interface SandboxDriverOptions {
   runner: CommandRunner;
@@ -54,7 +55,12 @@ export interface SandboxDriver extends HostDriver {
   init(): Promise<void>;
   /** Whether a link of this name exists on the host side. */
   linkExists(name: string): Promise<boolean>;
+  /** Every observed set's counters; lists again only the sets that moved (counter-observer.ts). */
   readCounters(): Promise<PortCounters>;
+  /** The last reading (kept in step with VM changes since); runs no command. */
+  lastCounters(): PortCounters;
+  /** A fresh reading, with one VM's elements of the accept-side sets (vm_ports, vm_sources…). */
+  readVmCounters(elements: SetElements): Promise<PortCounters>;
   /** Interface index → name on the host side (to attribute packet samples to ports). */
   portIndexes(): Promise<Map<number, string>>;
   /**
@@ -88,6 +94,8 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       ? runner.run("ip", ["netns", "exec", sbx, command, ...args], { input })
       : runner.run(command, args, { input });
   const nft = (script: string) => inHost("nft", ["-f", "-"], script);
+  // Callers hold NFT: readings and element changes never interleave.
+  const counters = createCounterObserver({ nft: (args, input) => inHost("nft", args, input) });
   let boost = { ports: [] as string[], addresses: [] as string[] };
   const boostScript = () =>
     [
@@ -302,6 +310,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
           (await removalScript(change));
         if (script) await nft(script);
         classes.commit(plan.vmId, rateClasses);
+        counters.changed(applied.get(plan.vmId) ?? {}, elements);
         if (Object.keys(elements).length === 0) applied.delete(plan.vmId);
         else applied.set(plan.vmId, elements);
       }),
@@ -455,6 +464,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
         await nft(baseScript());
         applied.clear();
         classes.clear();
+        counters.clear();
       });
     },
 
@@ -471,9 +481,11 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     },
 
     reconcile: (plans, blockedSources) =>
-      owners.run([NFT, ...new Set(plans.flatMap(bridgeKeys))], () =>
-        reconcileHost(plans, blockedSources),
-      ),
+      owners.run([NFT, ...new Set(plans.flatMap(bridgeKeys))], () => {
+        // The tables are rebuilt: every count starts again.
+        counters.clear();
+        return reconcileHost(plans, blockedSources);
+      }),
     async updateBlockedSources(add, remove) {
       const lines = [
         ...(remove.length > 0
@@ -483,7 +495,11 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
           ? [`add element ${IP6_FAMILY} ${TABLE_NAME} blocked_sources { ${add.join(", ")} }`]
           : []),
       ];
-      if (lines.length > 0) await owners.run([NFT], () => nft(`${lines.join("\n")}\n`));
+      if (lines.length > 0)
+        await owners.run([NFT], async () => {
+          await nft(`${lines.join("\n")}\n`);
+          counters.invalidate("blocked_sources");
+        });
     },
 
     async removeVm(plan) {
@@ -535,9 +551,13 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       });
     },
 
-    async readCounters() {
-      return parseSetCounters(await inHost("nft", ["-j", "list", "ruleset"]));
-    },
+    readCounters: () => owners.run([NFT], () => counters.read()),
+    lastCounters: () => counters.last(),
+    readVmCounters: (elements) =>
+      owners.run([NFT], async () => {
+        await counters.read();
+        return counters.readElements(elements);
+      }),
 
     async destroy(guestNamespaces) {
       const existing = await namespaces();
@@ -545,6 +565,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
         if (existing.has(ns)) await runner.run("ip", ipNetns.delete(ns));
       }
       applied.clear();
+      counters.clear();
     },
   };
 }

@@ -4,6 +4,7 @@
 // existing classes adds set elements only; a new value adds one class (two sets, one rule).
 // Connection limits work the same way in the inet table with `ct count`.
 import { NFT_U32_MAX } from "../policy/kernel-limits.js";
+import { countLookups } from "./counted-lookups.js";
 import { sampleChain } from "./packet-samples.js";
 
 export type RateControl = "nd" | "icmpv6" | "multicast" | "pps" | "bandwidth" | "ra";
@@ -69,8 +70,15 @@ export const RATE_CONTROLS: readonly RateControl[] = [
   "ra",
 ];
 
-/** nft statements that create a class: its sets and its rule. */
+/** nft statements that create a class: its sets and its rule (its drop set's named counter). */
 export function renderRateClass(c: RateClass, family: string, table: string): string {
+  return countLookups(
+    renderRateClassStatements(c, family, table),
+    new Set([rateDropSet(c.control)]),
+  );
+}
+
+function renderRateClassStatements(c: RateClass, family: string, table: string): string {
   const member = rateClassSet(c);
   if (c.control === "connections") {
     const meter = `clm_${c.rate}`;

@@ -5,6 +5,7 @@
 // `counter` keep an exact count per element: a lookup placed last before a verdict counts
 // exactly the packets that control dropped for that VM. docs/enforcement.md maps the controls.
 
+import { countLookups, seenCounter } from "./counted-lookups.js";
 import {
   BRIDGE_BOOST,
   INET_BOOST,
@@ -111,6 +112,34 @@ export const RATE_DROP_SETS = [
   "rl_bandwidth_drops",
 ] as const;
 
+/**
+ * Sets with per-element counters that nothing reads on a timer (events and metrics count
+ * drops): they count accepted traffic, so they move with every packet. They carry no named
+ * counter; the debug route reads one VM's elements of them when asked.
+ */
+export const ACCEPT_SIDE_SETS: ReadonlySet<string> = new Set([
+  "vm_ports",
+  "inter_tenant_open",
+  "vm_sources",
+  "ra_allowed_in",
+]);
+
+/** Counted sets observed through their named counter (seenCounter), by table family. */
+export const OBSERVED_SETS: Readonly<Record<(typeof TABLE_FAMILIES)[number], readonly string[]>> = {
+  bridge: [
+    ...Object.keys(PORT_SETS).filter((name) => !ACCEPT_SIDE_SETS.has(name)),
+    ...RATE_DROP_SETS,
+  ],
+  inet: Object.entries(INET_SETS)
+    .filter(([, spec]) => spec.includes("counter;"))
+    .map(([name]) => name),
+  ip6: ["blocked_sources"],
+};
+
+function namedCounters(family: (typeof TABLE_FAMILIES)[number]): string {
+  return OBSERVED_SETS[family].map((set) => `  counter ${seenCounter(set)} { }`).join("\n");
+}
+
 /** The family of the table a set lives in. */
 export function familyOfSet(name: string): string {
   return name in INET_SETS || name.startsWith("cl_") || name.startsWith("clm_")
@@ -131,7 +160,9 @@ export function renderBaseTable(): string {
 
 // Prerouting sees routed and (through br_netfilter) bridged packets before anything else.
 function renderIp6Table(): string {
-  return `table ${IP6_FAMILY} ${TABLE_NAME} {
+  return countLookups(
+    `table ${IP6_FAMILY} ${TABLE_NAME} {
+${namedCounters("ip6")}
   set blocked_sources { type ipv6_addr; flags interval; counter; }
 
   chain prerouting {
@@ -139,7 +170,9 @@ function renderIp6Table(): string {
     ip6 saddr @blocked_sources drop
   }
 }
-`;
+`,
+    new Set(OBSERVED_SETS.ip6),
+  );
 }
 
 const LOCAL_SCOPE = "{ fe80::/10, ff00::/8 }";
@@ -152,8 +185,9 @@ function renderInetTable(): string {
   );
   const privateRanges = `{ ${PRIVATE_RANGES.join(", ")} }`;
   const sampled = Object.keys(INET_SETS).filter((name) => /_drops?$/.test(name));
-  return sampleDrops(
+  const table = sampleDrops(
     `table ${INET_FAMILY} ${TABLE_NAME} {
+${namedCounters("inet")}
 ${sets.join("\n")}
   set ${SAMPLE_BOOST_ADDRESSES} { type ipv6_addr; }
 
@@ -232,6 +266,7 @@ ${renderSampleChains(sampled, INET_BOOST)}
 `,
     sampled,
   );
+  return countLookups(table, new Set(OBSERVED_SETS.inet));
 }
 
 function renderBridgeTable(): string {
@@ -245,8 +280,9 @@ function renderBridgeTable(): string {
     ),
     ...RATE_DROP_SETS,
   ];
-  return sampleDrops(
+  const table = sampleDrops(
     `table ${TABLE_FAMILY} ${TABLE_NAME} {
+${namedCounters("bridge")}
 ${portSets.join("\n")}
 ${rateDrops.join("\n")}
   set ${SAMPLE_BOOST_PORTS} { type ifname; }
@@ -338,4 +374,5 @@ ${renderSampleChains(sampled, BRIDGE_BOOST)}
 `,
     sampled,
   );
+  return countLookups(table, new Set(OBSERVED_SETS.bridge));
 }

@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import { createCounterObserver, elementKey, parseElementCounters } from "./counter-observer.js";
+
+/** A fake nft: named counters and set listings as nft 1.0.6 prints them, and the calls made. */
+function fakeNft() {
+  const sets: Record<string, { family: string; elems: [string, number][] }> = {
+    source_guard: { family: "bridge", elems: [["tapa0", 0]] },
+    egress_default_drop: { family: "inet", elems: [["2001:db8::1", 0]] },
+    quarantine: { family: "bridge", elems: [] },
+    ra_guard: { family: "bridge", elems: [] },
+    nd_guard: { family: "bridge", elems: [] },
+    eh_hbh: { family: "bridge", elems: [] },
+  };
+  const counters: Record<string, number> = Object.fromEntries(
+    Object.keys(sets).map((set) => [`${set}_seen`, 0]),
+  );
+  const calls: string[] = [];
+  const setJson = (name: string) => ({
+    set: {
+      family: sets[name]?.family,
+      name,
+      table: "metald_security",
+      elem: (sets[name]?.elems ?? []).map(([val, packets]) => ({
+        elem: { val, counter: { packets, bytes: packets * 100 } },
+      })),
+    },
+  });
+  const nft = async (args: string[]) => {
+    calls.push(args.join(" "));
+    if (args.join(" ") === "-j list counters")
+      return JSON.stringify({
+        nftables: Object.entries(counters).map(([name, packets]) => ({
+          counter: { family: "bridge", name, table: "metald_security", packets, bytes: 0 },
+        })),
+      });
+    if (args[2] === "ruleset") return JSON.stringify({ nftables: Object.keys(sets).map(setJson) });
+    if (args[2] === "set") return JSON.stringify({ nftables: [setJson(args[5] ?? "")] });
+    throw new Error(`unexpected nft ${args.join(" ")}`);
+  };
+  const hit = (set: string, key: string, packets: number) => {
+    const elem = sets[set]?.elems.find(([k]) => k === key);
+    if (elem) elem[1] += packets;
+    counters[`${set}_seen`] = (counters[`${set}_seen`] ?? 0) + packets;
+  };
+  return { nft, calls, counters, sets, hit };
+}
+
+describe("counter observer", () => {
+  it("lists the whole ruleset once, then only the sets whose named counter moved", async () => {
+    const fake = fakeNft();
+    const observer = createCounterObserver({ nft: fake.nft });
+    await observer.read();
+    expect(fake.calls).toEqual(["-j list counters", "-j list ruleset"]);
+    fake.calls.length = 0;
+    expect((await observer.read()).get("tapa0")?.source_guard?.packets).toBe(0);
+    expect(fake.calls).toEqual(["-j list counters"]);
+    fake.calls.length = 0;
+    fake.hit("source_guard", "tapa0", 3);
+    const reading = await observer.read();
+    expect(fake.calls).toEqual([
+      "-j list counters",
+      "-j list set bridge metald_security source_guard",
+    ]);
+    expect(reading.get("tapa0")?.source_guard).toEqual({ packets: 3, bytes: 300 });
+    expect(reading.get("2001:db8::1")?.egress_default_drop?.packets).toBe(0);
+    expect(observer.last()).toBe(reading);
+  });
+
+  it("follows element changes without listing: new keys at zero, a removed VM's keys gone", async () => {
+    const fake = fakeNft();
+    const observer = createCounterObserver({ nft: fake.nft });
+    await observer.read();
+    fake.calls.length = 0;
+    observer.changed({}, { source_guard: ['"tapb0"'], egress_default_drop: ["2001:db8::2"] });
+    expect(observer.last().get("tapb0")?.source_guard).toEqual({ packets: 0, bytes: 0 });
+    observer.changed({ source_guard: ['"tapa0"'], egress_default_drop: ["2001:db8::1"] }, {});
+    expect(observer.last().has("tapa0")).toBe(false);
+    expect(observer.last().has("2001:db8::1")).toBe(false);
+    await observer.read();
+    expect(fake.calls).toEqual(["-j list counters"]);
+  });
+
+  it("lists a set again when a key loses one of its elements, and after clear everything", async () => {
+    const fake = fakeNft();
+    const observer = createCounterObserver({ nft: fake.nft });
+    await observer.read();
+    fake.calls.length = 0;
+    observer.changed(
+      { egress_default_drop: ["2001:db8::1 . 6", "2001:db8::1 . 17"] },
+      { egress_default_drop: ["2001:db8::1 . 6"] },
+    );
+    await observer.read();
+    expect(fake.calls).toContain("-j list set inet metald_security egress_default_drop");
+    fake.calls.length = 0;
+    observer.clear();
+    expect(observer.last().size).toBe(0);
+    await observer.read();
+    expect(fake.calls).toContain("-j list ruleset");
+  });
+
+  it("reads one VM's accept-side elements fresh, from nft's text output", () => {
+    const text = `table bridge metald_security {
+	set vm_sources {
+		type ifname . ipv6_addr
+		elements = { "tapa0" . 2001:db8::1 counter packets 4 bytes 400,
+			     "tapa0" . fe80::1 counter packets 1 bytes 72 }
+	}
+}
+table bridge metald_security {
+	set vm_ports {
+		type ifname
+		elements = { "tapa0" counter packets 9 bytes 900 }
+	}
+}
+`;
+    const counters = parseElementCounters(text);
+    expect(counters.get("tapa0")).toEqual({
+      vm_sources: { packets: 5, bytes: 472 },
+      vm_ports: { packets: 9, bytes: 900 },
+    });
+    expect(elementKey('"tapa0" . 2001:db8::1')).toBe("tapa0");
+    expect(elementKey("2001:db8::1 . tcp . 22")).toBe("2001:db8::1");
+  });
+});

@@ -1,0 +1,189 @@
+// Observes the per-element counters of the metald_security sets at a cost that follows what
+// happened, not how many VMs are programmed: one `nft -j list counters` (one named counter per
+// observed set, see counted-lookups.ts) tells which sets moved since the last reading, and only
+// those are listed again. The last listing of every set is kept, and kept in step with the
+// driver's own element changes, so a reading is still every element's exact count.
+import { seenCounter } from "../nft/counted-lookups.js";
+import { ACCEPT_SIDE_SETS, familyOfSet, OBSERVED_SETS, TABLE_NAME } from "../nft/ruleset-table.js";
+import type { SetElements } from "../nft/vm-elements.js";
+import type { PacketCount, PortCounters } from "./set-counters.js";
+import { parseSetCounters } from "./set-counters.js";
+
+export interface CounterObserverOptions {
+  /** Runs `nft` with these arguments (and this script on stdin) on the host side. */
+  nft: (args: string[], input?: string) => Promise<string>;
+}
+
+export interface CounterObserver {
+  /** Lists the sets whose named counter moved, and returns every observed set's counters. */
+  read(): Promise<PortCounters>;
+  /** The last reading, kept in step with element changes since; runs nothing. */
+  last(): PortCounters;
+  /**
+   * A fresh reading of one VM's elements of the accept-side sets (which are never observed),
+   * added to the last reading.
+   */
+  readElements(elements: SetElements): Promise<PortCounters>;
+  /** A VM's elements moved from `before` to `after` (applied). */
+  changed(before: SetElements, after: SetElements): void;
+  /** A set's elements changed in ways the driver does not track: list it at the next reading. */
+  invalidate(set: string): void;
+  /** The tables were rebuilt: every counter starts again from zero. */
+  clear(): void;
+}
+
+const OBSERVED = new Map(
+  Object.entries(OBSERVED_SETS).flatMap(([family, sets]) =>
+    sets.map((set) => [set, family] as const),
+  ),
+);
+/** Above this many sets to list, one `nft -j list ruleset` replaces the per-set listings. */
+const WHOLE_RULESET_AT = 4;
+const BY_COUNTER = new Map([...OBSERVED.keys()].map((set) => [seenCounter(set), set]));
+
+/** The key an element is counted under (as parseSetCounters): its first value, unquoted. */
+export function elementKey(literal: string): string {
+  const first = (literal.split(" . ")[0] ?? "").trim();
+  return first.replace(/^"(.*)"$/, "$1");
+}
+
+/** Counters in `nft get element` text output (1.0.6 prints text even with -j). */
+export function parseElementCounters(text: string): PortCounters {
+  const counters: PortCounters = new Map();
+  for (const block of text.split(/^\s*set /m).slice(1)) {
+    const set = /^(\w+) \{/.exec(block)?.[1];
+    const elements = /elements = \{([^}]*)\}/.exec(block)?.[1];
+    if (!set || elements === undefined) continue;
+    for (const element of elements.split(",")) {
+      const match = /^\s*"?([^\s"]+)"?.*?counter packets (\d+) bytes (\d+)/s.exec(element);
+      if (!match?.[1]) continue;
+      const byKey = counters.get(match[1]) ?? {};
+      const current = byKey[set] ?? { packets: 0, bytes: 0 };
+      byKey[set] = {
+        packets: current.packets + Number(match[2]),
+        bytes: current.bytes + Number(match[3]),
+      };
+      counters.set(match[1], byKey);
+    }
+  }
+  return counters;
+}
+
+export function createCounterObserver(options: CounterObserverOptions): CounterObserver {
+  /** set → key → count, as last listed (and adjusted by element changes since). */
+  const perSet = new Map<string, Map<string, PacketCount>>();
+  /** set → its named counter's packets when last read. */
+  const seen = new Map<string, number>();
+  /** Sets to list at the next reading whether or not their counter moved. */
+  const stale = new Set<string>();
+  let assembled: PortCounters | undefined;
+
+  function assemble(): PortCounters {
+    if (assembled) return assembled;
+    const out: PortCounters = new Map();
+    for (const [set, byKey] of perSet) {
+      for (const [key, count] of byKey) {
+        const entry = out.get(key) ?? {};
+        entry[set] = { ...count };
+        out.set(key, entry);
+      }
+    }
+    assembled = out;
+    return out;
+  }
+
+  async function moved(): Promise<string[]> {
+    const parsed = JSON.parse(await options.nft(["-j", "list", "counters"])) as {
+      nftables?: { counter?: { name: string; table: string; packets: number } }[];
+    };
+    const sets = new Set(stale);
+    for (const item of parsed.nftables ?? []) {
+      const counter = item.counter;
+      const set = counter && counter.table === TABLE_NAME && BY_COUNTER.get(counter.name);
+      if (!counter || !set) continue;
+      if (seen.get(set) !== counter.packets || !perSet.has(set)) sets.add(set);
+      seen.set(set, counter.packets);
+    }
+    return [...sets];
+  }
+
+  return {
+    async read() {
+      const sets = await moved();
+      // Many sets at once (the first reading, or an attack on many controls): one listing of
+      // the whole ruleset costs less than a command per set.
+      const listing =
+        sets.length > WHOLE_RULESET_AT
+          ? parseSetCounters(await options.nft(["-j", "list", "ruleset"]))
+          : undefined;
+      for (const set of listing ? [...OBSERVED.keys()] : sets) {
+        // Stays stale until listed: a failed listing is retried at the next reading.
+        stale.add(set);
+        const counters =
+          listing ??
+          parseSetCounters(
+            await options.nft(["-j", "list", "set", OBSERVED.get(set) ?? "", TABLE_NAME, set]),
+          );
+        const byKey = new Map<string, PacketCount>();
+        for (const [key, counts] of counters) {
+          const count = counts[set];
+          if (count) byKey.set(key, count);
+        }
+        perSet.set(set, byKey);
+        stale.delete(set);
+        assembled = undefined;
+      }
+      return assemble();
+    },
+
+    last: assemble,
+
+    async readElements(elements) {
+      const lines = Object.entries(elements)
+        .filter(([set, list]) => ACCEPT_SIDE_SETS.has(set) && list.length > 0)
+        .map(
+          ([set, list]) =>
+            `get element ${familyOfSet(set)} ${TABLE_NAME} ${set} { ${list.join(", ")} }\n`,
+        );
+      const out: PortCounters = new Map(
+        [...assemble()].map(([key, counts]) => [key, { ...counts }]),
+      );
+      if (lines.length === 0) return out;
+      // An element missing (the VM not applied yet) fails the command: no accept-side counts.
+      const text = await options.nft(["-f", "-"], lines.join("")).catch(() => "");
+      for (const [key, counts] of parseElementCounters(text))
+        out.set(key, { ...out.get(key), ...counts });
+      return out;
+    },
+
+    changed(before, after) {
+      for (const set of new Set([...Object.keys(before), ...Object.keys(after)])) {
+        const byKey = perSet.get(set);
+        if (!OBSERVED.has(set) || !byKey) continue;
+        const wanted = new Set(after[set] ?? []);
+        const keys = new Set([...wanted].map(elementKey));
+        // A new element starts at zero; so does the sum of a new key.
+        for (const key of keys) if (!byKey.has(key)) byKey.set(key, { packets: 0, bytes: 0 });
+        for (const element of before[set] ?? []) {
+          if (wanted.has(element)) continue;
+          const key = elementKey(element);
+          // A key losing one of several elements loses that element's count: list the set.
+          if (keys.has(key)) stale.add(set);
+          else byKey.delete(key);
+        }
+        assembled = undefined;
+      }
+    },
+
+    invalidate(set) {
+      stale.add(set);
+    },
+
+    clear() {
+      perSet.clear();
+      seen.clear();
+      stale.clear();
+      assembled = undefined;
+    },
+  };
+}
