@@ -75,7 +75,8 @@ import { createSortableIdFactory } from "./sortable-id.js";
 import type { TlsCredentials } from "./tls/tls-credentials.js";
 import { createTlsHttpServer } from "./tls/tls-http-server.js";
 import { createBridgeAccess } from "./vm/bridge-access.js";
-import { createVmProvisioner, type VmView } from "./vm/vm-provisioner.js";
+import { loadLiveVmIndex } from "./vm/live-vm-index.js";
+import { createVmProvisioner } from "./vm/vm-provisioner.js";
 
 export interface SiemSettings {
   endpoint: string;
@@ -295,16 +296,16 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     readCounters: options.readCounters,
     readVmCounters: options.readVmCounters,
   });
-  const liveVms = async () => {
-    const live: VmView[] = [];
-    let afterId: string | undefined;
-    for (;;) {
-      const page = await provisioner.list({ afterId, limit: 1000 });
-      if (page.length === 0) return live;
-      afterId = page[page.length - 1]?.record.id;
-      live.push(...page.filter((v) => v.record.state !== "TERMINATED"));
-    }
-  };
+  // Read once here, then kept current by each change's events: no timer reads every VM.
+  const liveIndex = await loadLiveVmIndex(
+    {
+      provisioner,
+      onError: (error, vmId) =>
+        app.log.warn({ err: error, vmId }, "re-reading a changed VM failed"),
+    },
+    (listener) => pipeline.onStored(listener),
+  );
+  const liveVms = async () => liveIndex.list();
   const readCounters = options.readCounters ?? (async () => new Map());
   if (options.metrics)
     registerEnforcementMetrics({
