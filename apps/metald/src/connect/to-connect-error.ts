@@ -1,6 +1,6 @@
 // Maps domain errors onto Connect's fixed set of codes.
 import { Code, ConnectError } from "@connectrpc/connect";
-import { FieldError, HostApplyError } from "@metald/core";
+import { BridgeFullError, FieldError, HostApplyError } from "@metald/core";
 import { AddressTakenError, ConfigConflictError, PoolExistsError, VmExistsError } from "@metald/db";
 import { PoolExhaustedError, PoolRateLimitedError } from "../ipam/address-allocator.js";
 import { VmStateError } from "../vm/vm-provisioner.js";
@@ -27,6 +27,8 @@ export function toConnectError(error: unknown): ConnectError {
   if (error instanceof PoolExistsError) return new ConnectError(error.message, Code.AlreadyExists);
   if (error instanceof AddressTakenError)
     return new ConnectError(error.message, Code.AlreadyExists);
+  if (error instanceof BridgeFullError)
+    return new ConnectError(error.message, Code.ResourceExhausted);
   // The host kept nothing of the change: the caller may retry.
   if (error instanceof HostApplyError) return new ConnectError(error.message, Code.Unavailable);
   return ConnectError.from(error, Code.Internal);

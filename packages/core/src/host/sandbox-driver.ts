@@ -25,6 +25,7 @@ import {
 } from "../nft/ruleset-table.js";
 import { diffElements, renderElementChanges, type SetElements } from "../nft/vm-elements.js";
 import type { HostPlan } from "../plan/host-plan.js";
+import { createBridgePorts } from "./bridge-port-limit.js";
 import { type BridgeRegistry, createMemoryBridgeRegistry } from "./bridge-registry.js";
 import { type CommandRunner, RunError } from "./command-runner.js";
 import { createCounterObserver } from "./counter-observer.js";
@@ -96,6 +97,8 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   const nft = (script: string) => inHost("nft", ["-f", "-"], script);
   // Callers hold NFT: readings and element changes never interleave.
   const counters = createCounterObserver({ nft: (args, input) => inHost("nft", args, input) });
+  // The ports metald put on each bridge (a bridge holds at most 1,024), under the bridge keys.
+  const bridgePorts = createBridgePorts();
   let boost = { ports: [] as string[], addresses: [] as string[] };
   const boostScript = () =>
     [
@@ -174,6 +177,8 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
 
   // Callers hold the plan's bridge keys (see `owners`).
   async function ensureLinks(plan: HostPlan, undo: (() => Promise<unknown>)[]): Promise<void> {
+    // Before anything changes: the kernel's own refusal comes only after the namespace exists.
+    bridgePorts.check(plan.vmId, plan.ports);
     const ns = plan.guestNamespace;
     if (!linux && (await step(plan, "namespace", ns, () => ensureNamespace(ns, true)))) {
       undo.push(() => runner.run("ip", ipNetns.delete(ns)));
@@ -203,6 +208,8 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
         continue;
       }
       created = true;
+      bridgePorts.add(port.bridge, port.name);
+      undo.unshift(async () => bridgePorts.remove(port.bridge, port.name));
       await step(plan, "port", port.name, async () => {
         if (linux) {
           // The guest (Firecracker) attaches to the tap and configures its own addresses.
@@ -484,6 +491,10 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       owners.run([NFT, ...new Set(plans.flatMap(bridgeKeys))], () => {
         // The tables are rebuilt: every count starts again.
         counters.clear();
+        // Exactly the plans' ports remain on metald's bridges.
+        bridgePorts.clear();
+        for (const plan of plans)
+          for (const port of plan.ports) bridgePorts.add(port.bridge, port.name);
         return reconcileHost(plans, blockedSources);
       }),
     async updateBlockedSources(add, remove) {
@@ -520,6 +531,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
         step(plan, "remove", undefined, async () => {
           for (const port of plan.ports) {
             if (await linkExists(port.name, sbx)) await ip(ipLink.delete(port.name));
+            bridgePorts.remove(port.bridge, port.name);
           }
           if (!linux && (await namespaces()).has(plan.guestNamespace)) {
             await runner.run("ip", ipNetns.delete(plan.guestNamespace));
@@ -566,6 +578,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       }
       applied.clear();
       counters.clear();
+      bridgePorts.clear();
     },
   };
 }
