@@ -1,6 +1,6 @@
 // Security events, in the order they were stored (seq): the event log, its feed and its reports.
 
-import type { SqlClient } from "./sql-client.js";
+import type { SqlClient, SqlExecutor } from "./sql-client.js";
 
 export interface StoredSecurityEvent {
   seq: number;
@@ -111,8 +111,9 @@ interface Row {
 const COLUMNS =
   "seq, id, occurred_at, vm_id, tenant_id, event_type, severity, source_ip, description, details, count";
 
-// Taken by every insert transaction: seqs are drawn under it, so transactions commit in seq
-// order and a reader that has seen seq N can never later find a committed event below N.
+// Taken by every transaction that inserts events (see insertSecurityEvents): seqs are drawn
+// under it, so transactions commit in seq order and a reader that has seen seq N can never later
+// find a committed event below N.
 const INSERT_LOCK = 7_346_001;
 
 function toEvent(row: Row): StoredSecurityEvent {
@@ -148,50 +149,62 @@ function filterParams(f: Omit<SecurityEventFilter, "after" | "limit">): unknown[
   ];
 }
 
+/**
+ * Inserts events in the caller's transaction, under INSERT_LOCK: seqs are drawn under it and it
+ * is held until that transaction ends, so transactions that store events commit in seq order.
+ * A transaction that stores other rows too (a VM change with its control-plane event) calls
+ * this last, so that it holds the lock only for this insert and its commit, and never waits for
+ * a row lock while holding it (no deadlock with the pipeline's inserts, which lock no other row).
+ */
+export async function insertSecurityEvents(
+  tx: SqlExecutor,
+  events: NewSecurityEvent[],
+): Promise<StoredSecurityEvent[]> {
+  if (events.length === 0) return [];
+  const column = <T>(f: (e: NewSecurityEvent) => T) => events.map(f);
+  const params = [
+    column((e) => e.id),
+    column((e) => e.timestamp.toISOString()),
+    column((e) => new Date(e.timestamp.getTime() + e.retentionDays * 86_400_000).toISOString()),
+    column((e) => e.vmId),
+    column((e) => e.customerId),
+    column((e) => e.eventType),
+    column((e) => e.severity),
+    column((e) => e.sourceIp),
+    column((e) => e.description),
+    column((e) => JSON.stringify(e.details)),
+    column((e) => e.count),
+    column((e) => e.category),
+  ];
+  await tx.query("SELECT pg_advisory_xact_lock($1)", [INSERT_LOCK]);
+  // One array per column: cheaper for the server to take apart than one JSON document.
+  const { rows } = await tx.query<{ seq: string }>(
+    `INSERT INTO security_events (id, occurred_at, expires_at, vm_id, tenant_id, event_type, severity,
+       source_ip, description, details, count, category)
+     SELECT id, occurred_at, expires_at, vm_id, tenant_id, event_type, severity, source_ip,
+       description, details, count, category
+     FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[],
+       $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::bigint[], $12::text[])
+     WITH ORDINALITY AS e (id, occurred_at, expires_at, vm_id, tenant_id, event_type, severity,
+       source_ip, description, details, count, category, n)
+     ORDER BY e.n
+     RETURNING seq`,
+    params,
+  );
+  // RETURNING follows the insert order, which follows the ORDER BY.
+  return events.map((e, i) => {
+    const { retentionDays: _, category: __, ...event } = e;
+    return { ...event, seq: Number(rows[i]?.seq) };
+  });
+}
+
 export function createSecurityEventRepository(db: SqlClient): SecurityEventRepository {
   const DIMENSIONS = ["event_type", "vm_id", "tenant_id", "severity", "source_ip"] as const;
   return {
-    async insert(events) {
-      if (events.length === 0) return [];
-      const column = <T>(f: (e: NewSecurityEvent) => T) => events.map(f);
-      const params = [
-        column((e) => e.id),
-        column((e) => e.timestamp.toISOString()),
-        column((e) => new Date(e.timestamp.getTime() + e.retentionDays * 86_400_000).toISOString()),
-        column((e) => e.vmId),
-        column((e) => e.customerId),
-        column((e) => e.eventType),
-        column((e) => e.severity),
-        column((e) => e.sourceIp),
-        column((e) => e.description),
-        column((e) => JSON.stringify(e.details)),
-        column((e) => e.count),
-        column((e) => e.category),
-      ];
-      const rows = await db.transaction(async (tx) => {
-        await tx.query("SELECT pg_advisory_xact_lock($1)", [INSERT_LOCK]);
-        // One array per column: cheaper for the server to take apart than one JSON document.
-        const result = await tx.query<{ seq: string }>(
-          `INSERT INTO security_events (id, occurred_at, expires_at, vm_id, tenant_id, event_type, severity,
-             source_ip, description, details, count, category)
-           SELECT id, occurred_at, expires_at, vm_id, tenant_id, event_type, severity, source_ip,
-             description, details, count, category
-           FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[],
-             $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::bigint[], $12::text[])
-           WITH ORDINALITY AS e (id, occurred_at, expires_at, vm_id, tenant_id, event_type, severity,
-             source_ip, description, details, count, category, n)
-           ORDER BY e.n
-           RETURNING seq`,
-          params,
-        );
-        return result.rows;
-      });
-      // RETURNING follows the insert order, which follows the ORDER BY.
-      return events.map((e, i) => {
-        const { retentionDays: _, category: __, ...event } = e;
-        return { ...event, seq: Number(rows[i]?.seq) };
-      });
-    },
+    insert: (events) =>
+      events.length === 0
+        ? Promise.resolve([])
+        : db.transaction((tx) => insertSecurityEvents(tx, events)),
 
     async list(f) {
       const { rows } = await db.query<Row>(

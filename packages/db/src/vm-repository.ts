@@ -1,5 +1,11 @@
-// VM rows, their configuration versions, their address allocations and audit records.
-import { isUniqueViolation, type SqlClient } from "./sql-client.js";
+// VM rows, their configuration versions, their address allocations, audit records and the
+// control-plane events describing each change.
+import {
+  insertSecurityEvents,
+  type NewSecurityEvent,
+  type StoredSecurityEvent,
+} from "./security-event-repository.js";
+import { isUniqueViolation, type SqlClient, type SqlExecutor } from "./sql-client.js";
 
 export type VmStateName = "CREATED" | "RUNNING" | "PAUSED" | "SHUTDOWN" | "TERMINATED" | "FAILED";
 
@@ -16,7 +22,15 @@ export interface AuditEntry {
   actor: string;
   action: string;
   details: Record<string, unknown>;
+  /**
+   * The control-plane security event describing the change, stored in the same transaction as
+   * the change and this record: a change that committed has its event, one that did not has none.
+   */
+  event?: NewSecurityEvent;
 }
+
+/** The control-plane events a change stored with it (none when its audit entry had none). */
+export type ChangeEvents = StoredSecurityEvent[];
 
 export interface NewVm {
   id: string;
@@ -157,18 +171,20 @@ SELECT v.id, v.tenant_id, v.host_id, v.state, v.isolated, v.application_tier, v.
 FROM vms v JOIN vm_config_versions c ON c.vm_id = v.id AND c.version = v.config_version
 JOIN tenants t ON t.id = v.tenant_id`;
 
+// Every change below stores its audit record, then its event (if any), in its transaction: the
+// event last, because insertSecurityEvents holds the event log's seq lock until the commit.
 export interface VmRepository {
-  insert(vm: NewVm): Promise<void>;
+  insert(vm: NewVm): Promise<ChangeEvents>;
   get(id: string): Promise<VmRecord | undefined>;
   /** The tenant's packet mark, creating the tenant if it is new. */
   tenantMark(tenantId: string): Promise<number>;
   list(filter: VmListFilter): Promise<VmRecord[]>;
   count(filter: Omit<VmListFilter, "afterId" | "limit">): Promise<number>;
-  /** Marks a VM terminated and releases its addresses. False if it was not live. */
-  terminate(id: string, at: Date, audit: AuditEntry): Promise<boolean>;
+  /** Marks a VM terminated and releases its addresses. Undefined if it was not live. */
+  terminate(id: string, at: Date, audit: AuditEntry): Promise<ChangeEvents | undefined>;
   /**
    * Stores version `fromVersion + 1` of a VM's configuration with its address allocations, if
-   * the VM is still at `fromVersion`; returns the new version.
+   * the VM is still at `fromVersion`; returns the new version and the events stored with it.
    */
   updateConfig(
     id: string,
@@ -176,21 +192,26 @@ export interface VmRepository {
     next: ConfigVersion,
     at: Date,
     audit: AuditEntry,
-  ): Promise<number>;
-  /** Moves a VM from one of `from` to `to`; false if it was in none of them. */
+  ): Promise<{ version: number; events: ChangeEvents }>;
+  /** Moves a VM from one of `from` to `to`; undefined if it was in none of them. */
   setState(
     id: string,
     from: VmStateName[],
     to: VmStateName,
     at: Date,
     audit: AuditEntry,
-  ): Promise<boolean>;
-  /** Sets the quarantine flag of a live VM; false if the VM is unknown or terminated. */
-  setIsolated(id: string, isolated: boolean, at: Date, audit: AuditEntry): Promise<boolean>;
+  ): Promise<ChangeEvents | undefined>;
+  /** Sets the quarantine flag of a live VM; undefined if the VM is unknown or terminated. */
+  setIsolated(
+    id: string,
+    isolated: boolean,
+    at: Date,
+    audit: AuditEntry,
+  ): Promise<ChangeEvents | undefined>;
   /** The configuration version in force at `at` (the newest created at or before it). */
   versionAt(id: string, at: Date): Promise<StoredVersion | undefined>;
   /** Removes every trace of a VM whose creation could not be completed on the host. */
-  discard(id: string, at: Date, audit: AuditEntry): Promise<void>;
+  discard(id: string, at: Date, audit: AuditEntry): Promise<ChangeEvents>;
 }
 
 export function createVmRepository(db: SqlClient): VmRepository {
@@ -203,23 +224,33 @@ export function createVmRepository(db: SqlClient): VmRepository {
         interface_id: a.interfaceId,
         pool_id: a.poolId ?? null,
       }));
+      const params = [
+        vm.id,
+        vm.tenantId,
+        vm.hostId,
+        vm.state,
+        vm.applicationTier,
+        vm.createdAt.toISOString(),
+        json(vm.config),
+        json(vm.spec),
+        json(vm.effective),
+        json(allocations),
+        vm.audit.id,
+        vm.audit.actor,
+        vm.audit.action,
+        json(vm.audit.details),
+      ];
       try {
-        await db.query(INSERT_VM, [
-          vm.id,
-          vm.tenantId,
-          vm.hostId,
-          vm.state,
-          vm.applicationTier,
-          vm.createdAt.toISOString(),
-          json(vm.config),
-          json(vm.spec),
-          json(vm.effective),
-          json(allocations),
-          vm.audit.id,
-          vm.audit.actor,
-          vm.audit.action,
-          json(vm.audit.details),
-        ]);
+        // One statement without an event; with one, the event follows in the same transaction.
+        const { event } = vm.audit;
+        if (!event) {
+          await db.query(INSERT_VM, params);
+          return [];
+        }
+        return await db.transaction(async (tx) => {
+          await tx.query(INSERT_VM, params);
+          return insertSecurityEvents(tx, [event]);
+        });
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
         if (error.constraint === "vms_pkey" || (error.detail ?? "").includes("(id)"))
@@ -301,10 +332,9 @@ export function createVmRepository(db: SqlClient): VmRepository {
           "UPDATE vms SET state = 'TERMINATED', updated_at = $2 WHERE id = $1 AND state <> 'TERMINATED'",
           [id, at.toISOString()],
         );
-        if (updated.affectedRows === 0) return false;
+        if (updated.affectedRows === 0) return undefined;
         await tx.query("DELETE FROM ipv6_allocations WHERE vm_id = $1", [id]);
-        await insertAudit(tx, audit, at, id);
-        return true;
+        return record(tx, audit, at, id);
       });
     },
 
@@ -348,8 +378,7 @@ export function createVmRepository(db: SqlClient): VmRepository {
               ),
             ],
           );
-          await insertAudit(tx, audit, at, id);
-          return version;
+          return { version, events: await record(tx, audit, at, id) };
         });
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
@@ -369,9 +398,8 @@ export function createVmRepository(db: SqlClient): VmRepository {
           "UPDATE vms SET state = $3, updated_at = $4 WHERE id = $1 AND state = ANY($2::text[])",
           [id, from, to, at.toISOString()],
         );
-        if (updated.affectedRows === 0) return false;
-        await insertAudit(tx, audit, at, id);
-        return true;
+        if (updated.affectedRows === 0) return undefined;
+        return record(tx, audit, at, id);
       });
     },
 
@@ -381,32 +409,33 @@ export function createVmRepository(db: SqlClient): VmRepository {
           "UPDATE vms SET isolated = $2, updated_at = $3 WHERE id = $1 AND state <> 'TERMINATED'",
           [id, isolated, at.toISOString()],
         );
-        if (updated.affectedRows === 0) return false;
-        await insertAudit(tx, audit, at, id);
-        return true;
+        if (updated.affectedRows === 0) return undefined;
+        return record(tx, audit, at, id);
       });
     },
 
     async discard(id, at, audit) {
-      await db.transaction(async (tx) => {
+      return db.transaction(async (tx) => {
         await tx.query("DELETE FROM ipv6_allocations WHERE vm_id = $1", [id]);
         await tx.query("DELETE FROM vm_config_versions WHERE vm_id = $1", [id]);
         await tx.query("DELETE FROM vms WHERE id = $1", [id]);
-        await insertAudit(tx, audit, at, id);
+        return record(tx, audit, at, id);
       });
     },
   };
 }
 
-async function insertAudit(
-  tx: { query: SqlClient["query"] },
+/** Writes a change's audit record and then its event: the transaction's last statements. */
+async function record(
+  tx: SqlExecutor,
   audit: AuditEntry,
   at: Date,
   vmId: string,
-): Promise<void> {
+): Promise<ChangeEvents> {
   await tx.query(
     `INSERT INTO audit_records (id, occurred_at, actor, action, tenant_id, vm_id, details)
      VALUES ($1, $2, $3, $4, (SELECT tenant_id FROM vms WHERE id = $5), $5, $6)`,
     [audit.id, at.toISOString(), audit.actor, audit.action, vmId, JSON.stringify(audit.details)],
   );
+  return audit.event ? insertSecurityEvents(tx, [audit.event]) : [];
 }

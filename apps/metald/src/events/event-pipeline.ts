@@ -1,9 +1,10 @@
 // Where every security event goes: buffered briefly, stored in batches (one transaction per
 // batch, so ingest keeps up with floods), then handed to listeners: the live stream, metrics
 // and the SIEM forwarder. Kernel counters stay exact when this buffer overflows; events for
-// the overflow are dropped and counted.
+// the overflow are dropped and counted. A VM change's control-plane event is the exception: it
+// is prepared here, stored by the change's own transaction, then announced to the listeners.
 import { type EventSeverity, eventCategory } from "@metald/core";
-import type { SecurityEventRepository, StoredSecurityEvent } from "@metald/db";
+import type { NewSecurityEvent, SecurityEventRepository, StoredSecurityEvent } from "@metald/db";
 import type { FastifyBaseLogger } from "fastify";
 
 export interface EventInput {
@@ -43,18 +44,24 @@ export interface EventPipeline {
   /** Resolves once everything emitted so far is stored. */
   flush(): Promise<void>;
   onStored(listener: StoredEventListener): () => void;
+  /** The row for an event that another transaction stores (a VM change with its event). */
+  prepare(input: EventInput): NewSecurityEvent;
+  /**
+   * Hands events stored by another transaction to the listeners, as if stored here. They may
+   * reach listeners between two batches, out of seq order; no listener depends on that order
+   * (the pull feed and the SIEM outboxes read the log itself, in seq order).
+   */
+  announce(stored: StoredSecurityEvent[]): void;
   readonly dropped: number;
   close(): Promise<void>;
 }
-
-type Pending = Parameters<SecurityEventRepository["insert"]>[0][number];
 
 export function createEventPipeline(options: EventPipelineOptions): EventPipeline {
   const batchSize = options.batchSize ?? 1_000;
   const flushDelayMs = options.flushDelayMs ?? 20;
   const maxPending = options.maxPending ?? 100_000;
   const listeners = new Set<StoredEventListener>();
-  let pending: Pending[] = [];
+  let pending: NewSecurityEvent[] = [];
   let dropped = 0;
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
@@ -93,23 +100,25 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     await writing;
   }
 
+  function prepare(input: EventInput): NewSecurityEvent {
+    const event = {
+      id: options.eventId(),
+      timestamp: input.timestamp ?? options.now(),
+      vmId: input.vmId,
+      customerId: input.customerId,
+      eventType: input.eventType,
+      severity: input.severity,
+      sourceIp: input.sourceIp ?? null,
+      description: input.description,
+      details: input.details ?? {},
+      count: input.count ?? 1,
+      retentionDays: input.retentionDays ?? options.defaultRetentionDays,
+    };
+    return { ...event, category: eventCategory(event) };
+  }
+
   function emit(inputs: EventInput[]): void {
-    for (const input of inputs) {
-      const event = {
-        id: options.eventId(),
-        timestamp: input.timestamp ?? options.now(),
-        vmId: input.vmId,
-        customerId: input.customerId,
-        eventType: input.eventType,
-        severity: input.severity,
-        sourceIp: input.sourceIp ?? null,
-        description: input.description,
-        details: input.details ?? {},
-        count: input.count ?? 1,
-        retentionDays: input.retentionDays ?? options.defaultRetentionDays,
-      };
-      pending.push({ ...event, category: eventCategory(event) });
-    }
+    for (const input of inputs) pending.push(prepare(input));
     if (pending.length > maxPending) {
       const excess = pending.length - maxPending;
       pending = pending.slice(excess);
@@ -130,6 +139,13 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     onStored(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+
+    prepare,
+
+    announce(stored) {
+      if (stored.length === 0) return;
+      for (const listener of listeners) listener(stored);
     },
 
     get dropped() {

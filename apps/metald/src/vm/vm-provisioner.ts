@@ -1,5 +1,7 @@
 // The VM lifecycle: normalize → validate → resolve → compile → persist → apply, with rollback;
-// boot and shutdown through the runtime; reconcile the host from the database.
+// boot and shutdown through the runtime; reconcile the host from the database. Each change
+// stores its control-plane event with itself (see control-events.ts) and holds the host change
+// lock from persist to apply, so that a reconcile never sees it halfway.
 import { create, fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import {
   compileHostPlan,
@@ -17,7 +19,14 @@ import {
   type VmRuntime,
   type VmSpec,
 } from "@metald/core";
-import { AddressTakenError, type VmRecord, type VmRepository, type VmStateName } from "@metald/db";
+import {
+  AddressTakenError,
+  type AuditEntry,
+  type StoredSecurityEvent,
+  type VmRecord,
+  type VmRepository,
+  type VmStateName,
+} from "@metald/db";
 import {
   type CreateVmRequest,
   CreateVmRequestSchema,
@@ -25,6 +34,7 @@ import {
   VmConfigSchema,
 } from "@metald/proto";
 import type { FastifyBaseLogger } from "fastify";
+import type { EventInput } from "../events/event-pipeline.js";
 import type { AddressAllocator } from "../ipam/address-allocator.js";
 import { AllocationCollision, addressInUse, assignAddresses } from "./address-assignment.js";
 import type { BridgeAccess } from "./bridge-access.js";
@@ -33,8 +43,10 @@ import {
   changedControls,
   configChangeEvent,
   quarantineEvent,
+  quarantineRevertedEvent,
   reconcileRepairEvent,
 } from "./control-events.js";
+import { createHostChangeLock } from "./host-change-lock.js";
 
 export interface Clock {
   now(): Date;
@@ -70,7 +82,10 @@ export interface VmProvisionerOptions {
   /** The tenant layer of the effective policy (tenant configuration), if any. */
   tenantLayer?: (tenantId: string) => PolicyLayer | undefined;
   logger: FastifyBaseLogger;
-  /** Control-plane security events (configuration changes, quarantine, repairs). */
+  /**
+   * Control-plane security events (configuration changes, quarantine, repairs); without it,
+   * changes store their audit records only.
+   */
   events?: ControlEventSink;
   /** IPv6 address pools; without them a VM gets only the addresses its request gives. */
   addresses?: AddressAllocator;
@@ -182,12 +197,10 @@ export function planFor(view: VmView): HostPlan {
 
 export function createVmProvisioner(options: VmProvisionerOptions): VmProvisioner {
   const { repository, driver, runtime, clock, ids, logger } = options;
-  // A stored change whose event cannot be stored yet stays in the pipeline's buffer and is
-  // retried there; the change itself is not undone for it.
-  const emit = async (...events: Parameters<ControlEventSink["store"]>[0]) => {
-    await options.events?.store(events).catch((error: unknown) => {
-      logger.error({ err: error }, "storing a control-plane event failed; it will be retried");
-    });
+  const hostLock = createHostChangeLock();
+  /** Live listeners hear of a change's events once it committed (the log has them already). */
+  const announce = (stored: StoredSecurityEvent[] | undefined) => {
+    if (stored && stored.length > 0) options.events?.announce(stored);
   };
   /** Applies a plan, timing how long the host took. */
   async function applyTimed(plan: HostPlan, operation: "create" | "update" | "quarantine") {
@@ -205,12 +218,29 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
     };
   }
 
-  const audit = (actor: string, action: string, details: Record<string, unknown> = {}) => ({
-    id: ids.auditId(),
-    actor,
-    action,
-    details,
-  });
+  /**
+   * A change's audit record made at `at`, with the control-plane event describing it: both are
+   * stored by the change's transaction. The event names its audit record.
+   */
+  const audit = (
+    at: Date,
+    actor: string,
+    action: string,
+    details: Record<string, unknown> = {},
+    event?: EventInput,
+  ): AuditEntry => {
+    const id = ids.auditId();
+    const sink = options.events;
+    return {
+      id,
+      actor,
+      action,
+      details,
+      event:
+        event &&
+        sink?.prepare({ ...event, timestamp: at, details: { ...event.details, audit_id: id } }),
+    };
+  };
 
   /** Normalizes, validates and resolves a request; compiles the host plan. */
   const tenantMarks = new Map<string, number>();
@@ -304,24 +334,28 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
     from: VmStateName[],
     act: (plan: HostPlan) => Promise<void>,
   ): Promise<VmStateName | undefined> {
-    const record = await repository.get(vmId);
-    if (!record) return undefined;
-    if (record.state === to) return to;
-    if (!from.includes(record.state)) {
-      throw new VmStateError(
-        `vm ${vmId} is ${record.state}; ${to === "RUNNING" ? "boot" : "shutdown"} needs ${from.join(" or ")}`,
+    return hostLock.shared(vmId, async () => {
+      const record = await repository.get(vmId);
+      if (!record) return undefined;
+      if (record.state === to) return to;
+      if (!from.includes(record.state)) {
+        throw new VmStateError(
+          `vm ${vmId} is ${record.state}; ${to === "RUNNING" ? "boot" : "shutdown"} needs ${from.join(" or ")}`,
+        );
+      }
+      await act(planFor(view(record)));
+      // Runtime state, not network configuration: audited, with no control-plane event.
+      const at = clock.now();
+      const moved = await repository.setState(
+        vmId,
+        from,
+        to,
+        at,
+        audit(at, actor, `vm.${to.toLowerCase()}`),
       );
-    }
-    await act(planFor(view(record)));
-    const moved = await repository.setState(
-      vmId,
-      from,
-      to,
-      clock.now(),
-      audit(actor, `vm.${to.toLowerCase()}`),
-    );
-    if (!moved) throw new VmStateError(`vm ${vmId} changed state meanwhile`);
-    return to;
+      if (!moved) throw new VmStateError(`vm ${vmId} changed state meanwhile`);
+      return to;
+    });
   }
 
   async function createOnce(
@@ -335,56 +369,185 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       false,
     );
     await checkHostAccess({ spec, config, plan }, caller);
-    const now = clock.now();
+    const vm = { vmId, tenantId: spec.tenantId, policy: effective[0]?.policy };
+    return hostLock.shared(vmId, async () => {
+      const now = clock.now();
+      let stored: StoredSecurityEvent[];
+      try {
+        stored = await repository.insert({
+          id: vmId,
+          tenantId: spec.tenantId,
+          hostId: options.hostId,
+          state: "CREATED",
+          applicationTier: spec.applicationTier,
+          config: toJson(VmConfigSchema, config, { useProtoFieldName: true }),
+          spec,
+          effective,
+          addresses,
+          createdAt: now,
+          audit: audit(
+            now,
+            actor,
+            "vm.create",
+            { profile: spec.profile, form: spec.form, interfaces: spec.interfaces.length },
+            configChangeEvent(vm, "vm.create", actor, { profile: spec.profile }),
+          ),
+        });
+      } catch (error) {
+        if (error instanceof AddressTakenError) throw addressInUse(spec, error);
+        throw error;
+      }
+      try {
+        await applyTimed(plan, "create");
+      } catch (error) {
+        announce(stored);
+        logger.error({ err: error, vmId }, "applying the host plan failed; discarding the VM");
+        await driver.removeVm(plan).catch((cleanupError: unknown) => {
+          logger.error(
+            { err: cleanupError, vmId },
+            "removing the discarded VM's host resources failed; reconcile the host",
+          );
+        });
+        const at = clock.now();
+        const failure = { error: String(error) };
+        announce(
+          await repository.discard(
+            vmId,
+            at,
+            audit(
+              at,
+              actor,
+              "vm.create_failed",
+              failure,
+              configChangeEvent(vm, "vm.create_failed", actor, failure),
+            ),
+          ),
+        );
+        throw error;
+      }
+      logger.info({ vmId, tenantId: spec.tenantId, profile: spec.profile }, "vm created");
+      announce(stored);
+      return { vmId, state: "CREATED" as const };
+    });
+  }
+
+  async function reconfigureNow(
+    vmId: string,
+    edit: (config: JsonValue, view: VmView) => JsonValue,
+    actor: string,
+    action: string,
+    caller: CallerRole,
+  ): Promise<VmView | undefined> {
+    const record = await repository.get(vmId);
+    if (!record) return undefined;
+    if (record.state === "TERMINATED") throw new VmStateError(`vm ${vmId} is TERMINATED`);
+    const before = view(record);
+    const nextJson = edit(record.config as JsonValue, before);
+    const request = create(CreateVmRequestSchema, {
+      config: fromJson(VmConfigSchema, nextJson),
+      applicationTier: record.applicationTier,
+    });
+    const next = await prepare(request, () => vmId, record.isolated, before.spec);
+    if (next.spec.tenantId !== record.tenantId) {
+      throw new FieldError(
+        "config.tenant_id",
+        `a VM cannot move to another tenant (it belongs to ${record.tenantId})`,
+      );
+    }
+    await checkHostAccess(next, caller, new Set(planFor(before).ports.map((p) => p.bridge)));
+    const stored = (p: Awaited<ReturnType<typeof prepare>>) => ({
+      config: toJson(VmConfigSchema, p.config, { useProtoFieldName: true }),
+      spec: p.spec,
+      effective: p.effective,
+      addresses: p.addresses,
+    });
+    const after = next.effective[0]?.policy;
+    const beforePolicy = before.effective[0]?.policy;
+    const vm = { vmId, tenantId: record.tenantId };
+    let version: number;
+    let changed: StoredSecurityEvent[];
     try {
-      await repository.insert({
-        id: vmId,
-        tenantId: spec.tenantId,
-        hostId: options.hostId,
-        state: "CREATED",
-        applicationTier: spec.applicationTier,
-        config: toJson(VmConfigSchema, config, { useProtoFieldName: true }),
-        spec,
-        effective,
-        addresses,
-        createdAt: now,
-        audit: audit(actor, "vm.create", {
-          profile: spec.profile,
-          form: spec.form,
-          interfaces: spec.interfaces.length,
-        }),
-      });
+      const at = clock.now();
+      ({ version, events: changed } = await repository.updateConfig(
+        vmId,
+        record.configVersion,
+        stored(next),
+        at,
+        audit(
+          at,
+          actor,
+          action,
+          {},
+          configChangeEvent({ ...vm, policy: after }, action, actor, {
+            version: record.configVersion + 1,
+            changed_controls: changedControls(beforePolicy, after),
+          }),
+        ),
+      ));
     } catch (error) {
-      if (error instanceof AddressTakenError) throw addressInUse(spec, error);
+      if (error instanceof AddressTakenError) {
+        // No retry for a change: report the address as taken.
+        const inUse = addressInUse(next.spec, error);
+        throw inUse instanceof AllocationCollision ? inUse.fieldError : inUse;
+      }
       throw error;
     }
     try {
-      await applyTimed(plan, "create");
+      await applyTimed(next.plan, "update");
+      if (record.state === "RUNNING") await runtime.boot(next.plan);
     } catch (error) {
-      logger.error({ err: error, vmId }, "applying the host plan failed; discarding the VM");
-      await driver.removeVm(plan).catch((cleanupError: unknown) => {
+      announce(changed);
+      logger.error(
+        { err: error, vmId },
+        "applying the new configuration failed; restoring the previous one",
+      );
+      const restored = {
+        config: record.config,
+        spec: record.spec,
+        effective: record.effective,
+        addresses: before.spec.interfaces.flatMap((iface) =>
+          iface.addresses.map((a) => ({
+            address: a.address,
+            prefixLength: a.prefixLength,
+            interfaceId: iface.id,
+            poolId: a.poolId ?? null,
+          })),
+        ),
+      };
+      const at = clock.now();
+      const failure = { error: String(error) };
+      const reverted = await repository.updateConfig(
+        vmId,
+        version,
+        restored,
+        at,
+        audit(
+          at,
+          actor,
+          `${action}_reverted`,
+          failure,
+          configChangeEvent({ ...vm, policy: beforePolicy }, `${action}_reverted`, actor, {
+            version: version + 1,
+            changed_controls: changedControls(after, beforePolicy),
+            ...failure,
+          }),
+        ),
+      );
+      announce(reverted.events);
+      // The caller hears why the change failed; a host left apart from the database by a
+      // failed restore is the reconciler's to repair.
+      await driver.applyVm(planFor(before)).catch((restoreError: unknown) => {
         logger.error(
-          { err: cleanupError, vmId },
-          "removing the discarded VM's host resources failed; reconcile the host",
+          { err: restoreError, vmId },
+          "re-applying the previous configuration failed; reconcile the host",
         );
       });
-      await repository.discard(
-        vmId,
-        clock.now(),
-        audit(actor, "vm.create_failed", { error: String(error) }),
-      );
       throw error;
     }
-    logger.info({ vmId, tenantId: spec.tenantId, profile: spec.profile }, "vm created");
-    await emit(
-      configChangeEvent(
-        { vmId, tenantId: spec.tenantId, policy: effective[0]?.policy },
-        "vm.create",
-        actor,
-        { profile: spec.profile },
-      ),
-    );
-    return { vmId, state: "CREATED" };
+    logger.info({ vmId, version, action }, "vm configuration changed");
+    announce(changed);
+    const updated = await repository.get(vmId);
+    return updated && view(updated);
   }
 
   const provisioner: VmProvisioner = {
@@ -428,24 +591,27 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       );
     },
 
-    async delete(vmId, actor) {
-      const record = await repository.get(vmId);
-      if (!record) return undefined;
-      if (record.state === "TERMINATED") return "TERMINATED";
-      const plan = planFor(view(record));
-      if (record.state === "RUNNING") await runtime.shutdown(plan).catch(() => undefined);
-      await driver.removeVm(plan);
-      await repository.terminate(vmId, clock.now(), audit(actor, "vm.delete"));
-      logger.info({ vmId }, "vm deleted");
-      await emit(
-        configChangeEvent(
-          { vmId, tenantId: record.tenantId, policy: view(record).effective[0]?.policy },
-          "vm.delete",
-          actor,
-        ),
-      );
-      return "TERMINATED";
-    },
+    delete: (vmId, actor) =>
+      hostLock.shared(vmId, async () => {
+        const record = await repository.get(vmId);
+        if (!record) return undefined;
+        if (record.state === "TERMINATED") return "TERMINATED";
+        const plan = planFor(view(record));
+        if (record.state === "RUNNING") await runtime.shutdown(plan).catch(() => undefined);
+        // Host first: a crash before the row is terminated leaves a live VM, which the next
+        // reconcile puts back on the host.
+        await driver.removeVm(plan);
+        const at = clock.now();
+        const vm = { vmId, tenantId: record.tenantId, policy: view(record).effective[0]?.policy };
+        const stored = await repository.terminate(
+          vmId,
+          at,
+          audit(at, actor, "vm.delete", {}, configChangeEvent(vm, "vm.delete", actor)),
+        );
+        logger.info({ vmId }, "vm deleted");
+        announce(stored);
+        return "TERMINATED" as const;
+      }),
 
     boot: (vmId, actor) =>
       transition(vmId, actor, "RUNNING", ["CREATED", "SHUTDOWN"], async (plan) => {
@@ -456,96 +622,8 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
     shutdown: (vmId, actor) =>
       transition(vmId, actor, "SHUTDOWN", ["RUNNING"], (plan) => runtime.shutdown(plan)),
 
-    async reconfigure(vmId, edit, actor, action, caller = "operator") {
-      const record = await repository.get(vmId);
-      if (!record) return undefined;
-      if (record.state === "TERMINATED") throw new VmStateError(`vm ${vmId} is TERMINATED`);
-      const before = view(record);
-      const nextJson = edit(record.config as JsonValue, before);
-      const request = create(CreateVmRequestSchema, {
-        config: fromJson(VmConfigSchema, nextJson),
-        applicationTier: record.applicationTier,
-      });
-      const next = await prepare(request, () => vmId, record.isolated, before.spec);
-      if (next.spec.tenantId !== record.tenantId) {
-        throw new FieldError(
-          "config.tenant_id",
-          `a VM cannot move to another tenant (it belongs to ${record.tenantId})`,
-        );
-      }
-      await checkHostAccess(next, caller, new Set(planFor(before).ports.map((p) => p.bridge)));
-      const stored = (p: Awaited<ReturnType<typeof prepare>>) => ({
-        config: toJson(VmConfigSchema, p.config, { useProtoFieldName: true }),
-        spec: p.spec,
-        effective: p.effective,
-        addresses: p.addresses,
-      });
-      let version: number;
-      try {
-        version = await repository.updateConfig(
-          vmId,
-          record.configVersion,
-          stored(next),
-          clock.now(),
-          audit(actor, action),
-        );
-      } catch (error) {
-        if (error instanceof AddressTakenError) {
-          // No retry for a change: report the address as taken.
-          const inUse = addressInUse(next.spec, error);
-          throw inUse instanceof AllocationCollision ? inUse.fieldError : inUse;
-        }
-        throw error;
-      }
-      try {
-        await applyTimed(next.plan, "update");
-        if (record.state === "RUNNING") await runtime.boot(next.plan);
-      } catch (error) {
-        logger.error(
-          { err: error, vmId },
-          "applying the new configuration failed; restoring the previous one",
-        );
-        const restored = {
-          config: record.config,
-          spec: record.spec,
-          effective: record.effective,
-          addresses: before.spec.interfaces.flatMap((iface) =>
-            iface.addresses.map((a) => ({
-              address: a.address,
-              prefixLength: a.prefixLength,
-              interfaceId: iface.id,
-              poolId: a.poolId ?? null,
-            })),
-          ),
-        };
-        await repository.updateConfig(
-          vmId,
-          version,
-          restored,
-          clock.now(),
-          audit(actor, `${action}_reverted`, { error: String(error) }),
-        );
-        // The caller hears why the change failed; a host left apart from the database by a
-        // failed restore is the reconciler's to repair.
-        await driver.applyVm(planFor(before)).catch((restoreError: unknown) => {
-          logger.error(
-            { err: restoreError, vmId },
-            "re-applying the previous configuration failed; reconcile the host",
-          );
-        });
-        throw error;
-      }
-      logger.info({ vmId, version, action }, "vm configuration changed");
-      const after = next.effective[0]?.policy;
-      await emit(
-        configChangeEvent({ vmId, tenantId: record.tenantId, policy: after }, action, actor, {
-          version,
-          changed_controls: changedControls(before.effective[0]?.policy, after),
-        }),
-      );
-      const updated = await repository.get(vmId);
-      return updated && view(updated);
-    },
+    reconfigure: (vmId, edit, actor, action, caller = "operator") =>
+      hostLock.shared(vmId, () => reconfigureNow(vmId, edit, actor, action, caller)),
 
     provenance(vmView) {
       const tenant = options.tenantLayer?.(vmView.record.tenantId);
@@ -560,77 +638,95 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       });
     },
 
-    async setIsolated(vmId, isolated, reason, actor) {
-      const record = await repository.get(vmId);
-      if (!record) return undefined;
-      if (record.state === "TERMINATED") throw new VmStateError(`vm ${vmId} is TERMINATED`);
-      if (record.isolated === isolated) return isolated;
-      const action = isolated ? "vm.isolate" : "vm.unisolate";
-      if (
-        !(await repository.setIsolated(
+    setIsolated: (vmId, isolated, reason, actor) =>
+      hostLock.shared(vmId, async () => {
+        const record = await repository.get(vmId);
+        if (!record) return undefined;
+        if (record.state === "TERMINATED") throw new VmStateError(`vm ${vmId} is TERMINATED`);
+        if (record.isolated === isolated) return isolated;
+        const action = isolated ? "vm.isolate" : "vm.unisolate";
+        const vm = { vmId, tenantId: record.tenantId, policy: view(record).effective[0]?.policy };
+        const at = clock.now();
+        const changed = await repository.setIsolated(
           vmId,
           isolated,
-          clock.now(),
-          audit(actor, action, { reason }),
-        ))
-      ) {
-        throw new VmStateError(`vm ${vmId} changed state meanwhile`);
-      }
-      try {
-        await applyTimed(planFor(view({ ...record, isolated })), "quarantine");
-      } catch (error) {
-        logger.error({ err: error, vmId }, `applying ${action} failed; restoring the stored flag`);
-        // The host did not change: put the stored flag back so both still agree.
-        await repository.setIsolated(
-          vmId,
-          !isolated,
-          clock.now(),
-          audit(actor, `${action}_failed`, { error: String(error) }),
+          at,
+          audit(at, actor, action, { reason }, quarantineEvent(vm, isolated, reason, actor)),
         );
-        throw error;
-      }
-      logger.warn({ vmId, reason }, isolated ? "vm quarantined" : "vm released from quarantine");
-      await emit(
-        quarantineEvent(
-          { vmId, tenantId: record.tenantId, policy: view(record).effective[0]?.policy },
-          isolated,
-          reason,
-          actor,
-        ),
-      );
-      return isolated;
-    },
+        if (!changed) throw new VmStateError(`vm ${vmId} changed state meanwhile`);
+        try {
+          await applyTimed(planFor(view({ ...record, isolated })), "quarantine");
+        } catch (error) {
+          announce(changed);
+          logger.error(
+            { err: error, vmId },
+            `applying ${action} failed; restoring the stored flag`,
+          );
+          // The host did not change: put the stored flag back so both still agree.
+          const restoredAt = clock.now();
+          const failure = String(error);
+          announce(
+            await repository.setIsolated(
+              vmId,
+              !isolated,
+              restoredAt,
+              audit(
+                restoredAt,
+                actor,
+                `${action}_failed`,
+                { error: failure },
+                quarantineRevertedEvent(vm, !isolated, action, failure, actor),
+              ),
+            ),
+          );
+          throw error;
+        }
+        logger.warn({ vmId, reason }, isolated ? "vm quarantined" : "vm released from quarantine");
+        announce(changed);
+        return isolated;
+      }),
 
     async reconcile(blockedSources) {
-      const live: VmView[] = [];
-      let afterId: string | undefined;
-      for (;;) {
-        const page = await repository.list({ afterId, limit: 1000 });
-        if (page.length === 0) break;
-        afterId = page[page.length - 1]?.id;
-        for (const record of page) {
-          if (record.state !== "TERMINATED" && record.state !== "FAILED") live.push(view(record));
+      // Alone on the host: no change is between its persist and its apply while the database
+      // is listed and the host made to match the list.
+      const { live, result } = await hostLock.exclusive(async () => {
+        const live: VmView[] = [];
+        let afterId: string | undefined;
+        for (;;) {
+          const page = await repository.list({ afterId, limit: 1000 });
+          if (page.length === 0) break;
+          afterId = page[page.length - 1]?.id;
+          for (const record of page) {
+            if (record.state !== "TERMINATED" && record.state !== "FAILED") live.push(view(record));
+          }
         }
-      }
-      const plans = live.map((v) => planFor(v));
-      const result = await driver.reconcile(plans, blockedSources);
-      for (const [i, v] of live.entries()) {
-        if (v.record.state === "RUNNING" && result.guestsDown.has(v.record.id)) {
-          const plan = plans[i] as HostPlan;
-          const refused = await checkBootFiles(plan).then(
-            () => undefined,
-            (error: unknown) => error,
-          );
-          if (refused) logger.error({ err: refused }, "not booting a VM whose files are refused");
-          else await runtime.boot(plan);
+        const plans = live.map((v) => planFor(v));
+        const result = await driver.reconcile(plans, blockedSources);
+        for (const [i, v] of live.entries()) {
+          if (v.record.state === "RUNNING" && result.guestsDown.has(v.record.id)) {
+            const plan = plans[i] as HostPlan;
+            const refused = await checkBootFiles(plan).then(
+              () => undefined,
+              (error: unknown) => error,
+            );
+            if (refused) logger.error({ err: refused }, "not booting a VM whose files are refused");
+            else await runtime.boot(plan);
+          }
         }
-      }
+        return { live, result };
+      });
       logger.info(
         { vms: live.length, created: result.created, removed: result.removed, driver: driver.name },
         "host reconciled from the database",
       );
+      // A repair changes no desired state: its event goes through the pipeline. A failure to
+      // store it is logged (and retried from the pipeline's buffer); the host is repaired.
       if (result.created > 0 || result.removed.length > 0)
-        await emit(reconcileRepairEvent(live.length, result.created, result.removed));
+        await options.events
+          ?.store([reconcileRepairEvent(live.length, result.created, result.removed)])
+          .catch((error: unknown) => {
+            logger.error({ err: error }, "storing the reconcile repair event failed; will retry");
+          });
       return { vms: live.length, created: result.created, removed: result.removed };
     },
   };
