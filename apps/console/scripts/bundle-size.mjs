@@ -17,6 +17,7 @@ const ROUTES = {
   "tenant-route": "/tenants/$tenantId",
   "pool-list-page": "/pools",
   "pool-page": "/pools/$poolId",
+  "security-events-page": "/events",
 };
 
 const gzipped = (file) => gzipSync(readFileSync(new URL(file, dist))).length;

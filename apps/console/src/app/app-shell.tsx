@@ -12,6 +12,7 @@ const LINKS = [
   { to: "/vms", label: "VMs", exact: false },
   { to: "/tenants", label: "Tenants", exact: false },
   { to: "/pools", label: "Pools", exact: false },
+  { to: "/events", label: "Events", exact: false },
 ] as const;
 
 /** Who is signed in, once GetHostInfo has answered; sign-out at once. */

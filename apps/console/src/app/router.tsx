@@ -152,6 +152,24 @@ const poolRoute = createRoute({
   component: lazyRouteComponent(() => import("../features/pools/components/pool-page"), "PoolPage"),
 });
 
+const eventsRoute = createRoute({
+  getParentRoute: () => shellRoute,
+  path: "/events",
+  validateSearch: (
+    s: Record<string, unknown>,
+  ): { tenant?: string; vm?: string; type?: string; severity?: string; range?: string } => ({
+    ...(text(s.tenant) && { tenant: text(s.tenant) }),
+    ...(text(s.vm) && { vm: text(s.vm) }),
+    ...(text(s.type) && { type: text(s.type) }),
+    ...(text(s.severity) && { severity: text(s.severity) }),
+    ...(text(s.range) && { range: text(s.range) }),
+  }),
+  component: lazyRouteComponent(
+    () => import("../features/security-events/components/security-events-page"),
+    "SecurityEventsPage",
+  ),
+});
+
 export const routeTree = rootRoute.addChildren([
   signInRoute,
   shellRoute.addChildren([
@@ -163,6 +181,7 @@ export const routeTree = rootRoute.addChildren([
     tenantRoute,
     poolsRoute,
     poolRoute,
+    eventsRoute,
   ]),
 ]);
 
