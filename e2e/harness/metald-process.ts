@@ -20,6 +20,8 @@ export interface MetaldProcess {
   readonly url: string;
   /** The Prometheus endpoint, http://127.0.0.1:PORT/metrics. */
   readonly metricsUrl: string;
+  /** The server's process id (for its CPU time and memory in /proc). */
+  readonly pid: number | undefined;
   /** The environment the server runs with (its data dir, database, driver, sandbox). */
   readonly env: NodeJS.ProcessEnv;
   readonly log: string[];
@@ -183,6 +185,9 @@ export async function startMetald(
     },
     get metricsUrl() {
       return current.metricsUrl;
+    },
+    get pid() {
+      return current.child.pid;
     },
     env,
     log,

@@ -1,0 +1,151 @@
+// How a change's cost grows with the VMs a host holds: CreateVm, UpdateVmNetworkSecurity and
+// IsolateVm end to end through HTTP, with the sandbox driver (real bridges, veths, nftables),
+// HIGH profile, at 10 and 1,000 existing VMs (BENCH_SCALE_VMS=5000 adds 5,000); VMs spread over
+// bridges of 500 ports (a Linux bridge holds 1,024). Also: idle CPU of metald over 30 s at the
+// largest size (the counter poll at its default 2 s), /metrics scrape latency, and RSS. Root only.
+import { readFile } from "node:fs/promises";
+import { Pool } from "undici";
+import { startMetald } from "../harness/metald-process.js";
+
+const SIZES = [
+  10,
+  1000,
+  ...(process.env.BENCH_SCALE_VMS ? [Number(process.env.BENCH_SCALE_VMS)] : []),
+];
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 20);
+const PER_BRIDGE = 500;
+const IDLE_MS = 30_000;
+
+let serial = 0;
+function createBody(): string {
+  const n = serial++;
+  return JSON.stringify({
+    config: {
+      cpu: { vcpu_count: 1 },
+      memory: { size_bytes: 268435456 },
+      ipv6_config: {
+        enabled: true,
+        addresses: [`fd00:5c:${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}::1/64`],
+        security: {
+          profile: "SECURITY_PROFILE_HIGH",
+          isolation: {
+            bridge_interface: `br-scale${Math.floor(n / PER_BRIDGE)}`,
+            inter_tenant_policy: "INTER_TENANT_POLICY_BLOCK_ALL",
+          },
+        },
+      },
+    },
+  });
+}
+
+async function call(pool: Pool, method: string, body: string): Promise<Record<string, unknown>> {
+  const res = await pool.request({
+    path: `/vmprovisioner.v1.VmService/${method}`,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+  });
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`${method} answered ${res.statusCode}: ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+async function timed(task: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await task();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function summary(samples: number[]): { p50: number; p99: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: Math.round(percentile(sorted, 50)), p99: Math.round(percentile(sorted, 99)) };
+}
+
+async function procStat(pid: number): Promise<{ cpuTicks: number; rssMb: number }> {
+  const stat = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]?.split(" ") ?? [];
+  // After "comm) ": state is field 3, utime 14, stime 15 (1-based over the whole line).
+  const cpuTicks = Number(stat[11]) + Number(stat[12]);
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { cpuTicks, rssMb: Math.round(rssKb / 1024) };
+}
+
+const TICKS_PER_SECOND = 100;
+
+async function main(): Promise<void> {
+  const metald = await startMetald("pglite", {
+    driver: "sandbox",
+    logLevel: "warn",
+    env: { METALD_EVENT_POLL_MS: "2000" },
+  });
+  const pid = metald.pid ?? 0;
+  const pool = new Pool(metald.url, { connections: 4, pipelining: 1 });
+  const vms: string[] = [];
+  const create = async () => {
+    const res = await call(pool, "CreateVm", createBody());
+    vms.push(String(res.vmId ?? res.vm_id));
+  };
+  const rows: Record<string, unknown>[] = [];
+  try {
+    console.error(`RSS at 0 VMs: ${(await procStat(pid)).rssMb} MB`);
+    const rssAtZero = (await procStat(pid)).rssMb;
+    for (const size of SIZES) {
+      // Grow to `size` with 4 concurrent clients (not measured).
+      while (vms.length < size) {
+        const batch = Math.min(4, size - vms.length);
+        await Promise.all(Array.from({ length: batch }, create));
+      }
+      const creates: number[] = [];
+      for (let i = 0; i < SAMPLES; i++) creates.push(await timed(create));
+      const updates: number[] = [];
+      for (let i = 0; i < SAMPLES; i++) {
+        const vmId = vms[(i * 37) % vms.length];
+        const body = JSON.stringify({
+          vm_id: vmId,
+          security: { rate_limits: { max_pps_per_vm: i % 2 ? 6000 : 5000 } },
+        });
+        updates.push(await timed(() => call(pool, "UpdateVmNetworkSecurity", body)));
+      }
+      const isolates: number[] = [];
+      for (let i = 0; i < SAMPLES; i++) {
+        const body = JSON.stringify({ vm_id: vms[vms.length - 1 - i], reason: "bench" });
+        isolates.push(await timed(() => call(pool, "IsolateVm", body)));
+      }
+      const scrapes: number[] = [];
+      for (let i = 0; i < SAMPLES; i++)
+        scrapes.push(await timed(async () => (await fetch(metald.metricsUrl)).text()));
+      const row: Record<string, unknown> = {
+        vms: size,
+        createMs: summary(creates),
+        updateMs: summary(updates),
+        isolateMs: summary(isolates),
+        scrapeMs: summary(scrapes),
+        rssMb: (await procStat(pid)).rssMb,
+      };
+      if (size === SIZES[SIZES.length - 1]) {
+        await new Promise((resolve) => setTimeout(resolve, 5_000));
+        const before = await procStat(pid);
+        await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+        const after = await procStat(pid);
+        row.idleCpuPercent =
+          Math.round(
+            ((after.cpuTicks - before.cpuTicks) / TICKS_PER_SECOND / (IDLE_MS / 1000)) * 1000,
+          ) / 10;
+      }
+      rows.push(row);
+      console.error(JSON.stringify(row));
+    }
+    console.log(
+      JSON.stringify({ bench: "create-vm-scale", rssAtZeroMb: rssAtZero, rows }, null, 2),
+    );
+  } finally {
+    await pool.close();
+    await metald.stop();
+  }
+}
+
+await main();
