@@ -20,8 +20,11 @@ export {
   complianceTransition,
   type DatedFinding,
   deletedVmViolations,
+  type PackedFinding,
   type PreviousCompliance,
+  packFindings,
   type ResolvedViolation,
+  unpackFindings,
   type ViolationResolution,
 } from "./compliance/compliance-transition.js";
 export {

@@ -13,7 +13,7 @@ export interface VmComplianceRecord {
   evaluatedAt: Date;
   configVersion: number | null;
   frameworks: string[];
-  /** The engine's dated findings, stored whole. */
+  /** The engine's dated findings, stored whole (packed by the caller). */
   findings: unknown[];
 }
 
@@ -65,9 +65,12 @@ export interface VmComplianceWrite {
   resolved: ResolvedKey[];
 }
 
+/** A violation a write resolved (without its detail: returning it costs more than it tells). */
+export type ResolvedViolationRecord = Omit<ViolationRecord, "detail">;
+
 export interface ComplianceWriteResult {
   opened: ViolationRecord[];
-  resolved: ViolationRecord[];
+  resolved: ResolvedViolationRecord[];
   tenants: TenantComplianceRecord[];
 }
 
@@ -199,6 +202,11 @@ const toViolation = (r: ViolationRow): ViolationRecord => ({
   resolution: r.resolution,
 });
 
+const toResolved = (r: Omit<ViolationRow, "detail">): ResolvedViolationRecord => {
+  const { detail: _, ...rest } = toViolation({ ...r, detail: "" });
+  return rest;
+};
+
 const violationColumns = (table = "") =>
   [
     "id",
@@ -218,6 +226,11 @@ const violationColumns = (table = "") =>
     .map((c) => `${table}${c}`)
     .join(", ");
 const VIOLATION_COLUMNS = violationColumns();
+const RESOLVED_COLUMNS = (table = "") =>
+  violationColumns(table)
+    .split(", ")
+    .filter((c) => !c.endsWith("detail"))
+    .join(", ");
 
 const UPSERT_STATUS = `
 INSERT INTO compliance_vm_status
@@ -237,7 +250,7 @@ FROM json_to_recordset($1::json) AS r (vm_id text, framework text, requirement t
   resolution text, config_version integer)
 WHERE v.vm_id = r.vm_id AND v.framework = r.framework AND v.requirement = r.requirement
   AND v.resolved_at IS NULL
-RETURNING ${violationColumns("v.")}`;
+RETURNING ${RESOLVED_COLUMNS("v.")}`;
 
 const OPEN = `
 INSERT INTO compliance_violations
@@ -247,7 +260,10 @@ SELECT o.vm_id, o.tenant_id, o.framework, o.requirement, o.outcome, o.severity, 
   o.config_version
 FROM json_to_recordset($1::json) AS o (vm_id text, tenant_id text, framework text,
   requirement text, outcome text, severity text, detail text, config_version integer)
-ON CONFLICT (vm_id, framework, requirement) WHERE resolved_at IS NULL DO NOTHING
+WHERE NOT EXISTS (
+  SELECT 1 FROM compliance_violations v
+  WHERE v.vm_id = o.vm_id AND v.framework = o.framework AND v.requirement = o.requirement
+    AND v.resolved_at IS NULL)
 RETURNING id, vm_id, framework, requirement`;
 
 // A tenant's status from its VMs' (an indexed scan of that tenant's rows only).
@@ -287,7 +303,7 @@ async function writeAll(
       "UPDATE compliance_vm_status SET evaluated_at = $2 WHERE vm_id = ANY($1::text[])",
       [evaluated.map((e) => e.vmId), at],
     );
-  const resolved: ViolationRecord[] = [];
+  const resolved: ResolvedViolationRecord[] = [];
   const opened: ViolationRecord[] = [];
   if (removed.length > 0) {
     const gone = await tx.query<{ tenant_id: string }>(
@@ -295,13 +311,13 @@ async function writeAll(
       [removed],
     );
     for (const r of gone.rows) tenants.add(r.tenant_id);
-    const closed = await tx.query<ViolationRow>(
+    const closed = await tx.query<Omit<ViolationRow, "detail">>(
       `UPDATE compliance_violations SET resolved_at = $2, resolution = 'vm_deleted'
-       WHERE vm_id = ANY($1::text[]) AND resolved_at IS NULL RETURNING ${VIOLATION_COLUMNS}`,
+       WHERE vm_id = ANY($1::text[]) AND resolved_at IS NULL RETURNING ${RESOLVED_COLUMNS()}`,
       [removed, at],
     );
     for (const r of closed.rows) tenants.add(r.tenant_id);
-    resolved.push(...closed.rows.map(toViolation));
+    resolved.push(...closed.rows.map(toResolved));
   }
   if (changes.length > 0) {
     await tx.query(UPSERT_STATUS, [
@@ -328,8 +344,11 @@ async function writeAll(
       })),
     );
     if (toResolve.length > 0) {
-      const { rows } = await tx.query<ViolationRow>(RESOLVE, [JSON.stringify(toResolve), at]);
-      resolved.push(...rows.map(toViolation));
+      const { rows } = await tx.query<Omit<ViolationRow, "detail">>(RESOLVE, [
+        JSON.stringify(toResolve),
+        at,
+      ]);
+      resolved.push(...rows.map(toResolved));
     }
     const toOpen = changes.flatMap((c) =>
       c.opened.map((o) => ({

@@ -12,6 +12,7 @@ export {
   createComplianceRepository,
   type NewViolation,
   type ResolvedKey,
+  type ResolvedViolationRecord,
   type TenantComplianceRecord,
   type ViolationFilter,
   type ViolationRecord,

@@ -2,7 +2,7 @@
 // one (compliance_restored), through the event pipeline like any other, so that SIEM routes, the
 // feed and the live stream see them.
 import { findRule } from "@metald/core";
-import type { ViolationRecord } from "@metald/db";
+import type { ResolvedViolationRecord, ViolationRecord } from "@metald/db";
 import type { EventInput } from "../events/event-pipeline.js";
 
 const RESOLUTION_WORDS: Record<string, string> = {
@@ -42,7 +42,7 @@ export function violationEvent(v: ViolationRecord, vm: VmContext): EventInput {
   };
 }
 
-export function restoredEvent(v: ViolationRecord, vm: VmContext): EventInput {
+export function restoredEvent(v: ResolvedViolationRecord, vm: VmContext): EventInput {
   const rule = findRule(v.framework, v.requirement);
   const resolution = v.resolution ?? "resolved";
   return {

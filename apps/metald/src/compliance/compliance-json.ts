@@ -1,5 +1,5 @@
 // Compliance records as the REST routes answer them (snake_case JSON).
-import { type DatedFinding, findRule } from "@metald/core";
+import { type DatedFinding, findRule, unpackFindings } from "@metald/core";
 import type { ConfigChange, ViolationRecord, VmComplianceRecord } from "@metald/db";
 import type { ComplianceReport } from "./compliance-report.js";
 
@@ -61,7 +61,7 @@ export function vmStatusJson(record: VmComplianceRecord, violations: ViolationRe
     last_audit: record.evaluatedAt.toISOString(),
     config_version: record.configVersion,
     frameworks: record.frameworks,
-    requirements: (record.findings as DatedFinding[]).map(findingJson),
+    requirements: unpackFindings(record.findings).map(findingJson),
     violations: violations.map(violationJson),
   };
 }

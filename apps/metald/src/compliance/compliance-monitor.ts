@@ -7,13 +7,14 @@
 import {
   type ComplianceEvaluation,
   complianceTransition,
-  type DatedFinding,
   evaluateCompliance,
   findRule,
   type HostEvidence,
   type PolicyLayer,
   type PreviousCompliance,
+  packFindings,
   UNPROBED_HOST,
+  unpackFindings,
 } from "@metald/core";
 import type {
   ComplianceRepository,
@@ -138,7 +139,7 @@ export function createComplianceMonitor(options: ComplianceMonitorOptions): Comp
           ? {
               status: loaded.record?.status ?? "COMPLIANT",
               since: loaded.record?.since ?? at,
-              findings: (loaded.record?.findings ?? []) as DatedFinding[],
+              findings: unpackFindings(loaded.record?.findings),
               openViolations: loaded.open,
             }
           : undefined;
@@ -154,7 +155,7 @@ export function createComplianceMonitor(options: ComplianceMonitorOptions): Comp
         since: t.statusSince,
         configVersion: record.configVersion,
         frameworks: evaluation.frameworks,
-        findings: t.findings,
+        findings: packFindings(t.findings),
         opened: t.opened.map((f) => ({
           framework: f.framework,
           requirement: f.requirement,

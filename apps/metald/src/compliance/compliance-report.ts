@@ -12,6 +12,7 @@ import {
   isViolation,
   rulesOf,
   statusOf,
+  unpackFindings,
 } from "@metald/core";
 import type {
   ComplianceRepository,
@@ -135,8 +136,7 @@ export async function buildComplianceReport(
   const want = (vmId: string, version: number | null) => {
     if (version !== null) keys.set(changeKey(vmId, version), { vmId, version });
   };
-  for (const vm of vms)
-    for (const f of vm.findings as DatedFinding[]) want(vm.vmId, f.configVersion);
+  for (const vm of vms) for (const f of unpackFindings(vm.findings)) want(vm.vmId, f.configVersion);
   for (const v of violations) {
     want(v.vmId, v.openedConfigVersion);
     want(v.vmId, v.resolvedConfigVersion);
@@ -175,9 +175,7 @@ function summarize(
     .filter((vm) => vm.frameworks.some((f) => frameworks.includes(f as ComplianceFramework)))
     .map((vm) => ({
       tenantId: vm.tenantId,
-      status: statusOf(
-        (vm.findings as DatedFinding[]).filter((f) => frameworks.includes(f.framework)),
-      ),
+      status: statusOf(unpackFindings(vm.findings).filter((f) => frameworks.includes(f.framework))),
     }));
   const tenantIds = [...new Set(judged.map((j) => j.tenantId))].sort();
   const summaryOf = (statuses: ComplianceStatusName[]) => ({
@@ -211,7 +209,7 @@ function frameworkReport(
 ): FrameworkReport {
   const under = vms.filter((v) => v.frameworks.includes(framework));
   const ofFramework = (vm: VmComplianceRecord) =>
-    (vm.findings as DatedFinding[]).filter((f) => f.framework === framework);
+    unpackFindings(vm.findings).filter((f) => f.framework === framework);
   const tenantIds = [
     ...new Set([
       ...under.map((v) => v.tenantId),

@@ -4,7 +4,7 @@
 import { create } from "@bufbuild/protobuf";
 import { type Timestamp, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { type ComplianceFramework, type DatedFinding, FieldError, rulesOf } from "@metald/core";
+import { type ComplianceFramework, FieldError, rulesOf, unpackFindings } from "@metald/core";
 import {
   ComplianceRequirementSummarySchema,
   type ComplianceService,
@@ -77,7 +77,7 @@ export function createComplianceServiceImpl(
             violations: violations.map(violationToProto),
             vmId: record.vmId,
             customerId: record.tenantId,
-            requirements: (record.findings as DatedFinding[]).map(findingToProto),
+            requirements: unpackFindings(record.findings).map(findingToProto),
             vmsChecked: 1,
             vmsNonCompliant: record.status === "NON_COMPLIANT" ? 1 : 0,
             vmsPendingAudit: record.status === "PENDING_AUDIT" ? 1 : 0,
