@@ -18,6 +18,7 @@ const ROUTES = {
   "pool-list-page": "/pools",
   "pool-page": "/pools/$poolId",
   "security-events-page": "/events",
+  "compliance-page": "/compliance",
 };
 
 const gzipped = (file) => gzipSync(readFileSync(new URL(file, dist))).length;

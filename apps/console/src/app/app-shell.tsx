@@ -13,6 +13,7 @@ const LINKS = [
   { to: "/tenants", label: "Tenants", exact: false },
   { to: "/pools", label: "Pools", exact: false },
   { to: "/events", label: "Events", exact: false },
+  { to: "/compliance", label: "Compliance", exact: false },
 ] as const;
 
 /** Who is signed in, once GetHostInfo has answered; sign-out at once. */

@@ -170,6 +170,18 @@ const eventsRoute = createRoute({
   ),
 });
 
+const complianceRoute = createRoute({
+  getParentRoute: () => shellRoute,
+  path: "/compliance",
+  validateSearch: (s: Record<string, unknown>): { tenant?: string } => ({
+    ...(text(s.tenant) && { tenant: text(s.tenant) }),
+  }),
+  component: lazyRouteComponent(
+    () => import("../features/compliance/components/compliance-page"),
+    "CompliancePage",
+  ),
+});
+
 export const routeTree = rootRoute.addChildren([
   signInRoute,
   shellRoute.addChildren([
@@ -182,6 +194,7 @@ export const routeTree = rootRoute.addChildren([
     poolsRoute,
     poolRoute,
     eventsRoute,
+    complianceRoute,
   ]),
 ]);
 

@@ -1,11 +1,12 @@
 // The overview: VMs by state, tenants, pool utilization and the host. Widgets are cards in one
-// grid; security events per minute span the grid's width.
+// grid; open compliance violations among them, security events per minute across its width.
 import { VmState } from "@metald/proto";
 import { Link } from "@tanstack/react-router";
 import { PageHeader } from "../../../shared/ui/page-header";
 import { EmptyState, ErrorState, LoadingState } from "../../../shared/ui/states";
 import { UtilizationBar } from "../../../shared/ui/utilization-bar";
 import { useCaller, useHostInfo } from "../../auth/api/get-host-info";
+import { OpenViolationsWidget } from "../../compliance/components/open-violations-widget";
 import { EventsPerMinuteWidget } from "../../security-events/components/events-per-minute-chart";
 import { useVmCountsByState } from "../api/count-vms-by-state";
 import { usePoolUtilization } from "../api/list-pools";
@@ -156,6 +157,7 @@ export function OverviewPage() {
         <TenantsWidget />
         <PoolsWidget />
         {!caller.tenantId && <HostWidget />}
+        <OpenViolationsWidget />
         <EventsPerMinuteWidget />
       </div>
     </>
