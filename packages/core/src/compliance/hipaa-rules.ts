@@ -40,7 +40,8 @@ export const HIPAA_RULES: ComplianceRule[] = [
       "monitoring.enable_security_logging",
       "config.compliance.audit_logging",
     ],
-    evidence: "control_plane",
+    // Security events come from the kernel's counters: the host must be verified.
+    evidence: "host",
     scope: "interface",
     check(policy) {
       const audit = policy.compliance.audit.enabled;
