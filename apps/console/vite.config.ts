@@ -30,6 +30,8 @@ export default defineConfig(({ mode }) => {
             if (/\/node_modules\/(react|react-dom|scheduler)\//.test(id)) return "react";
             if (id.includes("/node_modules/@tanstack/")) return "tanstack";
             if (/\/node_modules\/@(bufbuild|connectrpc)\//.test(id)) return "connect";
+            // The graph library and its d3 parts: the topology page's only.
+            if (/\/node_modules\/(@xyflow|d3-[a-z]+|classcat|zustand)\//.test(id)) return "xyflow";
             return undefined;
           },
         },

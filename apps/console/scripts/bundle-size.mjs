@@ -19,6 +19,7 @@ const ROUTES = {
   "pool-page": "/pools/$poolId",
   "security-events-page": "/events",
   "compliance-page": "/compliance",
+  "topology-page": "/topology",
 };
 
 const gzipped = (file) => gzipSync(readFileSync(new URL(file, dist))).length;

@@ -14,6 +14,7 @@ const LINKS = [
   { to: "/pools", label: "Pools", exact: false },
   { to: "/events", label: "Events", exact: false },
   { to: "/compliance", label: "Compliance", exact: false },
+  { to: "/topology", label: "Topology", exact: false },
 ] as const;
 
 /** Who is signed in, once GetHostInfo has answered; sign-out at once. */

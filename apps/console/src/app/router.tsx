@@ -182,6 +182,15 @@ const complianceRoute = createRoute({
   ),
 });
 
+const topologyRoute = createRoute({
+  getParentRoute: () => shellRoute,
+  path: "/topology",
+  component: lazyRouteComponent(
+    () => import("../features/topology/components/topology-page"),
+    "TopologyPage",
+  ),
+});
+
 export const routeTree = rootRoute.addChildren([
   signInRoute,
   shellRoute.addChildren([
@@ -195,6 +204,7 @@ export const routeTree = rootRoute.addChildren([
     poolRoute,
     eventsRoute,
     complianceRoute,
+    topologyRoute,
   ]),
 ]);
 
