@@ -27,7 +27,7 @@ function fakeNft() {
   });
   const nft = async (args: string[]) => {
     calls.push(args.join(" "));
-    if (args.join(" ") === "-j list counters")
+    if (args.join(" ") === "-t -j list ruleset")
       return JSON.stringify({
         nftables: Object.entries(counters).map(([name, packets]) => ({
           counter: { family: "bridge", name, table: "metald_security", packets, bytes: 0 },
@@ -50,15 +50,15 @@ describe("counter observer", () => {
     const fake = fakeNft();
     const observer = createCounterObserver({ nft: fake.nft });
     await observer.read();
-    expect(fake.calls).toEqual(["-j list counters", "-j list ruleset"]);
+    expect(fake.calls).toEqual(["-t -j list ruleset", "-j list ruleset"]);
     fake.calls.length = 0;
     expect((await observer.read()).get("tapa0")?.source_guard?.packets).toBe(0);
-    expect(fake.calls).toEqual(["-j list counters"]);
+    expect(fake.calls).toEqual(["-t -j list ruleset"]);
     fake.calls.length = 0;
     fake.hit("source_guard", "tapa0", 3);
     const reading = await observer.read();
     expect(fake.calls).toEqual([
-      "-j list counters",
+      "-t -j list ruleset",
       "-j list set bridge metald_security source_guard",
     ]);
     expect(reading.get("tapa0")?.source_guard).toEqual({ packets: 3, bytes: 300 });
@@ -77,7 +77,7 @@ describe("counter observer", () => {
     expect(observer.last().has("tapa0")).toBe(false);
     expect(observer.last().has("2001:db8::1")).toBe(false);
     await observer.read();
-    expect(fake.calls).toEqual(["-j list counters"]);
+    expect(fake.calls).toEqual(["-t -j list ruleset"]);
   });
 
   it("lists a set again when a key loses one of its elements, and after clear everything", async () => {

@@ -1,7 +1,9 @@
 // Observes the per-element counters of the metald_security sets at a cost that follows what
-// happened, not how many VMs are programmed: one `nft -j list counters` (one named counter per
-// observed set, see counted-lookups.ts) tells which sets moved since the last reading, and only
-// those are listed again. The last listing of every set is kept, and kept in step with the
+// happened, not how many VMs are programmed: one terse listing of the ruleset (`nft -t -j list
+// ruleset`: chains, rules, sets without their elements, and the named counters, one per observed
+// set, see counted-lookups.ts) tells which sets moved since the last reading, and only those are
+// listed again. (`nft list counters` would not do: nft 1.0.6 fetches every set's elements first,
+// ~0.07 s of CPU at 500 VMs; the terse listing costs the same at 0 and at 500 VMs, ~96 KB.) The last listing of every set is kept, and kept in step with the
 // driver's own element changes, so a reading is still every element's exact count.
 import { seenCounter } from "../nft/counted-lookups.js";
 import { ACCEPT_SIDE_SETS, familyOfSet, OBSERVED_SETS, TABLE_NAME } from "../nft/ruleset-table.js";
@@ -93,7 +95,7 @@ export function createCounterObserver(options: CounterObserverOptions): CounterO
   }
 
   async function moved(): Promise<string[]> {
-    const parsed = JSON.parse(await options.nft(["-j", "list", "counters"])) as {
+    const parsed = JSON.parse(await options.nft(["-t", "-j", "list", "ruleset"])) as {
       nftables?: { counter?: { name: string; table: string; packets: number } }[];
     };
     const sets = new Set(stale);
