@@ -74,7 +74,7 @@ describe("compliance with the sandbox driver (enforcement verified on the host)"
 
   beforeAll(async () => {
     metald = await startMetald("pglite", { driver: "sandbox" });
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await metald?.destroy();
   });
@@ -313,7 +313,7 @@ ${tenantSections}`;
   beforeAll(async () => {
     writeFileSync(file, config(""));
     metald = await startMetald("pglite", { args: ["--config", file] });
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await metald?.destroy();
   });
