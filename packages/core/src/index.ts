@@ -84,6 +84,7 @@ export {
   type SiemRoute,
   sampledIn,
 } from "./events/siem-routing.js";
+export { BRIDGE_PORT_LIMIT, BridgeFullError } from "./host/bridge-port-limit.js";
 export {
   type BridgeRegistry,
   createMemoryBridgeRegistry,
@@ -95,7 +96,6 @@ export {
   type FirecrackerRuntimeOptions,
   type JailerOptions,
 } from "./host/firecracker-runtime.js";
-export { BRIDGE_PORT_LIMIT, BridgeFullError } from "./host/bridge-port-limit.js";
 export { HostApplyError, type HostStep } from "./host/host-apply-error.js";
 export type { HostCapabilities, HostDriver } from "./host/host-driver.js";
 export {
