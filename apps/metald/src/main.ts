@@ -15,6 +15,7 @@ import {
   createSysctlHardening,
   DEFAULT_SYSCTL_CONF_PATH,
   SAMPLE_LOG_GROUP,
+  startHelperRunner,
   startNflogCapture,
 } from "@metald/core";
 import { createHostBridgeRepository, createTokenRepository, openDatabase } from "@metald/db";
@@ -95,6 +96,9 @@ async function serve(flags: {
     console.error(settings.refused);
     process.exit(1);
   }
+  // Started now, while the server is still small: every host command is spawned by this helper,
+  // not forked from the server once the database has made it large (helper-runner.ts).
+  const runner = settings.driver === "dry-run" ? createCommandRunner() : startHelperRunner();
   const tls =
     env.METALD_TLS_CERT && env.METALD_TLS_KEY
       ? loadTlsCredentials({
@@ -108,7 +112,6 @@ async function serve(flags: {
     dataDir: env.METALD_DATA_DIR,
     poolSize: env.METALD_DB_POOL_SIZE,
   });
-  const runner = createCommandRunner();
   // The bridges metald created, per host and per namespace standing for it.
   const bridgeRegistry = createHostBridgeRepository(db, {
     hostId: env.METALD_HOST_ID,
