@@ -17,7 +17,7 @@ test.describe("compliance on a sandbox host", () => {
   let metald: MetaldProcess;
 
   test.beforeAll(async () => {
-    test.setTimeout(90_000);
+    test.setTimeout(120_000);
     metald = await startSandboxHost();
   });
 

@@ -8,9 +8,10 @@ import {
   send,
   waitForAddresses,
 } from "../enforcement/sandbox-guests.js";
-import { type MetaldProcess, startMetald } from "../harness/metald-process.js";
+import type { MetaldProcess } from "../harness/metald-process.js";
 import { expect, test } from "./fixtures.js";
 import { checkPage } from "./helpers/page-checks.js";
+import { startSandboxHost } from "./helpers/sandbox-host.js";
 import { liveEventRow, openEventDetails, visitSecurityEvents } from "./helpers/security-events.js";
 import { signInAsDevelopmentOperator } from "./helpers/session.js";
 
@@ -20,12 +21,8 @@ test.describe("security events on a sandbox host", () => {
   let guest: Guest;
 
   test.beforeAll(async () => {
-    test.setTimeout(90_000);
-    metald = await startMetald("pglite", {
-      driver: "sandbox",
-      logLevel: "warn",
-      env: { METALD_AUTH: "development" },
-    });
+    test.setTimeout(120_000);
+    metald = await startSandboxHost();
     guest = await createGuest(metald.url, "2001:db8:e7::a", {
       tenant_id: "console-events",
       network: [{ id: "eth0", ipv6: { address: "2001:db8:e7::a/64", security: {} } }],
