@@ -4,10 +4,11 @@
 // then lost to another process before the server binds it.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { GUEST_MARKS_ROOT } from "@metald/core";
 import pg from "pg";
 
 export const POSTGRES_URL =
@@ -174,9 +175,16 @@ export async function startMetald(
     // The server leaves host state in place when it stops (as in production); tests remove it.
     cleanup = async () => {
       await removeDatabase();
-      await new Promise<void>((resolve) => {
-        spawn("ip", ["netns", "delete", sandbox], { stdio: "ignore" }).on("exit", () => resolve());
-      });
+      // The sandbox and the guest namespaces it marked as its own (guest-namespace-marks.ts):
+      // VMs a test did not delete must not pile up in the machine's namespace list.
+      const marks = join(GUEST_MARKS_ROOT, sandbox);
+      const guests = await readdir(marks).catch(() => [] as string[]);
+      for (const ns of [sandbox, ...guests]) {
+        await new Promise<void>((resolve) => {
+          spawn("ip", ["netns", "delete", ns], { stdio: "ignore" }).on("exit", () => resolve());
+        });
+      }
+      await rm(marks, { recursive: true, force: true });
     };
   }
   let current = await launch(env, log, options.args);

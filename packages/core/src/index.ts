@@ -96,6 +96,7 @@ export {
   type FirecrackerRuntimeOptions,
   type JailerOptions,
 } from "./host/firecracker-runtime.js";
+export { GUEST_MARKS_ROOT } from "./host/guest-namespace-marks.js";
 export { type HelperRunner, startHelperRunner } from "./host/helper-runner.js";
 export { HostApplyError, type HostStep } from "./host/host-apply-error.js";
 export type { HostCapabilities, HostDriver } from "./host/host-driver.js";
