@@ -2,6 +2,7 @@
 // tenant bridges, VM ports, the metald_security table); each VM's guest side is a namespace of
 // its own holding the VM's interfaces and addresses, joined by a veth pair. Traffic is real,
 // the machine's own network is untouched. Needs root.
+import { join } from "node:path";
 import { formatIpv6, parseIpv6 } from "../ipam/ipv6-address.js";
 import { linuxNameProblem } from "../net/linux-name.js";
 import { SAMPLE_BOOST_ADDRESSES, SAMPLE_BOOST_PORTS } from "../nft/packet-samples.js";
@@ -29,6 +30,7 @@ import { createBridgePorts } from "./bridge-port-limit.js";
 import { type BridgeRegistry, createMemoryBridgeRegistry } from "./bridge-registry.js";
 import { type CommandRunner, RunError } from "./command-runner.js";
 import { createCounterObserver } from "./counter-observer.js";
+import { createGuestNamespaceMarks, GUEST_MARKS_ROOT } from "./guest-namespace-marks.js";
 import { HostApplyError, type HostStep } from "./host-apply-error.js";
 import type { HostCapabilities, HostDriver, ReconcileResult } from "./host-driver.js";
 import { inNamespace, ipAddr, ipLink, ipNetns } from "./ip-link.js";
@@ -45,6 +47,8 @@ export interface SandboxDriverOptions {
    * the VM's runtime (Firecracker) attaches to.
    */
   mode?: "sandbox" | "linux";
+  /** Where this sandbox marks its guest namespaces (default /run/metald/guest-namespaces/NS). */
+  guestMarksDir?: string;
   /** The bridges metald created (only these are deleted); default: those of this process. */
   bridges?: BridgeRegistry;
 }
@@ -134,19 +138,25 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   }
 
   // Guest namespaces live in the machine's namespace list, shared with any other metald (or
-  // sandbox) on it: each is marked with its owner (the alias of its loopback) so that a
-  // reconcile removes only its own leftovers.
+  // sandbox) on it: each one this sandbox makes is marked as its own (guest-namespace-marks.ts,
+  // and its loopback's alias names the owner for people), so that a reconcile removes only its
+  // own leftovers, with one directory listing.
   const owner = `metald:${sbx ?? "host"}`;
+  const marks = createGuestNamespaceMarks(
+    options.guestMarksDir ?? join(GUEST_MARKS_ROOT, sbx ?? "host"),
+  );
   async function ensureNamespace(name: string, mark = false): Promise<boolean> {
     if ((await namespaces()).has(name)) return false;
+    // Marked first: a namespace that exists is always known as this sandbox's.
+    if (mark) await marks.mark(name);
     await runner.run("ip", ipNetns.add(name));
     await ip(mark ? ipLink.setUpWithAlias("lo", owner) : ipLink.setUp("lo"), name);
     return true;
   }
 
-  async function ownsNamespace(name: string): Promise<boolean> {
-    const out = await ip(ipLink.showJson("lo"), name).catch(() => "[]");
-    return (JSON.parse(out || "[]") as { ifalias?: string }[])[0]?.ifalias === owner;
+  async function deleteGuestNamespace(name: string): Promise<void> {
+    await runner.run("ip", ipNetns.delete(name));
+    await marks.unmark(name);
   }
 
   // Only a bridge metald created is deleted; an operator's bridge stays, ports or not.
@@ -181,7 +191,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     bridgePorts.check(plan.vmId, plan.ports);
     const ns = plan.guestNamespace;
     if (!linux && (await step(plan, "namespace", ns, () => ensureNamespace(ns, true)))) {
-      undo.push(() => runner.run("ip", ipNetns.delete(ns)));
+      undo.push(() => deleteGuestNamespace(ns));
     }
     let created = false;
     for (const link of plan.links) {
@@ -390,15 +400,14 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
         removed.push(name);
       }
     }
-    for (const ns of namespacesNow) {
-      if (
-        !linux &&
-        /^mvm-[0-9a-f]{10}$/.test(ns) &&
-        !wantedNamespaces.has(ns) &&
-        (await ownsNamespace(ns))
-      ) {
-        await runner.run("ip", ipNetns.delete(ns));
+    const marked = linux ? new Set<string>() : await marks.list();
+    for (const ns of marked) {
+      if (wantedNamespaces.has(ns)) continue;
+      if (namespacesNow.has(ns)) {
+        await deleteGuestNamespace(ns);
         removed.push(ns);
+      } else {
+        await marks.unmark(ns);
       }
     }
     // Tap ports carry no guest state: their runtime (Firecracker) reports its own.
@@ -534,7 +543,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
             bridgePorts.remove(port.bridge, port.name);
           }
           if (!linux && (await namespaces()).has(plan.guestNamespace)) {
-            await runner.run("ip", ipNetns.delete(plan.guestNamespace));
+            await deleteGuestNamespace(plan.guestNamespace);
           }
           for (const bridge of new Set(plan.ports.map((p) => p.bridge)))
             await removeBridgeIfUnused(bridge);
@@ -573,9 +582,11 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
 
     async destroy(guestNamespaces) {
       const existing = await namespaces();
-      for (const ns of sbx ? [...guestNamespaces, sbx] : guestNamespaces) {
-        if (existing.has(ns)) await runner.run("ip", ipNetns.delete(ns));
+      for (const ns of new Set([...guestNamespaces, ...(await marks.list())])) {
+        if (existing.has(ns)) await deleteGuestNamespace(ns);
+        else await marks.unmark(ns);
       }
+      if (sbx && existing.has(sbx)) await runner.run("ip", ipNetns.delete(sbx));
       applied.clear();
       counters.clear();
       bridgePorts.clear();
