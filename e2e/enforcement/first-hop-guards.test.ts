@@ -8,6 +8,9 @@
 // bridge and were dropped there), and the same capture sees allowed traffic arrive.
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { GUEST_MARKS_ROOT } from "@metald/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postJson } from "../harness/curl-like.js";
 import { type MetaldProcess, startMetald } from "../harness/metald-process.js";
@@ -347,10 +350,11 @@ describe.runIf(canSendRealPackets)("first-hop guards with real packets (sandbox)
     const sandbox = metald.env.METALD_SANDBOX_NAMESPACE as string;
     const leftover = `mvm-${randomBytes(5).toString("hex")}`;
     const foreign = `mvm-${randomBytes(5).toString("hex")}`;
-    // A guest namespace carries its owner in its loopback's alias; the foreign one has none (as
-    // another server's guest would, seen from here).
+    // A guest namespace this sandbox made is marked as its own (a file under its marks
+    // directory); the foreign one is not (as another server's guest would be, seen from here).
     execFileSync("ip", ["netns", "add", leftover]);
-    execFileSync("ip", ["-n", leftover, "link", "set", "lo", "up", "alias", `metald:${sandbox}`]);
+    mkdirSync(join(GUEST_MARKS_ROOT, sandbox), { recursive: true });
+    writeFileSync(join(GUEST_MARKS_ROOT, sandbox, leftover), "");
     execFileSync("ip", ["netns", "add", foreign]);
     try {
       execFileSync("ip", [
