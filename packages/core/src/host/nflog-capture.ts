@@ -1,5 +1,6 @@
 // Reads nftables `log group N` packet samples by running tcpdump on nflog:N and parsing its pcap.
 import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { type NflogRecord, parseNflogRecord } from "../events/nflog/nflog-record.js";
 import { createPcapStreamParser, LINKTYPE_NFLOG } from "../events/nflog/pcap-stream.js";
 import { linuxNameProblem } from "../net/linux-name.js";
@@ -65,12 +66,68 @@ export function nflogCaptureCommand(
   return { command: "ip", args: ["netns", "exec", namespace, ...tcpdump] };
 }
 
+/**
+ * Stops captures of this very command that outlived the process that started them. A metald
+ * killed with SIGKILL leaves its tcpdump running (nothing tells it: it writes only when a sample
+ * comes), and a group has one reader at a time: the next capture would be refused ("Can't listen
+ * on group index") and metald could not start again. Such a leftover runs `tcpdumpArgv` in the
+ * same network namespace and has been handed to init (parent 1); it is killed, and waited for.
+ */
+function stopOrphanedCaptures(tcpdumpArgv: string[], namespace: string | undefined): void {
+  const inode = (path: string) => {
+    try {
+      return statSync(path).ino;
+    } catch {
+      return undefined;
+    }
+  };
+  const ours = inode(namespace === undefined ? "/proc/self/ns/net" : `/run/netns/${namespace}`);
+  if (ours === undefined) return;
+  const wanted = `${tcpdumpArgv.join("\0")}\0`;
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, "utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  // The fields after the command name (in parentheses): state, then parent pid.
+  const statOf = (pid: string) =>
+    read(`/proc/${pid}/stat`)
+      ?.replace(/^.*\) /s, "")
+      .split(" ");
+  const orphans = readdirSync("/proc").filter(
+    (pid) =>
+      /^\d+$/.test(pid) &&
+      read(`/proc/${pid}/cmdline`) === wanted &&
+      statOf(pid)?.[1] === "1" &&
+      inode(`/proc/${pid}/ns/net`) === ours,
+  );
+  for (const pid of orphans) {
+    try {
+      process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  // Exited (gone, or a zombie) releases the group; startup waits for that, 2 s at most.
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; waited < 2000; waited += 10) {
+    if (orphans.every((pid) => (statOf(pid)?.[0] ?? "Z") === "Z")) return;
+    Atomics.wait(pause, 0, 0, 10);
+  }
+}
+
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
 export function startNflogCapture(options: NflogCaptureOptions): NflogCapture {
   const { command, args } = nflogCaptureCommand(options.group, options.namespace, options.snaplen);
+  stopOrphanedCaptures(
+    options.namespace === undefined ? [command, ...args] : args.slice(3),
+    options.namespace,
+  );
   const parser = createPcapStreamParser();
   const listening = new RegExp(`listening on nflog:${options.group}\\b`);
   let stderr = "";

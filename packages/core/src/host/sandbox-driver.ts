@@ -77,6 +77,26 @@ export interface SandboxDriver extends HostDriver {
   destroy(guestNamespaces: string[]): Promise<void>;
 }
 
+interface HostLink {
+  operstate: string;
+  kind: string;
+  /** Administratively up. */
+  up: boolean;
+  master: string | undefined;
+}
+
+interface GuestInterface {
+  mac: string;
+  /** Global addresses with their prefix lengths. */
+  addresses: string[];
+}
+
+interface GuestNamespace {
+  /** The alias of its loopback, set with it up (see ensureNamespace). */
+  owner: string | undefined;
+  interfaces: Map<string, GuestInterface>;
+}
+
 export function createSandboxDriver(options: SandboxDriverOptions): SandboxDriver {
   const { runner } = options;
   const bridges = options.bridges ?? createMemoryBridgeRegistry();
@@ -355,19 +375,32 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   ): Promise<ReconcileResult> {
     await prepareSandbox();
     const namespacesNow = await namespaces();
-    const links = await sandboxLinks();
+    let links = await sandboxLinks();
     const wanted = new Set(plans.flatMap((p) => p.ports.map((port) => port.name)));
     const wantedNamespaces = new Set(plans.map((p) => p.guestNamespace));
     let created = 0;
     for (const plan of plans) {
       const complete =
         (linux || namespacesNow.has(plan.guestNamespace)) &&
+        plan.links.every((link) => link.kind !== "bridge" || links.has(link.name)) &&
         plan.ports.every((port) => links.has(port.name));
       if (!complete) {
         await ensureLinks(plan, []);
         created++;
       }
     }
+    // Links may exist half made (metald killed between the commands that make them): read them
+    // again (with what was just created) and finish every plan's.
+    if (created > 0) links = await sandboxLinks();
+    const guests = linux
+      ? new Map<string, GuestNamespace>()
+      : await guestNamespaces(plans.map((p) => p.guestNamespace));
+    for (const plan of plans) if (await completeLinks(plan, links, guests)) created++;
+    // Every plan's sysctls again, a few commands in all: a port made just before metald was
+    // killed may lack them (the host end would accept router advertisements from its guest).
+    const sysctls = plans.flatMap((plan) => plan.sysctls.map((s) => `${s.key}=${s.value}`));
+    for (let i = 0; i < sysctls.length; i += 1000)
+      await inHost("sysctl", ["-q", "-w", ...sysctls.slice(i, i + 1000)]);
     // One transaction rebuilds the tables with every VM and blocked source: there is no
     // moment at which a VM's traffic passes unfiltered.
     const blocked =
@@ -419,15 +452,109 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     return { created, removed, guestsDown };
   }
 
-  async function sandboxLinks(): Promise<Map<string, { operstate: string; kind: string }>> {
+  async function sandboxLinks(): Promise<Map<string, HostLink>> {
     const list = JSON.parse((await ip(["-d", "-j", "link", "show"])) || "[]") as {
       ifname: string;
       operstate: string;
+      flags?: string[];
+      master?: string;
       linkinfo?: { info_kind?: string };
     }[];
     return new Map(
-      list.map((l) => [l.ifname, { operstate: l.operstate, kind: l.linkinfo?.info_kind ?? "" }]),
+      list.map((l) => [
+        l.ifname,
+        {
+          operstate: l.operstate,
+          kind: l.linkinfo?.info_kind ?? "",
+          up: (l.flags ?? []).includes("UP"),
+          master: l.master,
+        },
+      ]),
     );
+  }
+
+  /**
+   * The owner mark and interfaces (MAC, global addresses) of these guest namespaces, one `ip -n`
+   * each, a few at a time. (Not `ip -all netns exec`: iproute2's forked child returns into the
+   * namespace loop when it cannot enter a namespace, so a namespace being deleted meanwhile
+   * makes it fork again and again.)
+   */
+  async function guestNamespaces(names: string[]): Promise<Map<string, GuestNamespace>> {
+    const byNamespace = new Map<string, GuestNamespace>();
+    const queue = [...names];
+    const read = async () => {
+      for (let ns = queue.shift(); ns !== undefined; ns = queue.shift()) {
+        const out = await ip(["-j", "-d", "addr", "show"], ns).catch(() => undefined);
+        if (out === undefined) continue;
+        const list = JSON.parse(out || "[]") as {
+          ifname: string;
+          address?: string;
+          ifalias?: string;
+          addr_info?: { local: string; prefixlen: number; scope: string }[];
+        }[];
+        byNamespace.set(ns, {
+          owner: list.find((l) => l.ifname === "lo")?.ifalias,
+          interfaces: new Map(
+            list.map((l) => [
+              l.ifname,
+              {
+                mac: l.address ?? "",
+                addresses: (l.addr_info ?? [])
+                  .filter((a) => a.scope === "global")
+                  .map((a) => `${a.local}/${a.prefixlen}`),
+              },
+            ]),
+          ),
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, read));
+    return byNamespace;
+  }
+
+  /**
+   * Finishes the links of a plan whose links all exist but may be half made (metald killed
+   * between the commands that make them): a bridge or port down, a port off its bridge, a
+   * guest namespace whose loopback is not yet up (nor named after its owner), a guest interface
+   * without its MAC or addresses. True if anything had to be done.
+   */
+  async function completeLinks(
+    plan: HostPlan,
+    links: Map<string, HostLink>,
+    guests: Map<string, GuestNamespace>,
+  ): Promise<boolean> {
+    let repaired = false;
+    const guest = guests.get(plan.guestNamespace);
+    if (guest && guest.owner !== owner) {
+      await ip(ipLink.setUpWithAlias("lo", owner), plan.guestNamespace);
+      repaired = true;
+    }
+    for (const link of plan.links) {
+      const bridge = links.get(link.name);
+      if (link.kind !== "bridge" || !bridge || bridge.up) continue;
+      await ip(ipLink.setUp(link.name));
+      bridge.up = true;
+      repaired = true;
+    }
+    for (const port of plan.ports) {
+      const host = links.get(port.name);
+      if (host?.master !== port.bridge || !host.up) {
+        await ip(ipLink.setMasterUp(port.name, port.bridge));
+        repaired = true;
+      }
+      if (linux) continue;
+      const iface = guest?.interfaces.get(port.guestInterface);
+      if (iface && iface.mac !== port.mac) {
+        await ip(ipLink.setAddress(port.guestInterface, port.mac), plan.guestNamespace);
+        repaired = true;
+      }
+      const held = iface?.addresses ?? [];
+      if (held.length !== port.addresses.length || held.some((a) => !port.addresses.includes(a))) {
+        await syncGuestAddresses(plan.guestNamespace, port.guestInterface, port.addresses);
+        repaired = true;
+      }
+    }
+    return repaired;
   }
 
   return {
