@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type MetaldProcess, POSTGRES_URL, startMetald } from "./harness/metald-process.js";
+import { waitUntil } from "./harness/wait-until.js";
 
 const MAIN = fileURLToPath(new URL("../apps/metald/dist/main.js", import.meta.url));
 const NOBODY = 65534;
@@ -277,20 +278,19 @@ describe("/health when the database is gone", () => {
     expect((await fetch(`${metald.url}/health`)).status).toBe(200);
     // New connections are refused; the pool's idle connections close on their own (10 s idle).
     proxy.close();
-    const deadline = Date.now() + 30_000;
-    while (proxied.size > 0 && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(proxied.size).toBe(0);
+    await waitUntil("the pool's idle connections closed", () => proxied.size === 0, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
     const res = await fetch(`${metald.url}/health`);
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ status: "unavailable" });
     // The log line travels through a pipe and may arrive after the answer.
-    const logDeadline = Date.now() + 5_000;
-    let logged: string | undefined;
-    while (!logged && Date.now() < logDeadline) {
-      logged = metald.log.find((line) => line.includes("health check"));
-      if (!logged) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const logged = await waitUntil(
+      "the health check's log line",
+      () => metald.log.find((line) => line.includes("health check")),
+      { timeoutMs: 5_000, intervalMs: 50 },
+    );
     expect(logged).toContain("ECONNREFUSED");
   }, 60_000);
 });

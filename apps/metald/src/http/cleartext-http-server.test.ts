@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { Agent, request as http1Request } from "node:http";
 import { connect as http2Connect } from "node:http2";
 import { type AddressInfo, connect as tcpConnect } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type CleartextHttpServer, createCleartextHttpServer } from "./cleartext-http-server.js";
 
 describe("createCleartextHttpServer", () => {
@@ -68,7 +68,8 @@ describe("createCleartextHttpServer", () => {
   });
 
   it("recognizes the HTTP/2 preface and an HTTP/1 request line split across segments", async () => {
-    const exchange = async (parts: string[]) => {
+    // Sends `parts` as separate segments; resolves what came back once `complete` holds.
+    const exchange = async (parts: string[], complete: (received: string) => boolean) => {
       const socket = tcpConnect(port, "127.0.0.1");
       socket.setNoDelay(true);
       await once(socket, "connect");
@@ -80,21 +81,22 @@ describe("createCleartextHttpServer", () => {
       socket.on("data", (c: Buffer) => {
         received += c.toString("latin1");
       });
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await vi.waitFor(() => expect(complete(received)).toBe(true), { timeout: 5_000 });
       socket.destroy();
       return received;
     };
     // An HTTP/1 request whose first segment is "P" (a prefix of the preface too).
     expect(
-      await exchange(["P", "OST /split HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"]),
+      await exchange(["P", "OST /split HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"], (r) =>
+        r.includes("POST /split"),
+      ),
     ).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*HTTP\/1\.1 POST \/split 0$/);
     // The preface in three segments: the server answers with an HTTP/2 SETTINGS frame
     // (type 0x04 in the fourth byte of the frame header), not with HTTP/1 text.
-    const settings = await exchange([
-      "PRI * HTTP/2.0\r\n",
-      "\r\nSM\r",
-      "\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00",
-    ]);
+    const settings = await exchange(
+      ["PRI * HTTP/2.0\r\n", "\r\nSM\r", "\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00"],
+      (r) => r.length >= 9,
+    );
     expect(settings.charCodeAt(3)).toBe(0x04);
     expect(settings).not.toContain("HTTP/1.1");
   });
