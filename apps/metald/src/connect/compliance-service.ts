@@ -23,7 +23,7 @@ import {
   violationToProto,
 } from "../compliance/compliance-proto.js";
 import { type ComplianceQueries, scopedTenant } from "../compliance/compliance-queries.js";
-import { toConnectError } from "./to-connect-error.js";
+import { guarded } from "./to-connect-error.js";
 
 /** Reports cover the last 30 days unless a start is given. */
 export const REPORT_DEFAULT_DAYS = 30;
@@ -31,14 +31,6 @@ export const REPORT_DEFAULT_DAYS = 30;
 function ownTenant(ctx: HandlerContext): string | undefined {
   const p = ctx.values.get(PRINCIPAL);
   return p?.kind === "tenant" ? p.tenantId : undefined;
-}
-
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw toConnectError(error);
-  }
 }
 
 function frameworkOf(f: ProtoFramework, path = "framework"): ComplianceFramework | undefined {

@@ -15,7 +15,7 @@ import {
 import { PRINCIPAL } from "../auth/principal-context.js";
 import { checkPoolId, readPool } from "../http/pool-routes.js";
 import type { AddressAllocator } from "../ipam/address-allocator.js";
-import { toConnectError } from "./to-connect-error.js";
+import { guarded } from "./to-connect-error.js";
 
 export function toProtoPool(p: Pool): Ipv6Pool {
   const range = parsePoolPrefix(p.prefix);
@@ -83,14 +83,6 @@ function fieldsOf(pool: Ipv6Pool | undefined): NewPool {
     if (error instanceof FieldError)
       throw new FieldError(`pool.${error.path}`, error.problem, error.code);
     throw error;
-  }
-}
-
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw toConnectError(error);
   }
 }
 

@@ -15,7 +15,7 @@ import {
 import { PRINCIPAL } from "../auth/principal-context.js";
 import { securitySectionsToProto } from "../config/security-sections.js";
 import { TIERS, tenantFields } from "../http/customer-routes.js";
-import { toConnectError } from "./to-connect-error.js";
+import { guarded } from "./to-connect-error.js";
 
 /** The REST body's names for the fields whose proto names differ. */
 const PROTO_FIELD: Record<string, string> = {
@@ -92,14 +92,6 @@ function fieldsOf(tenant: ProtoTenant | undefined, current?: Tenant) {
         error.code,
       );
     throw error;
-  }
-}
-
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw toConnectError(error);
   }
 }
 

@@ -33,3 +33,12 @@ export function toConnectError(error: unknown): ConnectError {
   if (error instanceof HostApplyError) return new ConnectError(error.message, Code.Unavailable);
   return ConnectError.from(error, Code.Internal);
 }
+
+/** Runs a handler's work, answering any domain error with its Connect code. */
+export async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw toConnectError(error);
+  }
+}

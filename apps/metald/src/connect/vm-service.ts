@@ -22,7 +22,7 @@ import {
 import { PRINCIPAL } from "../auth/principal-context.js";
 import { interfacePatch, securityPatch } from "../vm/config-edits.js";
 import type { VmProvisioner, VmView } from "../vm/vm-provisioner.js";
-import { toConnectError } from "./to-connect-error.js";
+import { guarded } from "./to-connect-error.js";
 
 const MAX_PAGE = 1000;
 
@@ -108,14 +108,6 @@ export function policyValueJson(policy: object, path: string): string {
   }
   if (value === undefined) return "";
   return JSON.stringify(value, (_, v) => (typeof v === "bigint" ? v.toString() : v)) ?? "";
-}
-
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw toConnectError(error);
-  }
 }
 
 /** Who made a change, for the audit trail. */
