@@ -1,6 +1,34 @@
 // @metald/core: policy normalization, validation and resolution; rules; host plans and drivers.
 
 export {
+  type AuditCheckpoint,
+  checkpointKeyId,
+  checkpointSignatureValid,
+  signCheckpoint,
+} from "./audit/audit-checkpoint.js";
+export {
+  AuditDecryptError,
+  openAuditPayload,
+  sealAuditPayload,
+} from "./audit/audit-envelope.js";
+export { type AuditKeyring, AuditKeyringError, parseAuditKeyring } from "./audit/audit-keyring.js";
+export {
+  type AuditRecordContent,
+  auditRecordHash,
+  type ChainedAuditRecord,
+  canonicalAuditContent,
+  chainAuditRecord,
+  GENESIS_HASH,
+} from "./audit/audit-record-hash.js";
+export { canonicalJson } from "./audit/canonical-json.js";
+export {
+  type AuditChainProblem,
+  type AuditChainVerdict,
+  type AuditChainVerifier,
+  type AuditChainVerifierOptions,
+  createAuditChainVerifier,
+} from "./audit/verify-audit-chain.js";
+export {
   type ComplianceRule,
   type EncryptionRequirement,
   type EvidenceKind,
