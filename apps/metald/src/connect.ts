@@ -4,6 +4,7 @@ import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import type { PoolRepository, SecurityEventRepository, TenantRepository } from "@metald/db";
 import {
   ComplianceService,
+  ConfigHistoryService,
   HostService,
   Ipv6PoolService,
   SecurityEventService,
@@ -12,6 +13,7 @@ import {
 } from "@metald/proto";
 import type { ComplianceQueries } from "./compliance/compliance-queries.js";
 import { createComplianceServiceImpl } from "./connect/compliance-service.js";
+import { createConfigHistoryServiceImpl } from "./connect/config-history-service.js";
 import { createHostServiceImpl, type HostFacts } from "./connect/host-service.js";
 import { createIpv6PoolServiceImpl } from "./connect/ipv6-pool-service.js";
 import { createSecurityEventServiceImpl } from "./connect/security-event-service.js";
@@ -19,6 +21,7 @@ import { createTenantServiceImpl } from "./connect/tenant-service.js";
 import { createVmServiceImpl } from "./connect/vm-service.js";
 import type { EventPipeline } from "./events/event-pipeline.js";
 import type { AddressAllocator } from "./ipam/address-allocator.js";
+import type { ConfigHistory } from "./vm/config-history.js";
 import type { VmProvisioner } from "./vm/vm-provisioner.js";
 
 export const SERVICES = [
@@ -27,6 +30,7 @@ export const SERVICES = [
   TenantService,
   Ipv6PoolService,
   ComplianceService,
+  ConfigHistoryService,
   HostService,
 ] as const;
 
@@ -41,6 +45,7 @@ export function createRoutes(deps: {
   allocator: AddressAllocator;
   host: HostFacts;
   compliance: ComplianceQueries;
+  configHistory: ConfigHistory;
 }) {
   return (router: ConnectRouter) => {
     router.service(VmService, createVmServiceImpl(deps.provisionerFor));
@@ -48,6 +53,13 @@ export function createRoutes(deps: {
     router.service(TenantService, createTenantServiceImpl(deps));
     router.service(Ipv6PoolService, createIpv6PoolServiceImpl(deps));
     router.service(ComplianceService, createComplianceServiceImpl(deps.compliance));
+    router.service(
+      ConfigHistoryService,
+      createConfigHistoryServiceImpl({
+        provisionerFor: deps.provisionerFor,
+        history: deps.configHistory,
+      }),
+    );
     router.service(HostService, createHostServiceImpl(deps.host));
   };
 }

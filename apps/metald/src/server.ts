@@ -23,6 +23,7 @@ import {
 } from "@metald/core";
 import {
   createBlockedSourceRepository,
+  createConfigHistoryRepository,
   createPoolRepository,
   createSecurityEventRepository,
   createSiemDeliveryRepository,
@@ -55,6 +56,7 @@ import { startRetentionJob } from "./events/retention-job.js";
 import { startSiemForwarder } from "./events/siem-forwarder.js";
 import { registerBlockedSourceRoutes } from "./http/blocked-source-routes.js";
 import { createCleartextHttpServer } from "./http/cleartext-http-server.js";
+import { registerConfigHistoryRoutes } from "./http/config-history-routes.js";
 import { registerConsole } from "./http/console-files.js";
 import { registerCustomerRoutes } from "./http/customer-routes.js";
 import { registerDebugRoutes } from "./http/debug-routes.js";
@@ -75,6 +77,7 @@ import { createSortableIdFactory } from "./sortable-id.js";
 import type { TlsCredentials } from "./tls/tls-credentials.js";
 import { createTlsHttpServer } from "./tls/tls-http-server.js";
 import { createBridgeAccess } from "./vm/bridge-access.js";
+import { createConfigHistory } from "./vm/config-history.js";
 import { loadLiveVmIndex } from "./vm/live-vm-index.js";
 import { createVmProvisioner } from "./vm/vm-provisioner.js";
 
@@ -374,6 +377,10 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   const provisionerOf = (req: FastifyRequest) => scopeProvisioner(provisioner, req.principal);
   registerVmSecurityRoutes(app, provisionerOf);
   registerVmRoutes(app, provisionerOf);
+  const configHistory = createConfigHistory({
+    repository: createConfigHistoryRepository(options.db),
+  });
+  registerConfigHistoryRoutes(app, { provisionerFor: provisionerOf, history: configHistory });
   registerCustomerRoutes(app, tenantRepository);
   const blockedSources = createBlockedSourceRepository(options.db);
   registerBlockedSourceRoutes(app, {
@@ -430,6 +437,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
         pools,
         allocator,
         compliance,
+        configHistory,
         host: {
           hostId: options.hostId,
           version: options.version,

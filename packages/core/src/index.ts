@@ -208,6 +208,12 @@ export {
 } from "./plan/device-names.js";
 export type { HostPlan, LinkStep, MachinePlan, PortPlan, SysctlStep } from "./plan/host-plan.js";
 export {
+  type ConfigChange,
+  type ConfigJson,
+  type ConfigJsonObject,
+  diffConfigs,
+} from "./policy/config-diff.js";
+export {
   checkIdentifier,
   checkPrefix,
   checkUnicastAddress,

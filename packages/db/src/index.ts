@@ -20,6 +20,12 @@ export {
   type VmComplianceWrite,
 } from "./compliance-repository.js";
 export {
+  type ConfigHistoryRepository,
+  createConfigHistoryRepository,
+  type HistoryPage,
+  type HistoryVersion,
+} from "./config-history-repository.js";
+export {
   createHostBridgeRepository,
   type HostBridge,
   type HostBridgeRepository,

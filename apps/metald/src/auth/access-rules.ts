@@ -1,7 +1,8 @@
 // Which principals may use which routes; pure, so the whole table is tested at once. Tenants
 // reach their own VMs, events, reports, tenant and pools (the handlers scope them: another
-// tenant's VM is not_found); auditors read events, reports and compliance; everyone may ask
-// HostService who they are; /debug and pool or tenant changes are for operators.
+// tenant's VM is not_found); auditors read events, reports, compliance and configuration
+// history; everyone may ask HostService who they are; /debug and pool or tenant changes are
+// for operators.
 import type { Principal } from "./principal.js";
 
 export type Access = "allow" | "forbidden";
@@ -9,8 +10,9 @@ export type Access = "allow" | "forbidden";
 const AUDITOR_PATHS = [
   /^\/api\/v1\/security\//,
   /^\/api\/v1\/compliance\//,
+  /^\/api\/v1\/vms\/[^/]+\/(history|versions)(\/[^/]+)?$/,
   /^\/debug\/security\/(events|report)$/,
-  /^\/vmprovisioner\.v1\.(SecurityEventService|ComplianceService|HostService)\//,
+  /^\/vmprovisioner\.v1\.(SecurityEventService|ComplianceService|ConfigHistoryService|HostService)\//,
 ];
 
 const TENANT_PATHS = [
@@ -18,7 +20,7 @@ const TENANT_PATHS = [
   /^\/api\/v1\/compliance\//,
   /^\/api\/v1\/vms(\/|$)/,
   /^\/api\/v1\/customers(\/|$)/,
-  /^\/vmprovisioner\.v1\.(VmService|SecurityEventService|ComplianceService|HostService)\//,
+  /^\/vmprovisioner\.v1\.(VmService|SecurityEventService|ComplianceService|ConfigHistoryService|HostService)\//,
   /^\/vmprovisioner\.v1\.TenantService\/(GetTenant|ListTenants)$/,
   /^\/vmprovisioner\.v1\.Ipv6PoolService\/(GetPool|ListPools|ListAllocations)$/,
 ];
