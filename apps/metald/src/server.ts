@@ -77,6 +77,7 @@ import { createSortableIdFactory } from "./sortable-id.js";
 import type { TlsCredentials } from "./tls/tls-credentials.js";
 import { createTlsHttpServer } from "./tls/tls-http-server.js";
 import { createBridgeAccess } from "./vm/bridge-access.js";
+import { createHostChangeLock } from "./vm/host-change-lock.js";
 import { createConfigHistory } from "./vm/config-history.js";
 import { loadLiveVmIndex } from "./vm/live-vm-index.js";
 import { createVmProvisioner } from "./vm/vm-provisioner.js";
@@ -232,7 +233,10 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     const t = options.tenantConfig?.tenants().find((c) => c.tenant.id === tenantId)?.tenant;
     return new Set([...(t?.bridge ? [t.bridge] : []), ...(t?.hostBridges ?? [])]);
   };
+  // One lock for every host change: VM changes, blocked sources and the reconcile.
+  const hostLock = createHostChangeLock();
   const provisioner = createVmProvisioner({
+    hostLock,
     hostPaths:
       options.hostPaths ??
       createHostPathPolicy({
@@ -386,10 +390,11 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   registerBlockedSourceRoutes(app, {
     repository: blockedSources,
     driver: options.driver,
+    hostLock,
     readCounters: options.readCounters,
   });
-  const reconcile = async () =>
-    provisioner.reconcile((await blockedSources.list()).map((b) => b.source));
+  const reconcile = () =>
+    provisioner.reconcile(async () => (await blockedSources.list()).map((b) => b.source));
   await reconcile();
   // After the reconcile (the host probe needs the driver's namespace): every VM evaluated once,
   // then again on each change its control-plane event announces.

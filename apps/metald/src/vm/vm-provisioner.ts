@@ -46,7 +46,7 @@ import {
   quarantineRevertedEvent,
   reconcileRepairEvent,
 } from "./control-events.js";
-import { createHostChangeLock } from "./host-change-lock.js";
+import { createHostChangeLock, type HostChangeLock } from "./host-change-lock.js";
 
 export interface Clock {
   now(): Date;
@@ -97,6 +97,11 @@ export interface VmProvisionerOptions {
   hostPaths?: HostPathPolicy;
   /** Which existing host bridges a VM may be put on: checked before storing. */
   bridges?: BridgeAccess;
+  /**
+   * The host change lock, given when other host changes (the host-wide blocked sources) must
+   * not be seen halfway by a reconcile either; by default one of the provisioner's own.
+   */
+  hostLock?: HostChangeLock;
 }
 
 /** Who asks: a tenant token may give its VMs fewer host files than an operator. */
@@ -163,8 +168,13 @@ export interface VmProvisioner {
   >;
   /** The host plan a stored VM has (what the driver applied). */
   plan(view: VmView): HostPlan;
-  /** Rebuilds the host's enforcement from the database: every live VM applied again. */
-  reconcile(blockedSources: string[]): Promise<{ vms: number; created: number; removed: string[] }>;
+  /**
+   * Rebuilds the host's enforcement from the database: every live VM applied again, with the
+   * host-wide blocked sources (or a function reading them, called while the host is held).
+   */
+  reconcile(
+    blockedSources: string[] | (() => Promise<string[]>),
+  ): Promise<{ vms: number; created: number; removed: string[] }>;
 }
 
 function machineOf(spec: VmSpec): MachinePlan {
@@ -197,7 +207,7 @@ export function planFor(view: VmView): HostPlan {
 
 export function createVmProvisioner(options: VmProvisionerOptions): VmProvisioner {
   const { repository, driver, runtime, clock, ids, logger } = options;
-  const hostLock = createHostChangeLock();
+  const hostLock = options.hostLock ?? createHostChangeLock();
   /** Live listeners hear of a change's events once it committed (the log has them already). */
   const announce = (stored: StoredSecurityEvent[] | undefined) => {
     if (stored && stored.length > 0) options.events?.announce(stored);
@@ -701,7 +711,10 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
           }
         }
         const plans = live.map((v) => planFor(v));
-        const result = await driver.reconcile(plans, blockedSources);
+        // Read under the lock: a blocked-source change holds it from its row to its element.
+        const blocked =
+          typeof blockedSources === "function" ? await blockedSources() : blockedSources;
+        const result = await driver.reconcile(plans, blocked);
         for (const [i, v] of live.entries()) {
           if (v.record.state === "RUNNING" && result.guestsDown.has(v.record.id)) {
             const plan = plans[i] as HostPlan;
