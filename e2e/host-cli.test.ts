@@ -1,12 +1,13 @@
 // The host commands: `--validate-config` on the guide's two templates and on broken files;
 // `metald harden` in a throwaway network namespace (never the host's own), drift reported by
-// `harden --check` and `precheck`, fixed once, then a no-op.
+// `harden --check` and `precheck`, fixed once, then a no-op; `metald vm-exec` in a guest namespace.
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { guestNamespaceName } from "@metald/core";
 import { kernelTestsCanRun } from "@metald/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -93,5 +94,33 @@ describe.runIf(kernelTestsCanRun("metald harden", ["root", "ip"]))("metald harde
       "net.ipv6.conf.all.accept_ra",
     ]);
     expect(value.toString().trim()).toBe("0");
+  });
+});
+
+describe.runIf(kernelTestsCanRun("metald vm-exec", ["root", "ip"]))("metald vm-exec", () => {
+  // The namespace the netns runtime gives this VM id: made here, as booting would make it.
+  const vmId = `vm-exec-${randomBytes(4).toString("hex")}`;
+  const ns = guestNamespaceName(vmId);
+  afterAll(() => {
+    spawnSync("ip", ["netns", "delete", ns]);
+  });
+
+  it("runs the guides' commands as written inside the VM's guest namespace and passes on the exit code", () => {
+    execFileSync("ip", ["netns", "add", ns]);
+    execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
+    execFileSync("ip", ["-n", ns, "-6", "addr", "add", "2001:db8:e0::7/128", "dev", "lo"]);
+    // Exactly the seed's form: the guest command's options follow the VM id, no `--`.
+    const shown = metald(["vm-exec", vmId, "ip", "-6", "addr", "show"]);
+    expect(shown.status, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain("2001:db8:e0::7/128");
+    const separated = metald(["vm-exec", vmId, "--", "sh", "-c", "exit 3"]);
+    expect(separated.status).toBe(3);
+  });
+
+  it("refuses a VM without a guest namespace on this host, naming it", () => {
+    const r = metald(["vm-exec", "vm-not-here", "ip", "-6", "addr", "show"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('VM "vm-not-here" has no guest namespace');
+    expect(metald(["vm-exec"]).status).toBe(2);
   });
 });

@@ -33,3 +33,8 @@ if [[ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]]; then
 fi
 pnpm install --frozen-lockfile
 pnpm build
+
+# The `metald` command the docs use (`metald token create`, `metald precheck`, `metald vm-exec`):
+# the built entry point, linked onto PATH.
+chmod +x apps/metald/dist/main.js
+ln -sfn "$PWD/apps/metald/dist/main.js" /usr/local/bin/metald

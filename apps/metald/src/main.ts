@@ -24,6 +24,7 @@ import { runHarden } from "./cli/harden.js";
 import { formatPrecheck, runPrecheck } from "./cli/precheck.js";
 import { runTokenCommand } from "./cli/tokens.js";
 import { validateConfig } from "./cli/validate-config.js";
+import { parseVmExecArgs, runVmExec } from "./cli/vm-exec.js";
 import { formatConfigErrors, loadHostConfigFile } from "./config/load-host-config.js";
 import { createTenantConfigStore } from "./config/tenant-config-store.js";
 import { vmFileDirectories } from "./config/vm-file-directories.js";
@@ -41,6 +42,7 @@ const USAGE = `usage: metald [serve] [--listen HOST:PORT] [--data-dir DIR] [--da
                             write and apply ${DEFAULT_SYSCTL_CONF_PATH} (idempotent);
                             --check reports drift only (exit 1 if any)
        metald token create --role operator|tenant|auditor [--tenant ID] [--name NAME] | list | revoke ID
+       metald vm-exec VM [--] COMMAND [ARG…]   run a command in the VM's guest (netns runtime)
        metald --version
 
 Environment: METALD_HTTP_HOST, METALD_HTTP_PORT, METALD_DATA_DIR, DATABASE_URL, METALD_DB_POOL_SIZE,
@@ -293,6 +295,15 @@ function httpUrl(address: AddressInfo | string | null, scheme: "http" | "https" 
 }
 
 async function main(argv: string[]) {
+  // Before option parsing: the guest command's own options (`ip -6 …`) are not metald's.
+  if (argv[0] === "vm-exec") {
+    const request = parseVmExecArgs(argv.slice(1));
+    if ("error" in request) {
+      console.error(request.error);
+      process.exit(2);
+    }
+    process.exit(await runVmExec(request));
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
