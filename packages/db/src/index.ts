@@ -1,5 +1,21 @@
 // @metald/db: the database behind metald (PGlite embedded, or PostgreSQL).
 export {
+  type AuditFilter,
+  type AuditRecordView,
+  type AuditRepository,
+  type AuditRepositoryOptions,
+  type AuditVerification,
+  createAuditRepository,
+} from "./audit-repository.js";
+export {
+  type AuditOrigin,
+  type AuditWriter,
+  type AuditWriterOptions,
+  createAuditWriter,
+  DEFAULT_CHECKPOINT_EVERY,
+  type NewAuditRecord,
+} from "./audit-writer.js";
+export {
   type BlockedSource,
   type BlockedSourceRepository,
   createBlockedSourceRepository,

@@ -7,6 +7,7 @@ import { poolOffsets } from "./0005-pool-offsets.js";
 import { apiTokens } from "./0006-api-tokens.js";
 import { hostBridges } from "./0007-host-bridges.js";
 import { complianceStatus } from "./0008-compliance-status.js";
+import { auditChain } from "./0009-audit-chain.js";
 
 export interface Migration {
   version: number;
@@ -23,4 +24,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: "api-tokens", sql: apiTokens },
   { version: 7, name: "host-bridges", sql: hostBridges },
   { version: 8, name: "compliance-status", sql: complianceStatus },
+  { version: 9, name: "audit-chain", sql: auditChain },
 ];
