@@ -1,7 +1,13 @@
 // Registers every vmprovisioner.v1 service on the Connect router. Services or methods not
 // implemented yet answer `unimplemented`.
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
-import type { PoolRepository, SecurityEventRepository, TenantRepository } from "@metald/db";
+import type { PortCounters } from "@metald/core";
+import type {
+  PoolRepository,
+  SecurityEventRepository,
+  TenantRepository,
+  VmRepository,
+} from "@metald/db";
 import {
   ComplianceService,
   ConfigHistoryService,
@@ -46,6 +52,9 @@ export function createRoutes(deps: {
   host: HostFacts;
   compliance: ComplianceQueries;
   configHistory: ConfigHistory;
+  vms: VmRepository;
+  /** The counter poller's last reading, where the driver reads kernel counters. */
+  lastCounters?: () => PortCounters;
 }) {
   return (router: ConnectRouter) => {
     router.service(VmService, createVmServiceImpl(deps.provisionerFor));
@@ -60,6 +69,6 @@ export function createRoutes(deps: {
         history: deps.configHistory,
       }),
     );
-    router.service(HostService, createHostServiceImpl(deps.host));
+    router.service(HostService, createHostServiceImpl(deps.host, deps));
   };
 }

@@ -443,6 +443,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
         allocator,
         compliance,
         configHistory,
+        vms: createVmRepository(options.db),
+        lastCounters: options.lastCounters,
         host: {
           hostId: options.hostId,
           version: options.version,

@@ -111,6 +111,23 @@ describe.each(Object.entries(TEST_DATABASES))("VM repository on %s", (_name, ope
     expect(await repo.count({ tenantId: "tenant-b" })).toBe(2);
   });
 
+  it("counts VMs by state in one query, of one tenant or of all", async () => {
+    const repo = createVmRepository(t.db);
+    await repo.insert(newVm("vm-c1", [], "tenant-c"));
+    await repo.insert(newVm("vm-c2", [], "tenant-c"));
+    await repo.setState("vm-c2", ["CREATED"], "RUNNING", new Date(), {
+      id: "audit-boot-c2",
+      actor: "test",
+      action: "vm.boot",
+      details: {},
+    });
+    expect(await repo.countByState({ tenantId: "tenant-c" })).toEqual({ CREATED: 1, RUNNING: 1 });
+    expect(await repo.countByState({ tenantId: "tenant-none" })).toEqual({});
+    const all = await repo.countByState({});
+    expect(all.RUNNING).toBe(1);
+    expect(all.CREATED).toBe(await repo.count({ state: "CREATED" }));
+  });
+
   it("terminating releases the VM's addresses for reuse, once", async () => {
     const repo = createVmRepository(t.db);
     const audit = { id: "audit-del-a1", actor: "test", action: "vm.delete", details: {} };

@@ -181,6 +181,8 @@ export interface VmRepository {
   tenantMark(tenantId: string): Promise<number>;
   list(filter: VmListFilter): Promise<VmRecord[]>;
   count(filter: Omit<VmListFilter, "afterId" | "limit">): Promise<number>;
+  /** How many VMs are in each state (of one tenant, if given): one GROUP BY, states with none left out. */
+  countByState(filter: { tenantId?: string }): Promise<Partial<Record<VmStateName, number>>>;
   /** Marks a VM terminated and releases its addresses. Undefined if it was not live. */
   terminate(id: string, at: Date, audit: AuditEntry): Promise<ChangeEvents | undefined>;
   /**
@@ -348,6 +350,14 @@ export function createVmRepository(
         [filter.tenantId ?? null, filter.state ?? null],
       );
       return Number(rows[0]?.n ?? 0);
+    },
+
+    async countByState(filter) {
+      const { rows } = await db.query<{ state: VmStateName; n: string }>(
+        "SELECT state, count(*) AS n FROM vms WHERE ($1::text IS NULL OR tenant_id = $1) GROUP BY state",
+        [filter.tenantId ?? null],
+      );
+      return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
     },
 
     async terminate(id, at, audit) {

@@ -1,17 +1,29 @@
 // vmprovisioner.v1.HostService: who the caller is and, for operators and auditors, what host
-// this is and what its kernel can enforce (the driver's probe, run once).
+// this is and what its kernel can enforce (the driver's probe, run once); VM counts by state
+// (one GROUP BY) and what enforces one VM (the last counter reading and the VM's set elements),
+// both confined to a tenant token's own tenant.
 import { create } from "@bufbuild/protobuf";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import type { HostCapabilities } from "@metald/core";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { HostCapabilities, PortCounters } from "@metald/core";
+import type { VmRepository, VmStateName } from "@metald/db";
 import {
   CallerSchema,
+  ControlCounterSchema,
+  CountVmsResponseSchema,
+  EnforcementElementSchema,
   GetHostInfoResponseSchema,
+  GetVmEnforcementResponseSchema,
   HostCapabilitiesSchema,
   type HostService,
   PrincipalKind,
+  VmState,
+  VmStateCountSchema,
 } from "@metald/proto";
 import type { AuthMode } from "../auth/principal.js";
 import { PRINCIPAL } from "../auth/principal-context.js";
+import type { VmProvisioner } from "../vm/vm-provisioner.js";
+import { guarded } from "./to-connect-error.js";
+import { vmEnforcementOf } from "./vm-enforcement.js";
 
 export interface HostFacts {
   hostId: string;
@@ -39,7 +51,27 @@ function callerOf(ctx: HandlerContext) {
   });
 }
 
-export function createHostServiceImpl(facts: HostFacts): ServiceImpl<typeof HostService> {
+export interface HostServiceDeps {
+  vms: Pick<VmRepository, "countByState">;
+  /** The caller's view of the VMs (a tenant token's: its own). */
+  provisionerFor: (ctx: HandlerContext) => VmProvisioner;
+  /** The counter poller's last reading; undefined where the driver reads no kernel counters. */
+  lastCounters?: () => PortCounters;
+}
+
+const STATES = [
+  VmState.CREATED,
+  VmState.RUNNING,
+  VmState.PAUSED,
+  VmState.SHUTDOWN,
+  VmState.TERMINATED,
+  VmState.FAILED,
+] as const;
+
+export function createHostServiceImpl(
+  facts: HostFacts,
+  deps: HostServiceDeps,
+): ServiceImpl<typeof HostService> {
   let probe: Promise<HostCapabilities> | undefined;
   return {
     async getHostInfo(_req, ctx) {
@@ -66,5 +98,50 @@ export function createHostServiceImpl(facts: HostFacts): ServiceImpl<typeof Host
         }),
       });
     },
+
+    countVms: (req, ctx) =>
+      guarded(async () => {
+        const caller = callerOf(ctx);
+        const tenantId =
+          caller.kind === PrincipalKind.TENANT
+            ? caller.tenantId
+            : req.tenantId === ""
+              ? undefined
+              : req.tenantId;
+        const counts = await deps.vms.countByState({ tenantId });
+        const byState = STATES.map((state) =>
+          create(VmStateCountSchema, {
+            state,
+            count: BigInt(counts[VmState[state] as VmStateName] ?? 0),
+          }),
+        );
+        return create(CountVmsResponseSchema, {
+          total: byState.reduce((sum, s) => sum + s.count, 0n),
+          byState,
+        });
+      }),
+
+    getVmEnforcement: (req, ctx) =>
+      guarded(async () => {
+        if (req.vmId === "") throw new ConnectError("vm_id: is required", Code.InvalidArgument);
+        const provisioner = deps.provisionerFor(ctx);
+        const vm = await provisioner.get(req.vmId);
+        if (!vm) throw new ConnectError(`vm ${JSON.stringify(req.vmId)} not found`, Code.NotFound);
+        // A terminated VM has no elements left on the host.
+        const live = vm.record.state !== "TERMINATED";
+        const enforcement = live
+          ? vmEnforcementOf(
+              provisioner.plan(vm),
+              vm.spec.interfaces.map((i) => i.id),
+              deps.lastCounters?.(),
+            )
+          : { counters: [], elements: [] };
+        return create(GetVmEnforcementResponseSchema, {
+          vmId: vm.record.id,
+          countersAvailable: deps.lastCounters !== undefined,
+          counters: enforcement.counters.map((c) => create(ControlCounterSchema, c)),
+          elements: enforcement.elements.map((e) => create(EnforcementElementSchema, e)),
+        });
+      }),
   };
 }

@@ -1,22 +1,17 @@
-// How many VMs are in each state: ListVms with one VM per page reads each state's total.
+// HostService.CountVms: how many VMs are in each state, counted by the database in one query
+// (a tenant token: its own tenant's).
 import type { Transport } from "@connectrpc/connect";
-import { createQueryOptions, useTransport } from "@connectrpc/connect-query";
-import { VmService, VmState } from "@metald/proto";
-import { useQueries } from "@tanstack/react-query";
+import { callUnaryMethod, createQueryOptions, useQuery } from "@connectrpc/connect-query";
+import { HostService, type VmState } from "@metald/proto";
 
-export const COUNTED_STATES = [
-  VmState.RUNNING,
-  VmState.CREATED,
-  VmState.SHUTDOWN,
-  VmState.PAUSED,
-  VmState.FAILED,
-  VmState.TERMINATED,
-] as const;
+export const countVmsMethod = HostService.method.countVms;
 
-export function countVmsByStateQueries(transport: Transport) {
-  return [VmState.UNSPECIFIED, ...COUNTED_STATES].map((state) =>
-    createQueryOptions(VmService.method.listVms, { state, pageSize: 1 }, { transport }),
-  );
+export function countVms(transport: Transport) {
+  return callUnaryMethod(transport, countVmsMethod, {});
+}
+
+export function countVmsQueryOptions(transport: Transport) {
+  return createQueryOptions(countVmsMethod, {}, { transport });
 }
 
 export interface VmCounts {
@@ -25,27 +20,14 @@ export interface VmCounts {
 }
 
 export function useVmCountsByState() {
-  const transport = useTransport();
-  return useQueries({
-    queries: countVmsByStateQueries(transport),
-    combine: (results) => {
-      const failed = results.find((r) => r.isError);
-      const [all, ...states] = results;
-      const data: VmCounts | undefined = results.every((r) => r.isSuccess)
-        ? {
-            total: all?.data?.totalCount ?? 0,
-            byState: COUNTED_STATES.map((state, i) => ({
-              state,
-              count: states[i]?.data?.totalCount ?? 0,
-            })),
-          }
-        : undefined;
-      return {
-        data,
-        isPending: results.some((r) => r.isPending),
-        error: failed?.error,
-        refetch: () => Promise.all(results.map((r) => r.refetch())),
-      };
+  return useQuery(
+    countVmsMethod,
+    {},
+    {
+      select: (r): VmCounts => ({
+        total: Number(r.total),
+        byState: r.byState.map((s) => ({ state: s.state, count: Number(s.count) })),
+      }),
     },
-  });
+  );
 }

@@ -28,8 +28,12 @@ function VmStatesWidget() {
       <h2 id="overview-vms">Virtual machines</h2>
       {counts.isPending ? (
         <LoadingState label="Counting VMs…" />
-      ) : counts.error || !counts.data ? (
-        <ErrorState title="Could not count the VMs" error={counts.error} onRetry={counts.refetch} />
+      ) : counts.isError ? (
+        <ErrorState
+          title="Could not count the VMs"
+          error={counts.error}
+          onRetry={() => counts.refetch()}
+        />
       ) : (
         <>
           <p className="stat">{counts.data.total}</p>

@@ -6,13 +6,15 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { VmState } from "./vm_pb.js";
+import { file_vmprovisioner_v1_vm } from "./vm_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file vmprovisioner/v1/host_service.proto.
  */
 export const file_vmprovisioner_v1_host_service: GenFile = /*@__PURE__*/
-  fileDesc("CiN2bXByb3Zpc2lvbmVyL3YxL2hvc3Rfc2VydmljZS5wcm90bxIQdm1wcm92aXNpb25lci52MSJYCgZDYWxsZXISLQoEa2luZBgBIAEoDjIfLnZtcHJvdmlzaW9uZXIudjEuUHJpbmNpcGFsS2luZBIMCgRuYW1lGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCSJoChBIb3N0Q2FwYWJpbGl0aWVzEhAKCG5mdGFibGVzGAEgASgIEhQKDHZsYW5fZGV2aWNlcxgCIAEoCBIdChVicmlkZ2Vfdmxhbl9maWx0ZXJpbmcYAyABKAgSDQoFbm90ZXMYBCADKAkiFAoSR2V0SG9zdEluZm9SZXF1ZXN0ItABChNHZXRIb3N0SW5mb1Jlc3BvbnNlEigKBmNhbGxlchgBIAEoCzIYLnZtcHJvdmlzaW9uZXIudjEuQ2FsbGVyEg8KB2hvc3RfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIOCgZkcml2ZXIYBCABKAkSEAoIZGF0YWJhc2UYBSABKAkSEQoJYXV0aF9tb2RlGAYgASgJEjgKDGNhcGFiaWxpdGllcxgHIAEoCzIiLnZtcHJvdmlzaW9uZXIudjEuSG9zdENhcGFiaWxpdGllcyqDAQoNUHJpbmNpcGFsS2luZBIeChpQUklOQ0lQQUxfS0lORF9VTlNQRUNJRklFRBAAEhsKF1BSSU5DSVBBTF9LSU5EX09QRVJBVE9SEAESGQoVUFJJTkNJUEFMX0tJTkRfVEVOQU5UEAISGgoWUFJJTkNJUEFMX0tJTkRfQVVESVRPUhADMm4KC0hvc3RTZXJ2aWNlEl8KC0dldEhvc3RJbmZvEiQudm1wcm92aXNpb25lci52MS5HZXRIb3N0SW5mb1JlcXVlc3QaJS52bXByb3Zpc2lvbmVyLnYxLkdldEhvc3RJbmZvUmVzcG9uc2UiA5ACAWIGcHJvdG8z");
+  fileDesc("CiN2bXByb3Zpc2lvbmVyL3YxL2hvc3Rfc2VydmljZS5wcm90bxIQdm1wcm92aXNpb25lci52MSJYCgZDYWxsZXISLQoEa2luZBgBIAEoDjIfLnZtcHJvdmlzaW9uZXIudjEuUHJpbmNpcGFsS2luZBIMCgRuYW1lGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCSJoChBIb3N0Q2FwYWJpbGl0aWVzEhAKCG5mdGFibGVzGAEgASgIEhQKDHZsYW5fZGV2aWNlcxgCIAEoCBIdChVicmlkZ2Vfdmxhbl9maWx0ZXJpbmcYAyABKAgSDQoFbm90ZXMYBCADKAkiFAoSR2V0SG9zdEluZm9SZXF1ZXN0ItABChNHZXRIb3N0SW5mb1Jlc3BvbnNlEigKBmNhbGxlchgBIAEoCzIYLnZtcHJvdmlzaW9uZXIudjEuQ2FsbGVyEg8KB2hvc3RfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIOCgZkcml2ZXIYBCABKAkSEAoIZGF0YWJhc2UYBSABKAkSEQoJYXV0aF9tb2RlGAYgASgJEjgKDGNhcGFiaWxpdGllcxgHIAEoCzIiLnZtcHJvdmlzaW9uZXIudjEuSG9zdENhcGFiaWxpdGllcyIkCg9Db3VudFZtc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIkcKDFZtU3RhdGVDb3VudBIoCgVzdGF0ZRgBIAEoDjIZLnZtcHJvdmlzaW9uZXIudjEuVm1TdGF0ZRINCgVjb3VudBgCIAEoBCJTChBDb3VudFZtc1Jlc3BvbnNlEg0KBXRvdGFsGAEgASgEEjAKCGJ5X3N0YXRlGAIgAygLMh4udm1wcm92aXNpb25lci52MS5WbVN0YXRlQ291bnQiKAoXR2V0Vm1FbmZvcmNlbWVudFJlcXVlc3QSDQoFdm1faWQYASABKAkihAEKDkNvbnRyb2xDb3VudGVyEhQKDGludGVyZmFjZV9pZBgBIAEoCRIMCgRwb3J0GAIgASgJEgsKA3NldBgDIAEoCRIPCgdjb250cm9sGAQgASgJEhAKCGNhdGVnb3J5GAUgASgJEg8KB3BhY2tldHMYBiABKAQSDQoFYnl0ZXMYByABKAQiQgoSRW5mb3JjZW1lbnRFbGVtZW50Eg4KBmZhbWlseRgBIAEoCRILCgNzZXQYAiABKAkSDwoHZWxlbWVudBgDIAEoCSKxAQoYR2V0Vm1FbmZvcmNlbWVudFJlc3BvbnNlEg0KBXZtX2lkGAEgASgJEhoKEmNvdW50ZXJzX2F2YWlsYWJsZRgCIAEoCBIyCghjb3VudGVycxgDIAMoCzIgLnZtcHJvdmlzaW9uZXIudjEuQ29udHJvbENvdW50ZXISNgoIZWxlbWVudHMYBCADKAsyJC52bXByb3Zpc2lvbmVyLnYxLkVuZm9yY2VtZW50RWxlbWVudCqDAQoNUHJpbmNpcGFsS2luZBIeChpQUklOQ0lQQUxfS0lORF9VTlNQRUNJRklFRBAAEhsKF1BSSU5DSVBBTF9LSU5EX09QRVJBVE9SEAESGQoVUFJJTkNJUEFMX0tJTkRfVEVOQU5UEAISGgoWUFJJTkNJUEFMX0tJTkRfQVVESVRPUhADMrYCCgtIb3N0U2VydmljZRJfCgtHZXRIb3N0SW5mbxIkLnZtcHJvdmlzaW9uZXIudjEuR2V0SG9zdEluZm9SZXF1ZXN0GiUudm1wcm92aXNpb25lci52MS5HZXRIb3N0SW5mb1Jlc3BvbnNlIgOQAgESVgoIQ291bnRWbXMSIS52bXByb3Zpc2lvbmVyLnYxLkNvdW50Vm1zUmVxdWVzdBoiLnZtcHJvdmlzaW9uZXIudjEuQ291bnRWbXNSZXNwb25zZSIDkAIBEm4KEEdldFZtRW5mb3JjZW1lbnQSKS52bXByb3Zpc2lvbmVyLnYxLkdldFZtRW5mb3JjZW1lbnRSZXF1ZXN0Gioudm1wcm92aXNpb25lci52MS5HZXRWbUVuZm9yY2VtZW50UmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_vmprovisioner_v1_vm]);
 
 /**
  * @generated from message vmprovisioner.v1.Caller
@@ -148,6 +150,218 @@ export const GetHostInfoResponseSchema: GenMessage<GetHostInfoResponse> = /*@__P
   messageDesc(file_vmprovisioner_v1_host_service, 3);
 
 /**
+ * @generated from message vmprovisioner.v1.CountVmsRequest
+ */
+export type CountVmsRequest = Message<"vmprovisioner.v1.CountVmsRequest"> & {
+  /**
+   * Count one tenant's VMs only (ignored for a tenant token, which counts its own)
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message vmprovisioner.v1.CountVmsRequest.
+ * Use `create(CountVmsRequestSchema)` to create a new message.
+ */
+export const CountVmsRequestSchema: GenMessage<CountVmsRequest> = /*@__PURE__*/
+  messageDesc(file_vmprovisioner_v1_host_service, 4);
+
+/**
+ * @generated from message vmprovisioner.v1.VmStateCount
+ */
+export type VmStateCount = Message<"vmprovisioner.v1.VmStateCount"> & {
+  /**
+   * @generated from field: vmprovisioner.v1.VmState state = 1;
+   */
+  state: VmState;
+
+  /**
+   * @generated from field: uint64 count = 2;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message vmprovisioner.v1.VmStateCount.
+ * Use `create(VmStateCountSchema)` to create a new message.
+ */
+export const VmStateCountSchema: GenMessage<VmStateCount> = /*@__PURE__*/
+  messageDesc(file_vmprovisioner_v1_host_service, 5);
+
+/**
+ * @generated from message vmprovisioner.v1.CountVmsResponse
+ */
+export type CountVmsResponse = Message<"vmprovisioner.v1.CountVmsResponse"> & {
+  /**
+   * Every VM, terminated ones included
+   *
+   * @generated from field: uint64 total = 1;
+   */
+  total: bigint;
+
+  /**
+   * One entry per state, in the enum's order, zero counts included
+   *
+   * @generated from field: repeated vmprovisioner.v1.VmStateCount by_state = 2;
+   */
+  byState: VmStateCount[];
+};
+
+/**
+ * Describes the message vmprovisioner.v1.CountVmsResponse.
+ * Use `create(CountVmsResponseSchema)` to create a new message.
+ */
+export const CountVmsResponseSchema: GenMessage<CountVmsResponse> = /*@__PURE__*/
+  messageDesc(file_vmprovisioner_v1_host_service, 6);
+
+/**
+ * @generated from message vmprovisioner.v1.GetVmEnforcementRequest
+ */
+export type GetVmEnforcementRequest = Message<"vmprovisioner.v1.GetVmEnforcementRequest"> & {
+  /**
+   * @generated from field: string vm_id = 1;
+   */
+  vmId: string;
+};
+
+/**
+ * Describes the message vmprovisioner.v1.GetVmEnforcementRequest.
+ * Use `create(GetVmEnforcementRequestSchema)` to create a new message.
+ */
+export const GetVmEnforcementRequestSchema: GenMessage<GetVmEnforcementRequest> = /*@__PURE__*/
+  messageDesc(file_vmprovisioner_v1_host_service, 7);
+
+/**
+ * One control on one of the VM's ports: the sum of the counters on its set's elements that
+ * belong to the port (keyed by the port's name, or by one of its addresses).
+ *
+ * @generated from message vmprovisioner.v1.ControlCounter
+ */
+export type ControlCounter = Message<"vmprovisioner.v1.ControlCounter"> & {
+  /**
+   * The VM's interface ("eth0")
+   *
+   * @generated from field: string interface_id = 1;
+   */
+  interfaceId: string;
+
+  /**
+   * The host-side port the interface is enforced on
+   *
+   * @generated from field: string port = 2;
+   */
+  port: string;
+
+  /**
+   * The metald_security set holding the counted elements ("ra_guard", "egress_deny_l4")
+   *
+   * @generated from field: string set = 3;
+   */
+  set: string;
+
+  /**
+   * What the set's counter counts ("RA guard: router advertisements from the VM")
+   *
+   * @generated from field: string control = 4;
+   */
+  control: string;
+
+  /**
+   * ra_guard | source_guard | extension_headers | rate_limit | rule_list | address_policy |
+   * quarantine | isolation
+   *
+   * @generated from field: string category = 5;
+   */
+  category: string;
+
+  /**
+   * @generated from field: uint64 packets = 6;
+   */
+  packets: bigint;
+
+  /**
+   * @generated from field: uint64 bytes = 7;
+   */
+  bytes: bigint;
+};
+
+/**
+ * Describes the message vmprovisioner.v1.ControlCounter.
+ * Use `create(ControlCounterSchema)` to create a new message.
+ */
+export const ControlCounterSchema: GenMessage<ControlCounter> = /*@__PURE__*/
+  messageDesc(file_vmprovisioner_v1_host_service, 8);
+
+/**
+ * One element of a metald_security set, as nft writes it ("\"tap-xyz\" . 2001:db8::1").
+ *
+ * @generated from message vmprovisioner.v1.EnforcementElement
+ */
+export type EnforcementElement = Message<"vmprovisioner.v1.EnforcementElement"> & {
+  /**
+   * "bridge" (per-port first-hop controls) | "inet" (rule lists, prefixes, connection limits)
+   *
+   * @generated from field: string family = 1;
+   */
+  family: string;
+
+  /**
+   * @generated from field: string set = 2;
+   */
+  set: string;
+
+  /**
+   * @generated from field: string element = 3;
+   */
+  element: string;
+};
+
+/**
+ * Describes the message vmprovisioner.v1.EnforcementElement.
+ * Use `create(EnforcementElementSchema)` to create a new message.
+ */
+export const EnforcementElementSchema: GenMessage<EnforcementElement> = /*@__PURE__*/
+  messageDesc(file_vmprovisioner_v1_host_service, 9);
+
+/**
+ * @generated from message vmprovisioner.v1.GetVmEnforcementResponse
+ */
+export type GetVmEnforcementResponse = Message<"vmprovisioner.v1.GetVmEnforcementResponse"> & {
+  /**
+   * @generated from field: string vm_id = 1;
+   */
+  vmId: string;
+
+  /**
+   * False when this host reads no kernel counters (the dry-run driver): counters are empty
+   *
+   * @generated from field: bool counters_available = 2;
+   */
+  countersAvailable: boolean;
+
+  /**
+   * @generated from field: repeated vmprovisioner.v1.ControlCounter counters = 3;
+   */
+  counters: ControlCounter[];
+
+  /**
+   * Every element of the VM, sorted by set then element
+   *
+   * @generated from field: repeated vmprovisioner.v1.EnforcementElement elements = 4;
+   */
+  elements: EnforcementElement[];
+};
+
+/**
+ * Describes the message vmprovisioner.v1.GetVmEnforcementResponse.
+ * Use `create(GetVmEnforcementResponseSchema)` to create a new message.
+ */
+export const GetVmEnforcementResponseSchema: GenMessage<GetVmEnforcementResponse> = /*@__PURE__*/
+  messageDesc(file_vmprovisioner_v1_host_service, 10);
+
+/**
  * @generated from enum vmprovisioner.v1.PrincipalKind
  */
 export enum PrincipalKind {
@@ -198,6 +412,30 @@ export const HostService: GenService<{
     methodKind: "unary";
     input: typeof GetHostInfoRequestSchema;
     output: typeof GetHostInfoResponseSchema;
+  },
+  /**
+   * How many VMs are in each state, counted by the database in one query (a tenant token:
+   * its own tenant's VMs only).
+   *
+   * @generated from rpc vmprovisioner.v1.HostService.CountVms
+   */
+  countVms: {
+    methodKind: "unary";
+    input: typeof CountVmsRequestSchema;
+    output: typeof CountVmsResponseSchema;
+  },
+  /**
+   * What enforces one VM on this host: per control, the exact packets and bytes its set
+   * elements counted at the kernel's last reading (taken every few seconds by the counter
+   * poller; this call runs no command), and the VM's elements of the metald_security sets.
+   * A tenant token reaches its own VMs only (another one is not_found).
+   *
+   * @generated from rpc vmprovisioner.v1.HostService.GetVmEnforcement
+   */
+  getVmEnforcement: {
+    methodKind: "unary";
+    input: typeof GetVmEnforcementRequestSchema;
+    output: typeof GetVmEnforcementResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_vmprovisioner_v1_host_service, 0);
