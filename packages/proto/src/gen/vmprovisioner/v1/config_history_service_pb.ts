@@ -57,7 +57,7 @@ export type VmConfigVersion = Message<"vmprovisioner.v1.VmConfigVersion"> & {
   actor: string;
 
   /**
-   * The change's audit action, e.g. create_vm, update_vm_network_security, update_vm_reverted
+   * The change's audit action, e.g. vm.create, vm.update_security, vm.update_security_reverted
    *
    * @generated from field: string action = 5;
    */
