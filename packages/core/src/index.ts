@@ -105,12 +105,36 @@ export { type EcsDocument, toEcsDocument } from "./events/siem/ecs-document.js";
 export { formatLeef, type LeefRecord, parseLeef } from "./events/siem/leef-format.js";
 export type { SiemContext } from "./events/siem/siem-context.js";
 export {
+  isSyslogUrl,
+  parseSyslogEndpoint,
+  SYSLOG_DEFAULT_PORTS,
+  type SyslogEndpoint,
+  type SyslogTransport,
+} from "./events/siem/syslog-endpoint.js";
+export { frameOctetCounted, readOctetCounted } from "./events/siem/syslog-framing.js";
+export {
+  escapeSdValue,
+  formatStructuredData,
+  formatSyslogMessage,
+  METALD_SD_ID,
+  SYSLOG_FACILITY_AUTHPRIV,
+  SYSLOG_SEVERITY,
+  type SyslogMessage,
+  type SyslogStructuredElement,
+  syslogPri,
+} from "./events/siem/syslog-message.js";
+export { formatSyslogRecord, type SyslogRecordOptions } from "./events/siem/syslog-record.js";
+export {
   defaultSiemRoutes,
   type EventCategory,
   eventCategory,
+  ROUTING_KEYS,
   type SiemFormat,
   type SiemRoute,
+  type SiemRouteConfig,
+  type SiemRoutingConfig,
   sampledIn,
+  siemRoutesFromConfig,
 } from "./events/siem-routing.js";
 export { BRIDGE_PORT_LIMIT, BridgeFullError } from "./host/bridge-port-limit.js";
 export {

@@ -1,6 +1,11 @@
 import { expect, it } from "vitest";
 import { DEFAULT_RETRY_POLICY, retryDelays } from "./retry-schedule.js";
-import { eventCategory, sampledIn } from "./siem-routing.js";
+import {
+  defaultSiemRoutes,
+  eventCategory,
+  sampledIn,
+  siemRoutesFromConfig,
+} from "./siem-routing.js";
 
 it("routes critical events first, control-plane changes to audit, volume limits to performance", () => {
   const e = (eventType: string, severity: "info" | "critical" | "warning", details = {}) => ({
@@ -36,4 +41,42 @@ it("backs off 5 s, 10 s, 20 s and never past the cap", () => {
   expect(retryDelays({ ...DEFAULT_RETRY_POLICY, maxRetries: 5 })).toEqual([
     5_000, 10_000, 20_000, 40_000, 60_000,
   ]);
+});
+
+it("follows the host configuration's event_routing over the defaults, category by category", () => {
+  const routes = siemRoutesFromConfig(
+    {
+      critical_events: {
+        destination: "soc",
+        formats: ["cef", "cef", "leef"],
+        endpoint: "tcp://siem:514",
+      },
+      audit_events: { batch_size: 10, real_time: true },
+      performance_events: { enabled: false },
+    },
+    ["json"],
+  );
+  expect(routes.map((r) => r.category)).toEqual(["critical", "audit", "security"]);
+  expect(routes[0]).toEqual({
+    category: "critical",
+    destination: "soc",
+    realTime: true,
+    batchSize: 100,
+    formats: ["cef", "leef"],
+    samplingRate: 1,
+    endpoint: "tcp://siem:514",
+  });
+  expect(routes[1]).toMatchObject({
+    destination: "compliance_audit",
+    batchSize: 10,
+    realTime: true,
+  });
+  expect(routes[2]).toMatchObject({ destination: "security_events", formats: ["json"] });
+  expect(siemRoutesFromConfig(undefined, ["cef"])).toEqual(defaultSiemRoutes(["cef"]));
+});
+
+it("refuses two routes under one destination name, as they would share one position", () => {
+  expect(() =>
+    siemRoutesFromConfig({ audit_events: { destination: "security_events" } }, ["json"]),
+  ).toThrow(/used by two routes/);
 });

@@ -1,6 +1,7 @@
 // Which SIEM route an event takes, following the guide's event_routing block: critical events
 // at once (CEF and JSON), audit events in batches of 100, performance events sampled at 0.1,
-// and every other security event in ordinary batches.
+// and every other security event in ordinary batches. The host configuration's event_routing
+// changes any of them (siemRoutesFromConfig), and may send a route to its own endpoint.
 import type { SecurityEvent } from "./security-event.js";
 
 export type EventCategory = "critical" | "audit" | "performance" | "security";
@@ -14,7 +15,31 @@ export interface SiemRoute {
   formats: readonly SiemFormat[];
   /** Fraction of events sent (1 = all). */
   samplingRate: number;
+  /** Where this route goes (http(s)://, udp://, tcp://, tls://); unset: the SIEM's endpoint. */
+  endpoint?: string;
 }
+
+/** One entry of the guide's event_routing, as the host configuration spells it (validated). */
+export interface SiemRouteConfig {
+  destination?: string;
+  real_time?: boolean;
+  batch_size?: number;
+  formats?: readonly SiemFormat[];
+  sampling_rate?: number;
+  endpoint?: string;
+  /** false: the category is not sent at all. */
+  enabled?: boolean;
+}
+
+/** The guide's event_routing keys and the category each names. */
+export const ROUTING_KEYS = {
+  critical_events: "critical",
+  audit_events: "audit",
+  performance_events: "performance",
+  security_events: "security",
+} as const satisfies Record<string, EventCategory>;
+
+export type SiemRoutingConfig = Partial<Record<keyof typeof ROUTING_KEYS, SiemRouteConfig>>;
 
 export type SiemFormat = "json" | "cef" | "leef";
 
@@ -84,6 +109,43 @@ export function defaultSiemRoutes(securityFormats: readonly SiemFormat[]): SiemR
       samplingRate: 1,
     },
   ];
+}
+
+/**
+ * The routes a host configuration asks for: each category the defaults route, with the fields
+ * its event_routing entry gives replaced; a category with `enabled: false` is not sent. Two
+ * routes may not share a destination name, since each name keeps its own position.
+ */
+export function siemRoutesFromConfig(
+  routing: SiemRoutingConfig | undefined,
+  securityFormats: readonly SiemFormat[],
+): SiemRoute[] {
+  const routes: SiemRoute[] = [];
+  for (const base of defaultSiemRoutes(securityFormats)) {
+    const key = (Object.keys(ROUTING_KEYS) as (keyof typeof ROUTING_KEYS)[]).find(
+      (k) => ROUTING_KEYS[k] === base.category,
+    ) as keyof typeof ROUTING_KEYS;
+    const entry = routing?.[key];
+    if (entry?.enabled === false) continue;
+    routes.push({
+      ...base,
+      ...(entry?.destination !== undefined && { destination: entry.destination }),
+      ...(entry?.real_time !== undefined && { realTime: entry.real_time }),
+      ...(entry?.batch_size !== undefined && { batchSize: entry.batch_size }),
+      ...(entry?.formats !== undefined && { formats: [...new Set(entry.formats)] }),
+      ...(entry?.sampling_rate !== undefined && { samplingRate: entry.sampling_rate }),
+      ...(entry?.endpoint !== undefined && { endpoint: entry.endpoint }),
+    });
+  }
+  const seen = new Set<string>();
+  for (const route of routes) {
+    if (seen.has(route.destination))
+      throw new RangeError(
+        `destination ${JSON.stringify(route.destination)} is used by two routes`,
+      );
+    seen.add(route.destination);
+  }
+  return routes;
 }
 
 /**
