@@ -105,6 +105,15 @@ export { type EcsDocument, toEcsDocument } from "./events/siem/ecs-document.js";
 export { formatLeef, type LeefRecord, parseLeef } from "./events/siem/leef-format.js";
 export type { SiemContext } from "./events/siem/siem-context.js";
 export {
+  type EnrichedEcsDocument,
+  type EnrichmentFlags,
+  enrichCef,
+  enrichEcs,
+  enrichLeef,
+  isEnriching,
+  type SiemEnrichment,
+} from "./events/siem/siem-enrichment.js";
+export {
   isSyslogUrl,
   parseSyslogEndpoint,
   SYSLOG_DEFAULT_PORTS,
