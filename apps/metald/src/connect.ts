@@ -3,6 +3,7 @@
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import type { PortCounters } from "@metald/core";
 import type {
+  AuditVerification,
   PoolRepository,
   SecurityEventRepository,
   TenantRepository,
@@ -55,13 +56,18 @@ export function createRoutes(deps: {
   vms: VmRepository;
   /** The counter poller's last reading, where the driver reads kernel counters. */
   lastCounters?: () => PortCounters;
+  /** The audit trail's verify walk (ComplianceService.VerifyAuditTrail). */
+  verifyAuditTrail?: () => Promise<AuditVerification>;
 }) {
   return (router: ConnectRouter) => {
     router.service(VmService, createVmServiceImpl(deps.provisionerFor));
     router.service(SecurityEventService, createSecurityEventServiceImpl(deps));
     router.service(TenantService, createTenantServiceImpl(deps));
     router.service(Ipv6PoolService, createIpv6PoolServiceImpl(deps));
-    router.service(ComplianceService, createComplianceServiceImpl(deps.compliance));
+    router.service(
+      ComplianceService,
+      createComplianceServiceImpl(deps.compliance, deps.verifyAuditTrail),
+    );
     router.service(
       ConfigHistoryService,
       createConfigHistoryServiceImpl({

@@ -56,6 +56,11 @@ const EnvFields = z.object({
   METALD_SIEM_BACKOFF_MULTIPLIER: z.coerce.number().min(1).max(10).default(2),
   METALD_SIEM_MAX_RETRY_DELAY_MS: z.coerce.number().int().min(1).default(60_000),
   METALD_SIEM_MAX_BUFFER: z.coerce.number().int().min(1).default(10_000),
+  // The audit trail's keys (docs/compliance.md): the AES-256-GCM keyring that
+  // audit_config.encrypt_logs needs, and the HMAC-SHA256 key that signs checkpoints.
+  METALD_AUDIT_KEYRING: z.string().min(1).optional().or(unsetIfEmpty),
+  METALD_AUDIT_CHECKPOINT_KEY: z.string().min(1).optional().or(unsetIfEmpty),
+  METALD_AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")

@@ -20,6 +20,7 @@ import {
 } from "@metald/core";
 import { createHostBridgeRepository, createTokenRepository, openDatabase } from "@metald/db";
 import { Registry } from "prom-client";
+import { cliAuditRepository, runAuditCli } from "./cli/audit.js";
 import { runHarden } from "./cli/harden.js";
 import { formatPrecheck, runPrecheck } from "./cli/precheck.js";
 import { runTokenCommand } from "./cli/tokens.js";
@@ -42,12 +43,15 @@ const USAGE = `usage: metald [serve] [--listen HOST:PORT] [--data-dir DIR] [--da
                             write and apply ${DEFAULT_SYSCTL_CONF_PATH} (idempotent);
                             --check reports drift only (exit 1 if any)
        metald token create --role operator|tenant|auditor [--tenant ID] [--name NAME] | list | revoke ID
+       metald audit verify [--json] | checkpoint
+                            check the audit trail's hash chain (exit 1 naming the first bad record)
        metald vm-exec VM [--] COMMAND [ARG…]   run a command in the VM's guest (netns runtime)
        metald --version
 
 Environment: METALD_HTTP_HOST, METALD_HTTP_PORT, METALD_DATA_DIR, DATABASE_URL, METALD_DB_POOL_SIZE,
 METALD_DRIVER, METALD_AUTH, METALD_TLS_CERT, METALD_TLS_KEY, METALD_TLS_MIN_VERSION, METALD_LOG_LEVEL,
-METALD_HOST_ID, METALD_DEFAULT_PROFILE. Flags override them.`;
+METALD_HOST_ID, METALD_DEFAULT_PROFILE, METALD_AUDIT_KEYRING, METALD_AUDIT_CHECKPOINT_KEY,
+METALD_AUDIT_CHECKPOINT_EVERY. Flags override them.`;
 
 const DEFAULT_CONFIG = "/etc/metald/config.yaml";
 
@@ -140,7 +144,17 @@ async function serve(flags: {
   // Only metald's own metrics: prom-client's Node.js defaults fail `promtool check metrics`
   // (gauges named *_total).
   const metrics = new Registry();
+  const fileCompliance = hostConfig?.metald.network.ipv6.compliance;
+  const auditConfig = fileCompliance?.audit_config;
   const app = await createServer({
+    audit: {
+      encrypt: auditConfig?.encrypt_logs === true,
+      keyringPath: env.METALD_AUDIT_KEYRING,
+      checkpointKeyPath: env.METALD_AUDIT_CHECKPOINT_KEY,
+      checkpointEvery: env.METALD_AUDIT_CHECKPOINT_EVERY,
+      logDestination: auditConfig?.enabled === false ? undefined : auditConfig?.log_destination,
+      retentionDays: fileCompliance?.data_retention_days,
+    },
     tls,
     authMode: env.METALD_AUTH,
     eventPollMs: env.METALD_EVENT_POLL_MS,
@@ -325,6 +339,7 @@ async function main(argv: string[]) {
       role: { type: "string" },
       tenant: { type: "string" },
       name: { type: "string" },
+      json: { type: "boolean" },
     },
   });
   if (values.help) return console.log(USAGE);
@@ -359,6 +374,7 @@ async function main(argv: string[]) {
         createTokenRepository(db),
         positionals.slice(1),
         values,
+        cliAuditRepository(db, env),
       );
       (exitCode === 0 ? console.log : console.error)(text);
       process.exitCode = exitCode;
@@ -367,6 +383,7 @@ async function main(argv: string[]) {
     }
     return;
   }
+  if (command === "audit") return runAuditCli(positionals.slice(1), values, process.env);
   if (command === "harden") {
     const { text, exitCode } = await runHarden(hardening(), values.check ?? false);
     console.log(text);

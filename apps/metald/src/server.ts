@@ -34,6 +34,8 @@ import {
 } from "@metald/db";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
+import { type AuditSettings, startAuditTrail } from "./audit/audit-trail.js";
+import { registerRequestAudit } from "./audit/request-origin.js";
 import { registerAuth } from "./auth/auth-hook.js";
 import type { AuthMode } from "./auth/principal.js";
 import { PRINCIPAL } from "./auth/principal-context.js";
@@ -54,6 +56,7 @@ import {
 } from "./events/packet-sampling.js";
 import { startRetentionJob } from "./events/retention-job.js";
 import { startSiemForwarder } from "./events/siem-forwarder.js";
+import { registerAuditRoutes } from "./http/audit-routes.js";
 import { registerBlockedSourceRoutes } from "./http/blocked-source-routes.js";
 import { createCleartextHttpServer } from "./http/cleartext-http-server.js";
 import { registerConfigHistoryRoutes } from "./http/config-history-routes.js";
@@ -100,6 +103,8 @@ export interface EventSettings {
 }
 
 export interface ServerOptions {
+  /** The audit trail's keys, file, retention (docs/compliance.md). */
+  audit?: AuditSettings;
   /** HTTPS (HTTP/2 and HTTP/1.1 by ALPN); without it, h2c and HTTP/1.1 in cleartext. */
   tls?: TlsCredentials;
   /** Bearer tokens (required, the default) or the guides' development convention. */
@@ -154,6 +159,25 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   registerErrorShape(app);
   registerRestTextCheck(app);
   const ulid = createSortableIdFactory();
+  // Every audited change appends through this trail's one writer (packages/db audit-writer.ts).
+  const auditTrail = await startAuditTrail({
+    db: options.db,
+    settings: options.audit ?? {},
+    newId: () => `audit-${ulid()}`,
+    logger: app.log,
+  });
+  const reloadAudit = () => auditTrail.reload();
+  process.on("SIGHUP", reloadAudit);
+  app.addHook("onClose", async () => {
+    process.off("SIGHUP", reloadAudit);
+    auditTrail.stop();
+  });
+  // Before authentication, so that the principal it finds is in the request's audit origin.
+  registerRequestAudit(app, {
+    audit: auditTrail.repository,
+    newId: () => `audit-${ulid()}`,
+    logger: app.log,
+  });
   const eventSettings = options.events ?? { retentionDays: 90, feedMaxConcurrent: 8 };
   const securityEvents = createSecurityEventRepository(options.db);
   const pipeline = createEventPipeline({
@@ -175,6 +199,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     tokens: createTokenRepository(options.db),
     onFailure(f) {
       eventMetrics?.authFailure(f.reason);
+      auditTrail.authFailure(f);
       const second = Math.floor(Date.now() / 1000);
       if (second !== failureBudget.second) failureBudget = { second, left: 5 };
       if (failureBudget.left-- <= 0) return;
@@ -252,7 +277,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     events: pipeline,
     observeApply: eventMetrics?.observeApply,
     observeRequest: eventMetrics?.observeRequest,
-    repository: createVmRepository(options.db),
+    repository: createVmRepository(options.db, { audit: auditTrail.writer }),
     driver: options.driver,
     runtime: options.runtime,
     clock: { now: () => new Date() },
@@ -386,6 +411,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   });
   registerConfigHistoryRoutes(app, { provisionerFor: provisionerOf, history: configHistory });
   registerCustomerRoutes(app, tenantRepository);
+  registerAuditRoutes(app, auditTrail.repository);
   const blockedSources = createBlockedSourceRepository(options.db);
   registerBlockedSourceRoutes(app, {
     repository: blockedSources,
@@ -443,7 +469,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
         allocator,
         compliance,
         configHistory,
-        vms: createVmRepository(options.db),
+        vms: createVmRepository(options.db, { audit: auditTrail.writer }),
+        verifyAuditTrail: () => auditTrail.verify(),
         lastCounters: options.lastCounters,
         host: {
           hostId: options.hostId,

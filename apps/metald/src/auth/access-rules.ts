@@ -8,6 +8,7 @@ import type { Principal } from "./principal.js";
 export type Access = "allow" | "forbidden";
 
 const AUDITOR_PATHS = [
+  /^\/api\/v1\/audit$/,
   /^\/api\/v1\/security\//,
   /^\/api\/v1\/compliance\//,
   /^\/api\/v1\/vms\/[^/]+\/(history|versions)(\/[^/]+)?$/,

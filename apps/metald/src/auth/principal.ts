@@ -4,10 +4,11 @@ import { isIdentifier } from "@metald/core";
 import type { TokenRepository } from "@metald/db";
 import { parseToken, secretMatches } from "./token-secret.js";
 
+/** tokenId: the stored API token used (none for the development convention). */
 export type Principal =
-  | { kind: "operator"; name: string }
-  | { kind: "tenant"; tenantId: string; name: string }
-  | { kind: "auditor"; name: string };
+  | { kind: "operator"; name: string; tokenId?: string }
+  | { kind: "tenant"; tenantId: string; name: string; tokenId?: string }
+  | { kind: "auditor"; name: string; tokenId?: string };
 
 /**
  * required: every request needs a token. development: the guides' convention — no header is
@@ -44,6 +45,11 @@ export async function authenticate(
   if (!parsed || !stored || !secretMatches(parsed.secret, stored.secretHash) || stored.revokedAt)
     throw new AuthError("invalid or revoked token");
   if (stored.role === "tenant")
-    return { kind: "tenant", tenantId: stored.tenantId as string, name: stored.name };
-  return { kind: stored.role, name: stored.name };
+    return {
+      kind: "tenant",
+      tenantId: stored.tenantId as string,
+      name: stored.name,
+      tokenId: stored.id,
+    };
+  return { kind: stored.role, name: stored.name, tokenId: stored.id };
 }

@@ -1,10 +1,12 @@
 // vmprovisioner.v1.ComplianceService: a VM's or a tenant's compliance status, violations, and a
 // report per framework. A tenant token sees its own tenant only; auditors and operators read all.
-// VerifyAuditTrail waits for the tamper-evident audit trail (docs/compliance.md).
+// VerifyAuditTrail walks the audit trail's hash chain and signed checkpoints (operators and
+// auditors: the chain spans every tenant).
 import { create } from "@bufbuild/protobuf";
 import { type Timestamp, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { type ComplianceFramework, FieldError, rulesOf, unpackFindings } from "@metald/core";
+import type { AuditVerification } from "@metald/db";
 import {
   ComplianceRequirementSummarySchema,
   type ComplianceService,
@@ -53,6 +55,7 @@ export function parsePageToken(token: string): string | undefined {
 
 export function createComplianceServiceImpl(
   queries: ComplianceQueries,
+  verifyAuditTrail?: () => Promise<AuditVerification>,
 ): ServiceImpl<typeof ComplianceService> {
   return {
     getComplianceStatus: (req, ctx) =>
@@ -175,11 +178,24 @@ export function createComplianceServiceImpl(
         };
       }),
 
-    async verifyAuditTrail() {
-      throw new ConnectError(
-        "VerifyAuditTrail needs the tamper-evident (hash-chained) audit trail, which metald does not keep yet; see docs/compliance.md",
-        Code.Unimplemented,
-      );
-    },
+    verifyAuditTrail: (_req, ctx) =>
+      guarded(async () => {
+        if (ownTenant(ctx) !== undefined)
+          throw new ConnectError(
+            "the audit trail spans every tenant: VerifyAuditTrail is for operator and auditor tokens",
+            Code.PermissionDenied,
+          );
+        if (!verifyAuditTrail)
+          throw new ConnectError("this server keeps no audit trail", Code.Unimplemented);
+        const v = await verifyAuditTrail();
+        const broken = v.firstBroken;
+        return {
+          intact: v.intact,
+          recordsChecked: BigInt(v.recordsChecked),
+          firstBrokenRecord: broken
+            ? `seq ${broken.seq}${broken.id ? ` (record ${broken.id})` : ""}: ${broken.problem}`
+            : "",
+        };
+      }),
   };
 }
