@@ -6,7 +6,8 @@
 // loopback up), MAC and addresses are in the kernel and nothing of any other VM is; rate
 // classes are exactly those live VMs need; every change that was answered has its control-plane
 // event. At the end, in the database itself: every audit record has exactly one event naming it
-// and no event names a missing audit record.
+// and no event names a missing audit record. The comparison is e2e/harness/kernel-matches-database.ts,
+// which the soak shares.
 // Calls in flight when the kill comes may fail (connection reset): what committed must hold.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -15,6 +16,8 @@ import { guestNamespaceName } from "@metald/core";
 import { kernelTestsCanRun } from "@metald/core/testing";
 import { openDatabase } from "@metald/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { compareKernelWithDatabase } from "./harness/kernel-matches-database.js";
+import { readCommand } from "./harness/kernel-state.js";
 import { type MetaldProcess, startMetald } from "./harness/metald-process.js";
 
 const exec = promisify(execFile);
@@ -41,14 +44,6 @@ const INGRESS = [
 const PPS = [2000, 3000, 5000];
 const ND_RATES = [40, 100];
 
-/** A netlink dump that races a change is flagged as interrupted: ask again. */
-async function run(command: string, args: string[]): Promise<string> {
-  for (let attempt = 1; ; attempt++) {
-    const out = await exec(command, args);
-    if (!/interrupted/i.test(out.stderr) || attempt >= 20) return out.stdout;
-  }
-}
-
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
 
 type Operation = "create" | "policy" | "address" | "isolate" | "unisolate" | "delete";
@@ -59,64 +54,6 @@ interface Outcome {
   /** HTTP status, or undefined when the call got no answer (the kill). */
   status?: number;
 }
-
-interface DebugVm {
-  tenant_id: string;
-  elements: Record<string, string[]>;
-  interfaces: {
-    tap_device: string;
-    guest_namespace: string;
-    bridge: string;
-    mac_address: string;
-    ipv6?: { address?: string };
-  }[];
-}
-
-interface NftSet {
-  family: string;
-  name: string;
-  type: string | string[];
-  map?: string;
-  elem?: unknown[];
-}
-
-/** An element as nft's JSON gives it, written as the plan writes its literals. */
-function literal(value: unknown, type: string | undefined): string {
-  if (typeof value === "number") return String(value);
-  if (typeof value === "string") return type === "ifname" ? `"${value}"` : value;
-  const v = value as Record<string, unknown>;
-  if (v.elem) return literal((v.elem as { val: unknown }).val, type);
-  if (v.prefix) {
-    const p = v.prefix as { addr: string; len: number };
-    return `${p.addr}/${p.len}`;
-  }
-  if (v.range) {
-    const [low, high] = v.range as [unknown, unknown];
-    return `${literal(low, type)}-${literal(high, type)}`;
-  }
-  return JSON.stringify(value);
-}
-
-function elementLiteral(element: unknown, set: NftSet): string {
-  const types = Array.isArray(set.type) ? set.type : [set.type];
-  const key = (value: unknown): string => {
-    const inner = (value as { elem?: { val: unknown } }).elem?.val ?? value;
-    const concat = typeof inner === "object" && inner !== null && "concat" in inner;
-    return concat
-      ? (inner.concat as unknown[]).map((part, i) => literal(part, types[i])).join(" . ")
-      : literal(inner, types[0]);
-  };
-  if (set.map !== undefined && Array.isArray(element)) {
-    return `${key(element[0])} : ${literal(element[1], set.map)}`;
-  }
-  return key(element);
-}
-
-/** Rate-class sets (members) and their meters: what concurrent-create.test.ts names so. */
-const CLASS_SET = /^(rl_(nd|icmpv6|multicast|pps|bandwidth|ra)_\d+_\d+|cl_\d+)$/;
-const METER_SET = /^(rlm|clm)_/;
-/** Host-wide sets no VM's plan fills (no blocked sources or sample boosts in this test). */
-const HOST_SETS = new Set(["blocked_sources", "sample_boost", "sample_boost_addrs"]);
 
 describe.runIf(kernelTestsCanRun("crash consistency on the sandbox host", ["root", "ip", "nft"]))(
   "crash consistency (sandbox driver, PGlite)",
@@ -144,7 +81,7 @@ describe.runIf(kernelTestsCanRun("crash consistency on the sandbox host", ["root
     });
 
     async function namespaces(): Promise<Set<string>> {
-      const out = await run("ip", ["-j", "netns", "list"]);
+      const out = await readCommand("ip", ["-j", "netns", "list"]);
       return new Set(
         (out.trim() === "" ? [] : (JSON.parse(out) as { name: string }[])).map((n) => n.name),
       );
@@ -168,19 +105,6 @@ describe.runIf(kernelTestsCanRun("crash consistency on the sandbox host", ["root
     const tenantOf = (n: number) => n % TENANTS;
     const addressIn = (tenant: number) =>
       `2001:db8:${(0x700 + tenant).toString(16)}::${(++addressSerial).toString(16)}/64`;
-
-    async function liveVms(): Promise<{ vmId: string; tenantId: string }[]> {
-      const res = await fetch(`${metald.url}/vmprovisioner.v1.VmService/ListVms`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ page_size: 1000 }),
-      });
-      expect(res.status).toBe(200);
-      const body = (await res.json()) as {
-        vms?: { vmId: string; tenantId: string; state: string }[];
-      };
-      return (body.vms ?? []).filter((v) => v.state !== "VM_STATE_TERMINATED");
-    }
 
     /** One operation against a random VM (a create while there is room for one). */
     async function operate(url: string, live: string[]): Promise<Outcome> {
@@ -260,150 +184,15 @@ describe.runIf(kernelTestsCanRun("crash consistency on the sandbox host", ["root
       return (await Promise.all(Array.from({ length: LANES }, lane))).flat();
     }
 
-    /** The kernel against the database's live VMs; returns the live VM ids. */
+    /** The kernel against the database's live VMs (kernel-matches-database.ts); returns the live VM ids. */
     async function expectHostMatchesDatabase(): Promise<string[]> {
-      const live = await liveVms();
-      const plans = await Promise.all(
-        live.map(async (vm) => {
-          const res = await fetch(`${metald.url}/debug/network/vm/${vm.vmId}`);
-          const body = await res.text();
-          expect(res.status, `${vm.vmId}: ${body}\n${metald.log.slice(-5).join("\n")}`).toBe(200);
-          return { vmId: vm.vmId, debug: JSON.parse(body) as DebugVm };
-        }),
+      const { live, mismatches } = await compareKernelWithDatabase(
+        metald.url,
+        namespace,
+        attempted,
       );
-
-      // Every set and map of the tables: exactly the union of the live VMs' elements.
-      const ruleset = JSON.parse(
-        await run("ip", ["netns", "exec", namespace, "nft", "-j", "list", "ruleset"]),
-      ) as { nftables: { set?: NftSet; map?: NftSet }[] };
-      const kernel = new Map<string, string[]>();
-      for (const object of ruleset.nftables) {
-        const set = object.set ?? object.map;
-        if (!set || METER_SET.test(set.name) || HOST_SETS.has(set.name)) continue;
-        kernel.set(set.name, (set.elem ?? []).map((e) => elementLiteral(e, set)).sort());
-      }
-      const wanted = new Map<string, string[]>();
-      for (const { debug } of plans)
-        for (const [set, elements] of Object.entries(debug.elements))
-          wanted.set(set, [...(wanted.get(set) ?? []), ...elements]);
-      const inKernel = Object.fromEntries(
-        [...kernel].filter(([, elements]) => elements.length > 0),
-      );
-      const inPlans = Object.fromEntries(
-        [...wanted]
-          .filter(([, elements]) => elements.length > 0)
-          .map(([set, elements]) => [set, [...elements].sort()]),
-      );
-      expect(inKernel).toEqual(inPlans);
-
-      // Rate classes: the sets live VMs need, each with its meter, and no other.
-      const classes = [...kernel.keys()].filter((s) => CLASS_SET.test(s)).sort();
-      expect(classes).toEqual(
-        Object.keys(inPlans)
-          .filter((s) => CLASS_SET.test(s))
-          .sort(),
-      );
-      const meters = ruleset.nftables
-        .flatMap((o) => (o.set && METER_SET.test(o.set.name) ? [o.set.name] : []))
-        .sort();
-      expect(meters).toEqual(
-        classes.map((s) => s.replace(/^rl_/, "rlm_").replace(/^cl_/, "clm_")).sort(),
-      );
-
-      // Ports and bridges: those of live VMs, and no other.
-      const links = JSON.parse(await run("ip", ["-n", namespace, "-j", "-d", "link", "show"])) as {
-        ifname: string;
-        flags: string[];
-        master?: string;
-        linkinfo?: { info_kind?: string };
-      }[];
-      const ofKind = (kind: string) =>
-        links
-          .filter((l) => l.linkinfo?.info_kind === kind)
-          .map((l) => l.ifname)
-          .sort();
-      const interfaces = plans.flatMap((p) => p.debug.interfaces);
-      expect(ofKind("veth")).toEqual(interfaces.map((i) => i.tap_device).sort());
-      expect(ofKind("bridge")).toEqual([...new Set(interfaces.map((i) => i.bridge))].sort());
-      // Each port up on its bridge, each bridge up.
-      const linkState = (name: string) => {
-        const link = links.find((l) => l.ifname === name);
-        return { name, up: link?.flags.includes("UP"), master: link?.master };
-      };
-      expect(interfaces.map((i) => linkState(i.tap_device))).toEqual(
-        interfaces.map((i) => ({ name: i.tap_device, up: true, master: i.bridge })),
-      );
-      expect(ofKind("bridge").map((b) => linkState(b).up)).not.toContain(false);
-      // The host end of every port and every bridge accepts nothing from the guests.
-      const keys = [
-        ...interfaces.flatMap((i) =>
-          ["accept_ra", "accept_redirects", "accept_source_route", "autoconf"].map(
-            (k) => `net.ipv6.conf.${i.tap_device}.${k}`,
-          ),
-        ),
-        ...ofKind("bridge").flatMap((b) =>
-          ["accept_ra", "accept_redirects"].map((k) => `net.ipv6.conf.${b}.${k}`),
-        ),
-      ];
-      if (keys.length > 0) {
-        const values = await run("ip", ["netns", "exec", namespace, "sysctl", ...keys]);
-        expect(
-          values
-            .trim()
-            .split("\n")
-            .filter((l) => !l.endsWith(" = 0")),
-        ).toEqual([]);
-      }
-
-      // Guest namespaces: one per live VM, none for any other VM ever attempted.
-      const existing = await namespaces();
-      const liveIds = new Set(live.map((v) => v.vmId));
-      const guestNamespaces = [...attempted]
-        .filter((vmId) => existing.has(guestNamespaceName(vmId)))
-        .sort();
-      expect(guestNamespaces).toEqual([...liveIds].sort());
-      // Each one's loopback up and named after this host (one command after the namespace is
-      // made: a kill in between leaves it down).
-      const loopbacks = await Promise.all(
-        plans.map(async ({ debug }) => {
-          const ns = debug.interfaces[0]?.guest_namespace ?? "";
-          const lo = JSON.parse(await run("ip", ["-n", ns, "-j", "link", "show", "lo"])) as {
-            flags: string[];
-            ifalias?: string;
-          }[];
-          return { ns, up: lo[0]?.flags.includes("UP"), alias: lo[0]?.ifalias };
-        }),
-      );
-      expect(
-        loopbacks.filter((l) => !l.up || l.alias !== `metald:${namespace}`).map((l) => l.ns),
-      ).toEqual([]);
-
-      // Guest side: the stored MAC and addresses (an address change committed before the kill
-      // included).
-      for (const { vmId, debug } of plans) {
-        for (const iface of debug.interfaces) {
-          const out = await run("ip", ["-n", iface.guest_namespace, "-j", "addr", "show"]);
-          const guest = (
-            JSON.parse(out) as {
-              ifname: string;
-              address: string;
-              addr_info: { local: string; prefixlen: number; scope: string }[];
-            }[]
-          ).filter((l) => l.ifname !== "lo");
-          expect(
-            guest.map((l) => ({
-              mac: l.address,
-              addresses: l.addr_info
-                .filter((a) => a.scope === "global")
-                .map((a) => `${a.local}/${a.prefixlen}`),
-            })),
-            `${vmId} guest interface`,
-          ).toEqual([
-            { mac: iface.mac_address, addresses: iface.ipv6?.address ? [iface.ipv6.address] : [] },
-          ]);
-        }
-      }
-      return [...liveIds];
+      expect(mismatches, metald.log.slice(-5).join("\n")).toEqual([]);
+      return live;
     }
 
     /** Control-plane events by VM and action. */
