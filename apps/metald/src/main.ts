@@ -21,8 +21,10 @@ import {
 import { createHostBridgeRepository, createTokenRepository, openDatabase } from "@metald/db";
 import { Registry } from "prom-client";
 import { cliAuditRepository, runAuditCli } from "./cli/audit.js";
+import { runBackup } from "./cli/backup.js";
 import { runHarden } from "./cli/harden.js";
 import { formatPrecheck, runPrecheck } from "./cli/precheck.js";
+import { runRestore } from "./cli/restore.js";
 import { runTokenCommand } from "./cli/tokens.js";
 import { validateConfig } from "./cli/validate-config.js";
 import { parseVmExecArgs, runVmExec } from "./cli/vm-exec.js";
@@ -43,6 +45,9 @@ const USAGE = `usage: metald [serve] [--listen HOST:PORT] [--data-dir DIR] [--da
                             write and apply ${DEFAULT_SYSCTL_CONF_PATH} (idempotent);
                             --check reports drift only (exit 1 if any)
        metald token create --role operator|tenant|auditor [--tenant ID] [--name NAME] | list | revoke ID
+       metald backup > FILE    tenants, pools, VMs with their configuration history, tokens (hashes),
+                            blocked sources and host bridges as one JSON document (docs/operations.md)
+       metald restore < FILE   restore a backup into an EMPTY database (exit 1 if it holds data)
        metald audit verify [--json] | checkpoint
                             check the audit trail's hash chain (exit 1 naming the first bad record)
        metald vm-exec VM [--] COMMAND [ARG…]   run a command in the VM's guest (netns runtime)
@@ -384,6 +389,8 @@ async function main(argv: string[]) {
     return;
   }
   if (command === "audit") return runAuditCli(positionals.slice(1), values, process.env);
+  if (command === "backup") return runBackup(values);
+  if (command === "restore") return runRestore(values);
   if (command === "harden") {
     const { text, exitCode } = await runHarden(hardening(), values.check ?? false);
     console.log(text);

@@ -15,6 +15,17 @@ export {
   DEFAULT_CHECKPOINT_EVERY,
   type NewAuditRecord,
 } from "./audit-writer.js";
+export { DatabaseNotEmptyError, readBackup, restoreBackup } from "./backup-database.js";
+export {
+  BACKUP_FORMAT,
+  BACKUP_FORMAT_VERSION,
+  BACKUP_TABLES,
+  type BackupDocument,
+  BackupFormatError,
+  type BackupRow,
+  type BackupTable,
+  checkBackupDocument,
+} from "./backup-format.js";
 export {
   type BlockedSource,
   type BlockedSourceRepository,
