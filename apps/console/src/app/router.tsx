@@ -119,6 +119,8 @@ const createVmRoute = createRoute({
 const vmRoute = createRoute({
   getParentRoute: () => shellRoute,
   path: "/vms/$vmId",
+  validateSearch: (s: Record<string, unknown>): { tab?: "security" | "enforcement" | "history" } =>
+    s.tab === "enforcement" || s.tab === "history" ? { tab: s.tab } : {},
   component: lazyRouteComponent(() => import("../features/vms/components/vm-page"), "VmPage"),
 });
 

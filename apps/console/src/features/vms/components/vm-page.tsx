@@ -1,21 +1,35 @@
-// One VM: its state and quarantine, its interfaces, the effective security of each with the
-// layer every value came from, and the actions on it.
+// One VM: its state and quarantine, its interfaces, and in tabs the effective security of each
+// with the layer every value came from, what enforces it on the host (live counters, set
+// elements) and its configuration history; the actions on it.
 import { SecurityProfile } from "@metald/proto";
-import { Link, useParams } from "@tanstack/react-router";
+import { Link, useNavigate, useParams, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
 import { enumLabel, formatBytes, formatTimestamp } from "../../../shared/format";
 import { PageHeader } from "../../../shared/ui/page-header";
 import { ErrorState, LoadingState } from "../../../shared/ui/states";
 import { TableScroll } from "../../../shared/ui/table-scroll";
+import { Tabs } from "../../../shared/ui/tabs";
 import { useCaller } from "../../auth/api/get-host-info";
 import { useGetVm } from "../api/get-vm";
 import { useGetVmNetworkSecurity } from "../api/get-vm-network-security";
 import { SecurityProvenance } from "./security-provenance";
 import { VmActions } from "./vm-actions";
+import { VmEnforcementSection } from "./vm-enforcement-section";
+import { VmHistorySection } from "./vm-history-section";
 import { IsolatedBadge, VmStateBadge } from "./vm-state-badge";
+
+export type VmTab = "security" | "enforcement" | "history";
+
+const TABS: readonly { id: VmTab; label: string }[] = [
+  { id: "security", label: "Effective security" },
+  { id: "enforcement", label: "Enforcement" },
+  { id: "history", label: "History" },
+];
 
 export function VmPage() {
   const { vmId } = useParams({ strict: false }) as { vmId: string };
+  const { tab = "security" } = useSearch({ strict: false }) as { tab?: VmTab };
+  const navigate = useNavigate();
   const caller = useCaller();
   const vm = useGetVm(vmId);
   const security = useGetVmNetworkSecurity(vmId);
@@ -132,26 +146,48 @@ export function VmPage() {
           </TableScroll>
         </section>
       </div>
-      <section className="card" aria-labelledby="vm-security">
-        <h2 id="vm-security">Effective security and where each value came from</h2>
-        <p className="page-header__subtitle">
-          Layers, lowest first: default, profile, tenant (host configuration), request.
-        </p>
-        <div className="stack">
-          {security.isPending ? (
-            <LoadingState label="Loading the security settings…" />
-          ) : security.isError ? (
-            <ErrorState
-              title="Could not load the security settings"
-              error={security.error}
-              onRetry={() => security.refetch()}
-            />
+      <section className="card" aria-label="Security, enforcement and history">
+        <Tabs
+          label="What to show of the VM"
+          idPrefix="vm"
+          tabs={TABS}
+          selected={tab}
+          onSelect={(next) =>
+            navigate({
+              to: ".",
+              search: (s: Record<string, unknown>) => ({ ...s, tab: next }),
+              replace: true,
+            })
+          }
+        >
+          {tab === "enforcement" ? (
+            <VmEnforcementSection vmId={v.vmId} />
+          ) : tab === "history" ? (
+            <VmHistorySection vmId={v.vmId} />
           ) : (
-            security.data.interfaces.map((status) => (
-              <SecurityProvenance key={status.interfaceId} status={status} />
-            ))
+            <>
+              <h2 id="vm-security">Effective security and where each value came from</h2>
+              <p className="page-header__subtitle">
+                Layers, lowest first: default, profile, tenant (host configuration), request.
+              </p>
+              <div className="stack">
+                {security.isPending ? (
+                  <LoadingState label="Loading the security settings…" />
+                ) : security.isError ? (
+                  <ErrorState
+                    title="Could not load the security settings"
+                    error={security.error}
+                    onRetry={() => security.refetch()}
+                  />
+                ) : (
+                  security.data.interfaces.map((status) => (
+                    <SecurityProvenance key={status.interfaceId} status={status} />
+                  ))
+                )}
+              </div>
+            </>
           )}
-        </div>
+        </Tabs>
       </section>
     </>
   );
