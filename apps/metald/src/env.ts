@@ -38,24 +38,29 @@ const EnvFields = z.object({
   // Events of VMs without data_retention_days, and host events, are kept this long.
   METALD_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
   METALD_FEED_MAX_CONCURRENT: z.coerce.number().int().min(1).max(1_000).default(8),
-  // SIEM push (the guide's siem_integration block); off without an endpoint.
+  // SIEM push: override the host configuration's siem_integration block when set (unset: the
+  // file's value, else the guide's default; config/siem-settings.ts). Off without an endpoint.
   METALD_SIEM_ENDPOINT: z
     .string()
     .url()
+    .refine(
+      (u) => /^(https?|udp|tcp|tls):\/\//i.test(u),
+      "must be http(s)://, udp://, tcp:// or tls://",
+    )
     .optional()
     .or(z.literal("").transform(() => undefined)),
   METALD_SIEM_TOKEN_FILE: z.string().optional(),
   METALD_SIEM_FORMATS: z
     .string()
-    .default("json")
     .transform((s) => s.split(",").map((f) => f.trim().toLowerCase()))
-    .pipe(z.array(z.enum(["json", "cef", "leef"])).min(1)),
-  METALD_SIEM_FLUSH_INTERVAL_MS: z.coerce.number().int().min(10).default(30_000),
-  METALD_SIEM_MAX_RETRIES: z.coerce.number().int().min(0).max(100).default(3),
-  METALD_SIEM_RETRY_DELAY_MS: z.coerce.number().int().min(1).default(5_000),
-  METALD_SIEM_BACKOFF_MULTIPLIER: z.coerce.number().min(1).max(10).default(2),
-  METALD_SIEM_MAX_RETRY_DELAY_MS: z.coerce.number().int().min(1).default(60_000),
-  METALD_SIEM_MAX_BUFFER: z.coerce.number().int().min(1).default(10_000),
+    .pipe(z.array(z.enum(["json", "cef", "leef"])).min(1))
+    .optional(),
+  METALD_SIEM_FLUSH_INTERVAL_MS: z.coerce.number().int().min(10).optional(),
+  METALD_SIEM_MAX_RETRIES: z.coerce.number().int().min(0).max(100).optional(),
+  METALD_SIEM_RETRY_DELAY_MS: z.coerce.number().int().min(1).optional(),
+  METALD_SIEM_BACKOFF_MULTIPLIER: z.coerce.number().min(1).max(10).optional(),
+  METALD_SIEM_MAX_RETRY_DELAY_MS: z.coerce.number().int().min(1).optional(),
+  METALD_SIEM_MAX_BUFFER: z.coerce.number().int().min(1).optional(),
   // The audit trail's keys (docs/compliance.md): the AES-256-GCM keyring that
   // audit_config.encrypt_logs needs, and the HMAC-SHA256 key that signs checkpoints.
   METALD_AUDIT_KEYRING: z.string().min(1).optional().or(unsetIfEmpty),

@@ -29,9 +29,11 @@ import { runTokenCommand } from "./cli/tokens.js";
 import { validateConfig } from "./cli/validate-config.js";
 import { parseVmExecArgs, runVmExec } from "./cli/vm-exec.js";
 import { formatConfigErrors, loadHostConfigFile } from "./config/load-host-config.js";
+import { siemSettingsFrom } from "./config/siem-settings.js";
 import { createTenantConfigStore } from "./config/tenant-config-store.js";
 import { vmFileDirectories } from "./config/vm-file-directories.js";
 import { readEnv, resolveServeSettings } from "./env.js";
+import { createSiemSettingsSource } from "./events/siem-forwarding.js";
 import { startMetricsServer } from "./metrics/metrics-server.js";
 import { createServer } from "./server.js";
 import { loadTlsCredentials } from "./tls/tls-credentials.js";
@@ -86,7 +88,6 @@ async function serve(flags: {
   }
   const hostConfig = loaded?.config;
   const tenantConfig = hostConfig && createTenantConfigStore(hostConfig);
-  const fileSiem = hostConfig?.metald.network.ipv6.monitoring?.siem_config;
   const env = readEnv({
     ...process.env,
     ...(flags["data-dir"] && { METALD_DATA_DIR: flags["data-dir"] }),
@@ -146,6 +147,8 @@ async function serve(flags: {
   }
   // Replaced on SIGHUP with the reloaded file's (the environment's stay first).
   let vmFiles = vmFileDirectories(hostConfig, env);
+  // The file's siem_integration with METALD_SIEM_* over it; SIGHUP replaces it the same way.
+  const siem = createSiemSettingsSource(siemSettingsFrom(hostConfig, env));
   // Only metald's own metrics: prom-client's Node.js defaults fail `promtool check metrics`
   // (gauges named *_total).
   const metrics = new Registry();
@@ -167,25 +170,7 @@ async function serve(flags: {
     events: {
       retentionDays: env.METALD_EVENT_RETENTION_DAYS,
       feedMaxConcurrent: env.METALD_FEED_MAX_CONCURRENT,
-      siem:
-        env.METALD_SIEM_ENDPOINT || (fileSiem?.enabled && fileSiem.endpoint)
-          ? {
-              endpoint: (env.METALD_SIEM_ENDPOINT || fileSiem?.endpoint) as string,
-              tokenFile: env.METALD_SIEM_TOKEN_FILE,
-              token: fileSiem?.auth_token,
-              formats: env.METALD_SIEM_ENDPOINT
-                ? env.METALD_SIEM_FORMATS
-                : [(fileSiem?.log_format ?? "JSON").toLowerCase() as "json" | "cef" | "leef"],
-              flushIntervalMs: env.METALD_SIEM_FLUSH_INTERVAL_MS,
-              retry: {
-                maxRetries: env.METALD_SIEM_MAX_RETRIES,
-                retryDelayMs: env.METALD_SIEM_RETRY_DELAY_MS,
-                backoffMultiplier: env.METALD_SIEM_BACKOFF_MULTIPLIER,
-                maxRetryDelayMs: env.METALD_SIEM_MAX_RETRY_DELAY_MS,
-              },
-              maxBufferSize: env.METALD_SIEM_MAX_BUFFER,
-            }
-          : undefined,
+      siem,
     },
     metrics,
     db,
@@ -265,8 +250,10 @@ async function serve(flags: {
         return;
       }
       try {
+        const nextSiem = siemSettingsFrom(next.config, env);
         tenantConfig.replace(next.config);
         vmFiles = vmFileDirectories(next.config, env);
+        siem.replace(nextSiem);
         app.log.info(
           { path: configPath, tenants: tenantConfig.tenants().length },
           "configuration reloaded",

@@ -1,6 +1,5 @@
 // Builds the HTTP server: Connect services, /health, request compatibility rules.
 
-import { readFile } from "node:fs/promises";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
@@ -9,16 +8,13 @@ import {
   createHostPathPolicy,
   createSampleAggregator,
   DEFAULT_VM_FILE_DIRECTORIES,
-  defaultSiemRoutes,
   formatPoolPrefix,
   type HostDriver,
   type HostPathPolicy,
   type PortCounters,
   parsePoolPrefix,
-  type RetryPolicy,
   type SecurityProfileName,
   type SetElements,
-  type SiemFormat,
   type VmRuntime,
 } from "@metald/core";
 import {
@@ -55,7 +51,8 @@ import {
   startPacketSampling,
 } from "./events/packet-sampling.js";
 import { startRetentionJob } from "./events/retention-job.js";
-import { startSiemForwarder } from "./events/siem-forwarder.js";
+import { type SiemSettingsSource, startSiemForwarding } from "./events/siem-forwarding.js";
+import { createVmFactsReader } from "./events/siem-vm-facts.js";
 import { registerAuditRoutes } from "./http/audit-routes.js";
 import { registerBlockedSourceRoutes } from "./http/blocked-source-routes.js";
 import { createCleartextHttpServer } from "./http/cleartext-http-server.js";
@@ -85,21 +82,13 @@ import { createConfigHistory } from "./vm/config-history.js";
 import { loadLiveVmIndex } from "./vm/live-vm-index.js";
 import { createVmProvisioner } from "./vm/vm-provisioner.js";
 
-export interface SiemSettings {
-  endpoint: string;
-  tokenFile?: string;
-  /** The token itself (from the host configuration's ${ENV} reference). */
-  token?: string;
-  formats: SiemFormat[];
-  flushIntervalMs: number;
-  retry: RetryPolicy;
-  maxBufferSize: number;
-}
+export type { SiemSettings } from "./events/siem-forwarding.js";
 
 export interface EventSettings {
   retentionDays: number;
   feedMaxConcurrent: number;
-  siem?: SiemSettings;
+  /** The SIEM push settings, replaced when SIGHUP reloads the host configuration. */
+  siem?: SiemSettingsSource;
 }
 
 export interface ServerOptions {
@@ -377,26 +366,22 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     intervalMs: 3_600_000,
     logger: app.log,
   });
-  const siem = eventSettings.siem;
-  if (siem && eventMetrics) {
-    const { tokenFile } = siem;
-    const forwarder = startSiemForwarder({
-      name: "siem",
-      endpoint: siem.endpoint,
-      token: async () =>
-        tokenFile === undefined ? siem.token : (await readFile(tokenFile, "utf8")).trim(),
-      routes: defaultSiemRoutes(siem.formats),
+  if (eventSettings.siem && eventMetrics) {
+    const forwarding = startSiemForwarding({
+      source: eventSettings.siem,
       events: securityEvents,
       deliveries: createSiemDeliveryRepository(options.db),
-      retry: siem.retry,
-      flushIntervalMs: siem.flushIntervalMs,
-      maxBufferSize: siem.maxBufferSize,
       context: siemContext,
       metrics: eventMetrics.siem,
       logger: app.log,
+      vmFacts: createVmFactsReader({
+        getVm: (vmId) => provisioner.get(vmId),
+        customerTier: (tenantId) =>
+          options.tenantConfig?.tenants().find((c) => c.tenant.id === tenantId)?.tenant.tier,
+      }),
     });
-    pipeline.onStored(() => forwarder.wake());
-    app.addHook("onClose", async () => forwarder.stop());
+    pipeline.onStored(() => forwarding.wake());
+    app.addHook("onClose", async () => forwarding.stop());
   }
   // Closing: stop producing, then store what is buffered (hooks run in reverse order).
   app.addHook("onClose", async () => {

@@ -8,6 +8,7 @@ import {
 } from "@metald/core";
 import { z } from "zod";
 import { showValue } from "./show-value.js";
+import { SiemIntegrationSchema } from "./siem-integration-schema.js";
 
 // A host file must not set what the API would refuse for a single VM: the API's own bounds.
 const BOUNDS = LIMITS;
@@ -290,6 +291,8 @@ export const HostConfigSchema = z.strictObject({
     network: z.strictObject({ ipv6: Ipv6Schema }),
     vm_files: VmFilesSchema.optional(),
   }),
+  // Beside metald:, where the guide writes it (docs/security-events.md).
+  siem_integration: SiemIntegrationSchema.optional(),
 });
 
 export type HostConfig = z.output<typeof HostConfigSchema>;

@@ -1,9 +1,13 @@
-// Pushes stored events to a SIEM over HTTP, one loop per route (see defaultSiemRoutes). The
+// Pushes stored events to a SIEM over HTTP or syslog (udp://, tcp://, tls://), one loop per
+// route (see siemRoutesFromConfig); a route goes to its own endpoint or the SIEM's. The
 // events table is the outbox: each route reads its category past its stored position, sends,
 // and only then moves the position, so delivery is at least once and survives restarts. A
 // batch is retried with backoff; when retries run out it stays in the outbox for the next
 // round. A backlog beyond maxBufferSize loses its oldest events (drop_oldest), counted.
 import {
+  formatSyslogRecord,
+  isSyslogUrl,
+  parseSyslogEndpoint,
   type RetryPolicy,
   retryDelays,
   type SiemContext,
@@ -17,7 +21,14 @@ import type {
   StoredSecurityEvent,
 } from "@metald/db";
 import type { FastifyBaseLogger } from "fastify";
-import { CONTENT_TYPES, renderBatch } from "./siem-batch.js";
+import {
+  asSecurityEvent,
+  CONTENT_TYPES,
+  renderBatch,
+  renderEvent,
+  type VmFacts,
+} from "./siem-batch.js";
+import { createSyslogSender, type SyslogSender, type SyslogTlsFiles } from "./syslog-sender.js";
 
 export interface SiemForwarderMetrics {
   sent(route: SiemRoute, format: SiemFormat, events: number): void;
@@ -30,7 +41,10 @@ export interface SiemForwarderMetrics {
 export interface SiemForwarderOptions {
   /** Names this SIEM's positions in the database. */
   name: string;
+  /** Where routes without an endpoint of their own go. */
   endpoint: string;
+  /** Certificates for tls:// endpoints. */
+  syslogTls?: SyslogTlsFiles;
   /** Read before every request, so a rotated token file takes effect. */
   token: () => Promise<string | undefined>;
   routes: SiemRoute[];
@@ -41,6 +55,8 @@ export interface SiemForwarderOptions {
   maxBufferSize: number;
   requestTimeoutMs?: number;
   context: SiemContext;
+  /** Facts about the batch's VMs added to its records (host configuration enrichment). */
+  enrich?: (batch: StoredSecurityEvent[]) => Promise<VmFacts>;
   metrics: SiemForwarderMetrics;
   logger: FastifyBaseLogger;
 }
@@ -71,9 +87,45 @@ export function startSiemForwarder(options: SiemForwarderOptions): SiemForwarder
       abort.signal.addEventListener("abort", done);
     });
 
-  async function post(route: SiemRoute, format: SiemFormat, batch: StoredSecurityEvent[]) {
+  const syslogSenders = new Map<string, SyslogSender>();
+  function syslogSender(url: string): SyslogSender {
+    let sender = syslogSenders.get(url);
+    if (!sender) {
+      const endpoint = parseSyslogEndpoint(url);
+      // The host configuration and the environment were checked; this is a programming error.
+      if ("problem" in endpoint) throw new Error(`SIEM endpoint ${url} ${endpoint.problem}`);
+      sender = createSyslogSender({
+        endpoint,
+        tls: options.syslogTls,
+        timeoutMs: options.requestTimeoutMs,
+      });
+      syslogSenders.set(url, sender);
+    }
+    return sender;
+  }
+
+  async function post(
+    route: SiemRoute,
+    format: SiemFormat,
+    batch: StoredSecurityEvent[],
+    facts: VmFacts | undefined,
+  ) {
+    const endpoint = route.endpoint ?? options.endpoint;
+    if (isSyslogUrl(endpoint)) {
+      const procId = String(process.pid);
+      const messages = batch.map((e) =>
+        formatSyslogRecord(asSecurityEvent(e), renderEvent(e, format, options.context, facts), {
+          format,
+          destination: route.destination,
+          context: options.context,
+          procId,
+        }),
+      );
+      await syslogSender(endpoint).send(messages, abort.signal);
+      return;
+    }
     const token = await options.token();
-    const response = await fetch(options.endpoint, {
+    const response = await fetch(endpoint, {
       method: "POST",
       headers: {
         "content-type": CONTENT_TYPES[format],
@@ -81,7 +133,7 @@ export function startSiemForwarder(options: SiemForwarderOptions): SiemForwarder
         "x-metald-format": format,
         ...(token !== undefined && { authorization: `Bearer ${token}` }),
       },
-      body: renderBatch(batch, format, options.context),
+      body: renderBatch(batch, format, options.context, facts),
       signal: AbortSignal.any([
         abort.signal,
         AbortSignal.timeout(options.requestTimeoutMs ?? 10_000),
@@ -94,10 +146,12 @@ export function startSiemForwarder(options: SiemForwarderOptions): SiemForwarder
   /** Sends every format of one batch, retrying the formats that failed; true when all went. */
   async function deliver(route: SiemRoute, batch: StoredSecurityEvent[]): Promise<boolean> {
     const remaining = new Set(route.formats);
+    // Read once per attempt of the batch: a VM changed meanwhile is shown as it is now.
+    const facts = options.enrich && (await options.enrich(batch));
     for (let attempt = 0; !abort.signal.aborted; attempt++) {
       for (const format of [...remaining]) {
         try {
-          await post(route, format, batch);
+          await post(route, format, batch, facts);
           remaining.delete(format);
           options.metrics.sent(route, format, batch.length);
         } catch (error) {
