@@ -7,11 +7,10 @@ import { readFile } from "node:fs/promises";
 import { Pool } from "undici";
 import { startMetald } from "../harness/metald-process.js";
 
-const SIZES = [
-  10,
-  1000,
-  ...(process.env.BENCH_SCALE_VMS ? [Number(process.env.BENCH_SCALE_VMS)] : []),
-];
+// BENCH_SCALE_SIZES=10 (comma-separated) measures only those sizes, e.g. to repeat one row.
+const SIZES = process.env.BENCH_SCALE_SIZES
+  ? process.env.BENCH_SCALE_SIZES.split(",").map(Number)
+  : [10, 1000, ...(process.env.BENCH_SCALE_VMS ? [Number(process.env.BENCH_SCALE_VMS)] : [])];
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 20);
 const PER_BRIDGE = 500;
 const IDLE_MS = 30_000;

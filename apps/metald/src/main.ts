@@ -10,6 +10,7 @@ import {
   createFirecrackerRuntime,
   createHostPathPolicy,
   createNetnsRuntime,
+  createNftChannel,
   createNoRuntime,
   createSandboxDriver,
   createSysctlHardening,
@@ -137,6 +138,8 @@ async function serve(flags: {
           namespace: env.METALD_SANDBOX_NAMESPACE,
           bridges: bridgeRegistry,
           mode: settings.driver === "linux" ? "linux" : "sandbox",
+          // Per-VM rule changes through one long-lived `nft -i` (~0.3 ms, not a spawn each).
+          nftChannel: (namespace) => createNftChannel({ namespace }),
         });
   const runtimeName = env.METALD_RUNTIME ?? (settings.driver === "linux" ? "firecracker" : "netns");
   const firecracker =

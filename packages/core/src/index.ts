@@ -178,6 +178,11 @@ export {
   startNflogCapture,
 } from "./host/nflog-capture.js";
 export {
+  createNftChannel,
+  type NftChannelOptions,
+  type NftTransactions,
+} from "./host/nft-channel.js";
+export {
   createSandboxDriver,
   type SandboxDriver,
   type SandboxDriverOptions,

@@ -22,6 +22,8 @@ function fakeRunner() {
   return { runner, calls };
 }
 
+// The host's /proc/sys is not written by these tests.
+const sysctls = { write: async () => undefined };
 const policy = resolvePolicy({ profile: "HIGH" }).policy;
 const planOf = (n: number, tenantId = "acme") =>
   compileHostPlan({ vmId: `vm-${n}`, tenantId, isolated: false, tenantMark: 1 }, [
@@ -37,7 +39,7 @@ const planOf = (n: number, tenantId = "acme") =>
 describe("the bridge port limit", () => {
   it("refuses the 1,025th port of one bridge as resource exhaustion naming the bridge, before any host command", async () => {
     const { runner, calls } = fakeRunner();
-    const driver = createSandboxDriver({ runner, mode: "linux" });
+    const driver = createSandboxDriver({ runner, mode: "linux", sysctls });
     for (let n = 0; n < BRIDGE_PORT_LIMIT; n++) await driver.applyVm(planOf(n));
     const before = calls.n;
     const refused = await driver.applyVm(planOf(BRIDGE_PORT_LIMIT)).catch((e: unknown) => e);
@@ -52,7 +54,7 @@ describe("the bridge port limit", () => {
 
   it("counts the ports a reconcile leaves in place", async () => {
     const { runner } = fakeRunner();
-    const driver = createSandboxDriver({ runner, mode: "linux" });
+    const driver = createSandboxDriver({ runner, mode: "linux", sysctls });
     const plans = Array.from({ length: BRIDGE_PORT_LIMIT }, (_, n) => planOf(n));
     await driver.reconcile(plans, []);
     await expect(driver.applyVm(planOf(BRIDGE_PORT_LIMIT))).rejects.toBeInstanceOf(BridgeFullError);

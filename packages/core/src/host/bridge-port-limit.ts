@@ -23,6 +23,8 @@ export interface BridgePorts {
   /** Throws BridgeFullError if adding `ports` (port → bridge) passes a bridge's limit. */
   check(vmId: string, ports: readonly { name: string; bridge: string }[]): void;
   add(bridge: string, port: string): void;
+  /** Whether metald put `port` on `bridge` (and has not removed it since). */
+  has(bridge: string, port: string): boolean;
   remove(bridge: string, port: string): void;
   clear(): void;
 }
@@ -44,6 +46,7 @@ export function createBridgePorts(limit = BRIDGE_PORT_LIMIT): BridgePorts {
       ports.add(port);
       byBridge.set(bridge, ports);
     },
+    has: (bridge, port) => byBridge.get(bridge)?.has(port) ?? false,
     remove(bridge, port) {
       const ports = byBridge.get(bridge);
       ports?.delete(port);

@@ -17,7 +17,14 @@ export const ipLink = {
     "mcast_snooping",
     mldSnooping ? "1" : "0",
   ],
-  addVethIntoNamespace: (name: string, mtu: number, peer: string, peerNamespace: string) => [
+  /** The guest end gets its MAC as it is made (`address`), in the same command. */
+  addVethIntoNamespace: (
+    name: string,
+    mtu: number,
+    peer: string,
+    peerNamespace: string,
+    peerMac?: string,
+  ) => [
     "link",
     "add",
     name,
@@ -28,6 +35,7 @@ export const ipLink = {
     "peer",
     "name",
     peer,
+    ...(peerMac ? ["address", peerMac] : []),
     "netns",
     peerNamespace,
   ],
@@ -39,12 +47,15 @@ export const ipLink = {
   setDown: (name: string) => ["link", "set", name, "down"],
   setAddress: (name: string, mac: string) => ["link", "set", name, "address", mac],
   delete: (name: string) => ["link", "delete", name],
+  show: (name: string) => ["link", "show", "dev", name],
   showJson: (name?: string) => (name ? ["-j", "link", "show", name] : ["-j", "link", "show"]),
   showMasterJson: (master: string) => ["-j", "link", "show", "master", master],
 };
 
 export const ipAddr = {
-  add: (cidr: string, device: string) => ["-6", "addr", "add", cidr, "dev", device],
+  // No "-6": the address says its family, and a batch line takes no global options.
+  add: (cidr: string, device: string) => ["addr", "add", cidr, "dev", device],
+  del: (cidr: string, device: string) => ["addr", "del", cidr, "dev", device],
   showJson: (device: string) => ["-j", "-6", "addr", "show", "dev", device],
 };
 

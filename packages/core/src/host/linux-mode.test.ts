@@ -4,12 +4,24 @@ import { resolvePolicy } from "../policy/resolve-policy.js";
 import { createInterfaceSpec } from "../policy/vm-spec.js";
 import { type CommandRunner, RunError } from "./command-runner.js";
 import { createSandboxDriver } from "./sandbox-driver.js";
+import type { SysctlWriter } from "./sysctl-writer.js";
 
-// A runner that records commands and answers like a host with nothing on it yet.
+// A runner that records commands and answers like a host with nothing on it yet; the commands
+// of an `ip -batch -` are recorded one by one, as if run alone, and sysctl writes as `sysctl`.
 function recordingRunner() {
   const calls: { command: string; args: readonly string[]; input?: string }[] = [];
+  const sysctls: SysctlWriter = {
+    async write(entries) {
+      calls.push({ command: "sysctl", args: entries.map((e) => `${e.key}=${e.value}`) });
+    },
+  };
   const runner: CommandRunner = {
     async run(command, args, options = {}) {
+      if (args.includes("-batch")) {
+        for (const line of (options.input ?? "").trim().split("\n"))
+          calls.push({ command, args: line.split(" ") });
+        return "";
+      }
       calls.push({ command, args, input: options.input });
       if (args.includes("show") && !args.includes("-d"))
         throw new RunError(command, args, 1, "does not exist");
@@ -18,7 +30,7 @@ function recordingRunner() {
       return "";
     },
   };
-  return { runner, calls };
+  return { runner, calls, sysctls };
 }
 
 const spec = createInterfaceSpec("eth0", {
@@ -28,8 +40,8 @@ const spec = createInterfaceSpec("eth0", {
 
 describe("the linux driver", () => {
   it("programs the host's own namespace with a tap per VM port, argument arrays only", async () => {
-    const { runner, calls } = recordingRunner();
-    const driver = createSandboxDriver({ runner, mode: "linux" });
+    const { runner, calls, sysctls } = recordingRunner();
+    const driver = createSandboxDriver({ runner, mode: "linux", sysctls });
     const plan = compileHostPlan(
       { vmId: "vm-linux", tenantId: "acme", isolated: false, tenantMark: 1 },
       [{ spec, policy: resolvePolicy({ profile: "HIGH" }).policy }],
@@ -48,8 +60,8 @@ describe("the linux driver", () => {
   });
 
   it("writes a port's sysctls only once every port and bridge of the VM exists", async () => {
-    const { runner, calls } = recordingRunner();
-    const driver = createSandboxDriver({ runner, mode: "linux" });
+    const { runner, calls, sysctls } = recordingRunner();
+    const driver = createSandboxDriver({ runner, mode: "linux", sysctls });
     const backup = createInterfaceSpec("backup", {
       macAddress: "",
       addresses: [{ address: "2001:db8:1::10", prefixLength: 64, path: "" }],

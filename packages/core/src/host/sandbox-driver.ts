@@ -2,6 +2,7 @@
 // tenant bridges, VM ports, the metald_security table); each VM's guest side is a namespace of
 // its own holding the VM's interfaces and addresses, joined by a veth pair. Traffic is real,
 // the machine's own network is untouched. Needs root.
+import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { formatIpv6, parseIpv6 } from "../ipam/ipv6-address.js";
 import { linuxNameProblem } from "../net/linux-name.js";
@@ -33,9 +34,18 @@ import { createCounterObserver } from "./counter-observer.js";
 import { createGuestNamespaceMarks, GUEST_MARKS_ROOT } from "./guest-namespace-marks.js";
 import { HostApplyError, type HostStep } from "./host-apply-error.js";
 import type { HostCapabilities, HostDriver, ReconcileResult } from "./host-driver.js";
+import { type IpBatchLine, ifindexesOf, runIpBatch } from "./ip-batch.js";
 import { inNamespace, ipAddr, ipLink, ipNetns } from "./ip-link.js";
 import { createKeyedMutex } from "./keyed-mutex.js";
+import { createNftScriptRunner, type NftTransactions } from "./nft-channel.js";
 import type { PortCounters } from "./set-counters.js";
+import {
+  beyondDefaults,
+  createNamespaceSysctlWriter,
+  createProcSysWriter,
+  portDefaultEntries,
+  type SysctlWriter,
+} from "./sysctl-writer.js";
 
 export interface SandboxDriverOptions {
   runner: CommandRunner;
@@ -51,6 +61,14 @@ export interface SandboxDriverOptions {
   guestMarksDir?: string;
   /** The bridges metald created (only these are deleted); default: those of this process. */
   bridges?: BridgeRegistry;
+  /**
+   * Opens the channel per-VM nftables transactions go through, for the namespace holding the
+   * tables (createNftChannel: one long-lived `nft -i`); default one `nft -f -` per transaction
+   * through the runner. Big scripts (the whole tables) always go through `nft -f -`.
+   */
+  nftChannel?: (namespace: string | undefined) => NftTransactions;
+  /** Writes sysctls of the host's own namespace (linux mode); default /proc/sys directly. */
+  sysctls?: SysctlWriter;
 }
 
 export interface SandboxDriver extends HostDriver {
@@ -78,6 +96,7 @@ export interface SandboxDriver extends HostDriver {
 }
 
 interface HostLink {
+  ifindex: number;
   operstate: string;
   kind: string;
   /** Administratively up. */
@@ -119,6 +138,32 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       ? runner.run("ip", ["netns", "exec", sbx, command, ...args], { input })
       : runner.run(command, args, { input });
   const nft = (script: string) => inHost("nft", ["-f", "-"], script);
+  // Per-VM transactions: through the long-lived channel when one is given (nft-channel.ts).
+  // It is opened in the namespace as it is now, so it is closed whenever that namespace is made
+  // anew (a process keeps the namespace it entered alive).
+  let channel: NftTransactions | undefined;
+  const openChannel = () =>
+    options.nftChannel?.(sbx) ?? createNftScriptRunner((args, input) => inHost("nft", args, input));
+  const transaction = (script: string) => {
+    channel ??= openChannel();
+    return channel.apply(script);
+  };
+  const closeChannel = () => {
+    channel?.close();
+    channel = undefined;
+  };
+  // The sandbox namespace is metald's own: its ports' sysctls are its defaults (written once,
+  // see prepareSandbox). The host's own namespace is written key by key, in /proc/sys.
+  const sysctls: SysctlWriter = sbx
+    ? createNamespaceSysctlWriter(runner, sbx)
+    : (options.sysctls ?? createProcSysWriter());
+  // What the driver made or found (at the last reconcile), so that a change asks the kernel
+  // nothing it already knows: bridges on the host side, each port's interface index (packet
+  // samples name ports by index), the addresses each guest interface was given.
+  const knownBridges = new Set<string>();
+  const ifindexes = new Map<string, number>();
+  let ifindexesKnown = false;
+  const guestAddresses = new Map<string, string[]>();
   // Callers hold NFT: readings and element changes never interleave.
   const counters = createCounterObserver({ nft: (args, input) => inHost("nft", args, input) });
   // The ports metald put on each bridge (a bridge holds at most 1,024), under the bridge keys.
@@ -165,14 +210,29 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   const marks = createGuestNamespaceMarks(
     options.guestMarksDir ?? join(GUEST_MARKS_ROOT, sbx ?? "host"),
   );
+  // `ip netns add` makes /run/netns/NAME: one stat instead of listing every namespace.
+  const namespaceExists = (name: string) =>
+    access(join("/run/netns", name)).then(
+      () => true,
+      () => false,
+    );
+
+  /** Creates a namespace (its loopback is brought up by the caller: `guestLoopback`). */
   async function ensureNamespace(name: string, mark = false): Promise<boolean> {
-    if ((await namespaces()).has(name)) return false;
+    if (await namespaceExists(name)) return false;
     // Marked first: a namespace that exists is always known as this sandbox's.
     if (mark) await marks.mark(name);
     await runner.run("ip", ipNetns.add(name));
-    await ip(mark ? ipLink.setUpWithAlias("lo", owner) : ipLink.setUp("lo"), name);
+    if (!mark) await ip(ipLink.setUp("lo"), name);
     return true;
   }
+
+  /** The guest side a plan asks for, as recorded in its namespace's mark once made. */
+  const fingerprint = (plan: HostPlan) =>
+    JSON.stringify({
+      owner,
+      ports: plan.ports.map((p) => [p.guestInterface, p.mac, [...p.addresses].sort()]),
+    });
 
   async function deleteGuestNamespace(name: string): Promise<void> {
     await runner.run("ip", ipNetns.delete(name));
@@ -182,10 +242,14 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   // Only a bridge metald created is deleted; an operator's bridge stays, ports or not.
   async function removeBridgeIfUnused(bridge: string): Promise<void> {
     if (!(await bridges.owns(bridge))) return;
-    if (!(await linkExists(bridge, sbx))) return bridges.forget(bridge);
+    if (!(await linkExists(bridge, sbx))) {
+      knownBridges.delete(bridge);
+      return bridges.forget(bridge);
+    }
     const ports = JSON.parse((await ip(ipLink.showMasterJson(bridge))) || "[]") as unknown[];
     if (ports.length === 0) {
       await ip(ipLink.delete(bridge));
+      knownBridges.delete(bridge);
       await bridges.forget(bridge);
     }
   }
@@ -205,65 +269,104 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     }
   }
 
-  // Callers hold the plan's bridge keys (see `owners`).
+  /** Whether a bridge exists on the host side: known, or asked once. */
+  async function bridgeExists(name: string): Promise<boolean> {
+    if (knownBridges.has(name)) return true;
+    const exists = await linkExists(name, sbx);
+    if (exists) knownBridges.add(name);
+    return exists;
+  }
+
+  /**
+   * Creates what of the plan's links is missing, with one `ip -batch` on the host side and one
+   * in the guest namespace (plus `ip netns add` for a new guest): a few processes per VM
+   * whatever their number of links. Callers hold the plan's bridge keys (see `owners`).
+   */
   async function ensureLinks(plan: HostPlan, undo: (() => Promise<unknown>)[]): Promise<void> {
     // Before anything changes: the kernel's own refusal comes only after the namespace exists.
     bridgePorts.check(plan.vmId, plan.ports);
     const ns = plan.guestNamespace;
+    const host: IpBatchLine[] = [];
+    const guest: IpBatchLine[] = [];
+    const created = new Set<string>();
+    let newNamespace = false;
     if (!linux && (await step(plan, "namespace", ns, () => ensureNamespace(ns, true)))) {
+      newNamespace = true;
       undo.push(() => deleteGuestNamespace(ns));
+      guest.push({ args: ipLink.setUpWithAlias("lo", owner), step: "namespace", subject: ns });
     }
-    let created = false;
     for (const link of plan.links) {
-      if (link.kind !== "bridge" || (await linkExists(link.name, sbx))) continue;
-      await step(plan, "bridge", link.name, async () => {
-        // Recorded first, so that a bridge metald created never lacks its record; a bridge
-        // that appeared meanwhile (the add fails) is not metald's.
-        await bridges.record(link.name, plan.tenantId);
-        await ip(ipLink.addBridge(link.name, link.mldSnooping)).catch(async (error: unknown) => {
-          await bridges.forget(link.name);
-          throw error;
-        });
-        undo.push(() => removeBridgeIfUnused(link.name));
-        await ip(ipLink.setUp(link.name));
-      });
-      created = true;
+      if (link.kind !== "bridge" || created.has(link.name) || (await bridgeExists(link.name)))
+        continue;
+      // Recorded first, so that a bridge metald created never lacks its record; a bridge
+      // that appeared meanwhile (the add fails) is not metald's (removeBridgeIfUnused forgets
+      // it).
+      await step(plan, "bridge", link.name, () => bridges.record(link.name, plan.tenantId));
+      undo.push(() => removeBridgeIfUnused(link.name));
+      const subject = { step: "bridge" as const, subject: link.name };
+      host.push({ args: ipLink.addBridge(link.name, link.mldSnooping), ...subject });
+      host.push({ args: ipLink.setUp(link.name), ...subject });
+      created.add(link.name);
     }
+    let guestChanged = newNamespace;
     for (const port of plan.ports) {
-      if (await linkExists(port.name, sbx)) {
-        if (!linux)
-          await step(plan, "addresses", port.guestInterface, () =>
-            syncGuestAddresses(ns, port.guestInterface, port.addresses),
-          );
+      if (bridgePorts.has(port.bridge, port.name)) {
+        if (!linux) {
+          const lines = await guestAddressChanges(ns, port.guestInterface, port.addresses);
+          guest.push(...lines);
+          if (lines.length > 0) guestChanged = true;
+        }
         continue;
       }
-      created = true;
+      created.add(port.name);
       bridgePorts.add(port.bridge, port.name);
-      undo.unshift(async () => bridgePorts.remove(port.bridge, port.name));
-      await step(plan, "port", port.name, async () => {
-        if (linux) {
-          // The guest (Firecracker) attaches to the tap and configures its own addresses.
-          await ip(ipLink.addTap(port.name));
-          undo.unshift(() => ip(ipLink.delete(port.name)));
-          await ip(ipLink.setMtu(port.name, port.mtu));
-          await ip(ipLink.setMasterUp(port.name, port.bridge));
-          return;
-        }
-        await ip(ipLink.addVethIntoNamespace(port.name, port.mtu, port.guestInterface, ns));
-        undo.unshift(() => ip(ipLink.delete(port.name)));
-        await ip(ipLink.setMasterUp(port.name, port.bridge));
-        await ip(ipLink.setAddress(port.guestInterface, port.mac), ns);
+      undo.unshift(async () => {
+        bridgePorts.remove(port.bridge, port.name);
+        ifindexes.delete(port.name);
+        guestAddresses.delete(`${ns}/${port.guestInterface}`);
       });
-      if (!linux)
-        await step(plan, "addresses", port.guestInterface, async () => {
-          for (const cidr of port.addresses) await ip(ipAddr.add(cidr, port.guestInterface), ns);
+      undo.unshift(() => ip(ipLink.delete(port.name)));
+      const subject = { step: "port" as const, subject: port.name };
+      if (linux) {
+        // The guest (Firecracker) attaches to the tap and configures its own addresses.
+        host.push({ args: ipLink.addTap(port.name), ...subject });
+        host.push({ args: ipLink.setMtu(port.name, port.mtu), ...subject });
+      } else {
+        host.push({
+          args: ipLink.addVethIntoNamespace(port.name, port.mtu, port.guestInterface, ns, port.mac),
+          ...subject,
         });
+        guestChanged = true;
+        for (const cidr of port.addresses)
+          guest.push({
+            args: ipAddr.add(cidr, port.guestInterface),
+            step: "addresses",
+            subject: port.guestInterface,
+          });
+      }
+      host.push({ args: ipLink.setMasterUp(port.name, port.bridge), ...subject });
+      // Its index, for packet samples, in the same process.
+      host.push({ args: ipLink.show(port.name), ...subject });
     }
-    // Written once every port and bridge of the plan exists: the keys name all of them.
-    if (created && plan.sysctls.length > 0) {
-      await step(plan, "sysctls", undefined, () =>
-        inHost("sysctl", ["-q", "-w", ...plan.sysctls.map((s) => `${s.key}=${s.value}`)]),
-      );
+    for (const [name, index] of ifindexesOf(await runIpBatch(runner, plan.vmId, sbx, host)))
+      ifindexes.set(name, index);
+    for (const name of created)
+      if (!plan.ports.some((p) => p.name === name)) knownBridges.add(name);
+    if (guest.length > 0) {
+      // Unfinished until the batch applied: a stop in between makes the reconcile look inside.
+      if (!newNamespace) await marks.mark(ns);
+      await runIpBatch(runner, plan.vmId, ns, guest);
+    }
+    if (!linux) {
+      for (const port of plan.ports)
+        guestAddresses.set(`${ns}/${port.guestInterface}`, [...port.addresses]);
+      if (guestChanged) await marks.settle(ns, fingerprint(plan));
+    }
+    // Written once every port and bridge of the plan exists: the keys name all of them. Links
+    // created in the sandbox namespace already hold its defaults.
+    if (created.size > 0 && plan.sysctls.length > 0) {
+      const rest = sbx ? beyondDefaults(plan.sysctls, created) : plan.sysctls;
+      if (rest.length > 0) await step(plan, "sysctls", undefined, () => sysctls.write(rest));
     }
   }
 
@@ -281,25 +384,53 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     });
   }
 
-  // An update may change a VM's addresses: the guest side follows the plan.
+  /**
+   * The batch lines moving a guest interface's global addresses to `wanted` (an update may
+   * change them): from what the driver last gave it, or read from the namespace if unknown.
+   */
+  async function guestAddressChanges(
+    namespace: string,
+    device: string,
+    wanted: string[],
+  ): Promise<IpBatchLine[]> {
+    let current = guestAddresses.get(`${namespace}/${device}`);
+    if (current === undefined) {
+      const out = await ip(ipAddr.showJson(device), namespace);
+      const info = (
+        JSON.parse(out || "[]") as {
+          addr_info?: { local: string; prefixlen: number; scope: string }[];
+        }[]
+      )[0];
+      current = (info?.addr_info ?? [])
+        .filter((a) => a.scope === "global")
+        .map((a) => `${a.local}/${a.prefixlen}`);
+    }
+    const held = current;
+    const line = (args: string[]): IpBatchLine => ({ args, step: "addresses", subject: device });
+    return [
+      ...held
+        .filter((cidr) => !wanted.includes(cidr))
+        .map((cidr) => line(ipAddr.del(cidr, device))),
+      ...wanted
+        .filter((cidr) => !held.includes(cidr))
+        .map((cidr) => line(ipAddr.add(cidr, device))),
+    ];
+  }
+
+  /** Moves a guest interface's addresses to `wanted` now (a reconcile's repair). */
   async function syncGuestAddresses(
     namespace: string,
     device: string,
     wanted: string[],
   ): Promise<void> {
-    const out = await ip(ipAddr.showJson(device), namespace);
-    const info = (
-      JSON.parse(out || "[]") as {
-        addr_info?: { local: string; prefixlen: number; scope: string }[];
-      }[]
-    )[0];
-    const current = (info?.addr_info ?? [])
-      .filter((a) => a.scope === "global")
-      .map((a) => `${a.local}/${a.prefixlen}`);
-    for (const cidr of current)
-      if (!wanted.includes(cidr)) await ip(["-6", "addr", "del", cidr, "dev", device], namespace);
-    for (const cidr of wanted)
-      if (!current.includes(cidr)) await ip(ipAddr.add(cidr, device), namespace);
+    guestAddresses.delete(`${namespace}/${device}`);
+    await runIpBatch(
+      runner,
+      "reconcile",
+      namespace,
+      await guestAddressChanges(namespace, device, wanted),
+    );
+    guestAddresses.set(`${namespace}/${device}`, [...wanted]);
   }
 
   const familyOf = (c: RateClass) => (c.control === "connections" ? INET_FAMILY : TABLE_FAMILY);
@@ -345,7 +476,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
           renderElementChanges(diffElements(applied.get(plan.vmId) ?? {}, elements)) +
           extra(classes.used(plan.vmId)) +
           (await removalScript(change));
-        if (script) await nft(script);
+        if (script) await transaction(script);
         classes.commit(plan.vmId, rateClasses);
         counters.changed(applied.get(plan.vmId) ?? {}, elements);
         if (Object.keys(elements).length === 0) applied.delete(plan.vmId);
@@ -355,9 +486,13 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   }
 
   async function prepareSandbox(): Promise<void> {
-    if (sbx) await ensureNamespace(sbx);
-    // Bridged IPv6 must traverse the inet hooks for the stateful half of the policy.
-    await inHost("sysctl", ["-q", "-w", "net.bridge.bridge-nf-call-ip6tables=1"]);
+    // A namespace made anew: a channel opened before holds the old one.
+    if (sbx && (await ensureNamespace(sbx))) closeChannel();
+    // Bridged IPv6 must traverse the inet hooks for the stateful half of the policy. In the
+    // sandbox's own namespace, every link made from now on takes the ports' sysctls from its
+    // defaults (sysctl-writer.ts): creating a VM then writes none.
+    const defaults = sbx ? portDefaultEntries().map((e) => `${e.key}=${e.value}`) : [];
+    await inHost("sysctl", ["-q", "-w", "net.bridge.bridge-nf-call-ip6tables=1", ...defaults]);
   }
 
   /** Replaces any earlier tables: creating them first makes the deletes always valid. */
@@ -378,6 +513,18 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     let links = await sandboxLinks();
     const wanted = new Set(plans.flatMap((p) => p.ports.map((port) => port.name)));
     const wantedNamespaces = new Set(plans.map((p) => p.guestNamespace));
+    // What the driver knew is read again from the kernel.
+    guestAddresses.clear();
+    knownBridges.clear();
+    const indexesOf = () => {
+      ifindexes.clear();
+      for (const [name, link] of links) {
+        if (link.kind === "bridge") knownBridges.add(name);
+        if (wanted.has(name)) ifindexes.set(name, link.ifindex);
+      }
+      ifindexesKnown = true;
+    };
+    indexesOf();
     let created = 0;
     for (const plan of plans) {
       const complete =
@@ -385,22 +532,42 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
         plan.links.every((link) => link.kind !== "bridge" || links.has(link.name)) &&
         plan.ports.every((port) => links.has(port.name));
       if (!complete) {
+        // Its missing ports are made again (the ports were counted on their bridges already).
+        for (const port of plan.ports)
+          if (!links.has(port.name)) bridgePorts.remove(port.bridge, port.name);
         await ensureLinks(plan, []);
         created++;
       }
     }
     // Links may exist half made (metald killed between the commands that make them): read them
     // again (with what was just created) and finish every plan's.
-    if (created > 0) links = await sandboxLinks();
-    const guests = linux
-      ? new Map<string, GuestNamespace>()
-      : await guestNamespaces(plans.map((p) => p.guestNamespace));
-    for (const plan of plans) if (await completeLinks(plan, links, guests)) created++;
+    if (created > 0) {
+      links = await sandboxLinks();
+      indexesOf();
+    }
+    // Only the guests whose mark does not record them finished as planned are entered (one
+    // process each): a stop while a guest was being made or changed leaves its mark unfinished.
+    const settled = linux ? new Map<string, string>() : await marks.fingerprints();
+    const unsettled = new Set(
+      linux ? [] : plans.filter((plan) => settled.get(plan.guestNamespace) !== fingerprint(plan)),
+    );
+    const guests = await guestNamespaces([...unsettled].map((p) => p.guestNamespace));
+    for (const plan of unsettled) {
+      if (await completeLinks(plan, links, guests)) created++;
+      if (guests.has(plan.guestNamespace))
+        await marks.settle(plan.guestNamespace, fingerprint(plan));
+    }
+    // The host side of the others (ports off their bridge or down, a bridge down): no process
+    // unless something is to be repaired.
+    for (const plan of plans)
+      if (!unsettled.has(plan) && (await completeLinks(plan, links, undefined))) created++;
+    for (const plan of plans)
+      for (const port of plan.ports)
+        if (!linux)
+          guestAddresses.set(`${plan.guestNamespace}/${port.guestInterface}`, [...port.addresses]);
     // Every plan's sysctls again, a few commands in all: a port made just before metald was
     // killed may lack them (the host end would accept router advertisements from its guest).
-    const sysctls = plans.flatMap((plan) => plan.sysctls.map((s) => `${s.key}=${s.value}`));
-    for (let i = 0; i < sysctls.length; i += 1000)
-      await inHost("sysctl", ["-q", "-w", ...sysctls.slice(i, i + 1000)]);
+    await sysctls.write(plans.flatMap((plan) => plan.sysctls));
     // One transaction rebuilds the tables with every VM and blocked source: there is no
     // moment at which a VM's traffic passes unfiltered.
     const blocked =
@@ -422,17 +589,21 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       throw error;
     }
     for (const plan of plans) applied.set(plan.vmId, plan.elements);
-    // Leftovers of VMs that no longer exist (deleted while metald was down, or half-created).
+    // Leftovers of VMs that no longer exist (deleted while metald was down, or half-created),
+    // in one batch.
     const removed: string[] = [];
     for (const [name, link] of links) {
       // Only ports of metald's naming (tapName) and kind are ever removed.
       const ours =
         /^tap[0-9a-f]{8}[0-9]{1,2}$/.test(name) && link.kind === (linux ? "tun" : "veth");
-      if (ours && !wanted.has(name)) {
-        await ip(ipLink.delete(name));
-        removed.push(name);
-      }
+      if (ours && !wanted.has(name)) removed.push(name);
     }
+    await runIpBatch(
+      runner,
+      "reconcile",
+      sbx,
+      removed.map((name) => ({ args: ipLink.delete(name), step: "remove", subject: name })),
+    );
     const marked = linux ? new Set<string>() : await marks.list();
     for (const ns of marked) {
       if (wantedNamespaces.has(ns)) continue;
@@ -454,6 +625,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
 
   async function sandboxLinks(): Promise<Map<string, HostLink>> {
     const list = JSON.parse((await ip(["-d", "-j", "link", "show"])) || "[]") as {
+      ifindex: number;
       ifname: string;
       operstate: string;
       flags?: string[];
@@ -464,6 +636,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       list.map((l) => [
         l.ifname,
         {
+          ifindex: l.ifindex,
           operstate: l.operstate,
           kind: l.linkinfo?.info_kind ?? "",
           up: (l.flags ?? []).includes("UP"),
@@ -521,10 +694,10 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   async function completeLinks(
     plan: HostPlan,
     links: Map<string, HostLink>,
-    guests: Map<string, GuestNamespace>,
+    guests: Map<string, GuestNamespace> | undefined,
   ): Promise<boolean> {
     let repaired = false;
-    const guest = guests.get(plan.guestNamespace);
+    const guest = guests?.get(plan.guestNamespace);
     if (guest && guest.owner !== owner) {
       await ip(ipLink.setUpWithAlias("lo", owner), plan.guestNamespace);
       repaired = true;
@@ -542,7 +715,8 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
         await ip(ipLink.setMasterUp(port.name, port.bridge));
         repaired = true;
       }
-      if (linux) continue;
+      // Without a reading of the guest (its mark records it finished), the host side only.
+      if (linux || guests === undefined) continue;
       const iface = guest?.interfaces.get(port.guestInterface);
       if (iface && iface.mac !== port.mac) {
         await ip(ipLink.setAddress(port.guestInterface, port.mac), plan.guestNamespace);
@@ -644,7 +818,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       ];
       if (lines.length > 0)
         await owners.run([NFT], async () => {
-          await nft(`${lines.join("\n")}\n`);
+          await transaction(`${lines.join("\n")}\n`);
           counters.invalidate("blocked_sources");
         });
     },
@@ -666,10 +840,16 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       await owners.run(bridgeKeys(plan), () =>
         step(plan, "remove", undefined, async () => {
           for (const port of plan.ports) {
-            if (await linkExists(port.name, sbx)) await ip(ipLink.delete(port.name));
+            // A port already gone (with its guest namespace, or by hand) is what was asked.
+            await ip(ipLink.delete(port.name)).catch((error: unknown) => {
+              if (!(error instanceof RunError && /Cannot find device/.test(error.stderr)))
+                throw error;
+            });
             bridgePorts.remove(port.bridge, port.name);
+            ifindexes.delete(port.name);
+            guestAddresses.delete(`${plan.guestNamespace}/${port.guestInterface}`);
           }
-          if (!linux && (await namespaces()).has(plan.guestNamespace)) {
+          if (!linux && (await namespaceExists(plan.guestNamespace))) {
             await deleteGuestNamespace(plan.guestNamespace);
           }
           for (const bridge of new Set(plan.ports.map((p) => p.bridge)))
@@ -679,6 +859,8 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     },
 
     async portIndexes() {
+      // Known since the last reconcile, kept as ports come and go: no listing of every link.
+      if (ifindexesKnown) return new Map([...ifindexes].map(([name, index]) => [index, name]));
       const links = JSON.parse(await inHost("ip", ["-j", "link", "show"])) as {
         ifindex: number;
         ifname: string;
@@ -713,8 +895,13 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
         if (existing.has(ns)) await deleteGuestNamespace(ns);
         else await marks.unmark(ns);
       }
+      closeChannel();
       if (sbx && existing.has(sbx)) await runner.run("ip", ipNetns.delete(sbx));
       applied.clear();
+      knownBridges.clear();
+      ifindexes.clear();
+      ifindexesKnown = false;
+      guestAddresses.clear();
       counters.clear();
       bridgePorts.clear();
     },
