@@ -4,7 +4,6 @@
 // receiver, the attacks among them, and the kernel equal to the database. PGlite only: the
 // PostgreSQL variant runs in the benchmark (SOAK_DATABASE=postgres), to keep CI's cost at one
 // minute. The ten-minute run is e2e/bench/soak.bench.ts.
-
 import { describe, expect, it } from "vitest";
 import { canSendRealPackets } from "./enforcement/sandbox-guests.js";
 import { formatSoakReport, runSoak, type SoakReport } from "./harness/soak-run.js";
