@@ -141,6 +141,16 @@ describe.each(["pglite", "postgres"] as const)("configuration history on %s", (k
     const between = await at(shift(v3.createdAt, -1));
     expect(between.body.version).toBe(2);
     expect((await at(shift(v3.createdAt, 60_000))).body.version).toBe(3);
+    // The guide's script passes its times as it has them: seconds since the epoch (date +%s.%N)
+    // or date -Iseconds, whose "+" curl leaves unencoded.
+    const epoch = (Date.parse(v2.createdAt) / 1000).toFixed(3);
+    const bySeconds = await rest(metald, `/api/v1/vms/${vmId}/history?timestamp=${epoch}`);
+    expect(bySeconds.body.version).toBe(2);
+    const offset = new Date(Date.parse(v3.createdAt) + 3_600_000 + 1000)
+      .toISOString()
+      .replace(/\.\d+Z$/, "+01:00");
+    const byOffset = await rest(metald, `/api/v1/vms/${vmId}/history?timestamp=${offset}`);
+    expect(byOffset.body.version).toBe(3);
 
     // The same instants through Connect.
     const c = (timestamp: string) => rpc(metald, "GetVmConfigAt", { vm_id: vmId, timestamp });

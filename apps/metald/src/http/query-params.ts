@@ -11,11 +11,26 @@ export function durationMs(text: string): number | undefined {
   return m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : undefined;
 }
 
+const EPOCH_SECONDS = /^[0-9]{1,12}(\.[0-9]{1,9})?$/;
+// `date -Iseconds` gives 2026-01-01T12:00:00+00:00; curl sends the "+" as is and a query
+// string reads it as a space.
+const SPACED_OFFSET = /^(.*T[0-9:.]+) ([0-9]{2}:?[0-9]{2})$/;
+
+/**
+ * An ISO 8601 time, or seconds since the epoch as `date +%s` and `date +%s.%N` print them (the
+ * guides' scripts take their times from those).
+ */
 export function parseTime(value: string | undefined, name: string): Date | undefined {
   if (value === undefined || value === "") return undefined;
-  const date = new Date(value);
+  const spaced = SPACED_OFFSET.exec(value);
+  const date = EPOCH_SECONDS.test(value)
+    ? new Date(Math.floor(Number(value) * 1000))
+    : new Date(spaced ? `${spaced[1]}+${spaced[2]}` : value);
   if (Number.isNaN(date.getTime()))
-    throw new FieldError(name, `${JSON.stringify(value)} is not an ISO 8601 time`);
+    throw new FieldError(
+      name,
+      `${JSON.stringify(value)} is neither an ISO 8601 time nor seconds since the epoch`,
+    );
   return date;
 }
 
