@@ -55,3 +55,27 @@ describe("access rules for compliance", () => {
     expect(accessFor("DELETE", "/api/v1/compliance/vms/vm-1", auditor)).toBe("forbidden");
   });
 });
+
+describe("access rules for configuration history", () => {
+  const rest = [
+    "/api/v1/vms/vm-1/history",
+    "/api/v1/vms/vm-1/versions",
+    "/api/v1/vms/vm-1/versions/2",
+  ];
+  const rpcs = ["ListVmConfigVersions", "GetVmConfigAt", "DiffVmConfigVersions"];
+
+  it("lets tenants and auditors read it (the handlers scope tenants to their own VMs)", () => {
+    for (const who of [tenant, auditor]) {
+      for (const path of rest) expect(accessFor("GET", path, who), path).toBe("allow");
+      for (const m of rpcs)
+        expect(accessFor("POST", rpc(`ConfigHistoryService/${m}`), who), m).toBe("allow");
+    }
+  });
+
+  it("gives an auditor the history but not the VMs themselves", () => {
+    expect(accessFor("GET", "/api/v1/vms/vm-1", auditor)).toBe("forbidden");
+    expect(accessFor("DELETE", "/api/v1/vms/vm-1", auditor)).toBe("forbidden");
+    expect(accessFor("GET", "/api/v1/vms/vm-1/security", auditor)).toBe("forbidden");
+    expect(accessFor("POST", rpc("VmService/GetVm"), auditor)).toBe("forbidden");
+  });
+});
