@@ -21,6 +21,7 @@ const RA_GUARD = ["ra_guard", "ra_guard_in", "nd_frag_guard", "redirect_guard", 
 const VALIDATION: Record<string, string> = {
   source_guard: "spoofing",
   nd_guard: "nd_spoofing",
+  dad_guard: "dad_spoofing",
   egress_prefix_drops: "egress_prefix",
   ingress_prefix_drops: "ingress_prefix",
   destination_drops: "destination",

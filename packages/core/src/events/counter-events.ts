@@ -55,6 +55,12 @@ export const COUNTER_EVENT_KINDS: Record<string, EventKind> = {
     "error",
     "neighbor advertisements for addresses the VM does not own dropped",
   ),
+  dad_guard: kind(
+    "nd_spoofing",
+    "error",
+    "duplicate address detection probes for addresses the VM does not own dropped",
+    { reason: "dad_probe" },
+  ),
   egress_prefix_drops: kind(
     "source_validation_failure",
     "warning",

@@ -35,6 +35,8 @@ export const PORT_SETS = {
   nd_frag_guard: "RA guard: fragmented neighbor discovery from the VM (RFC 6980, RFC 7113)",
   source_guard: "source guard: packets from addresses the VM does not own",
   nd_guard: "source guard: neighbor advertisements for targets the VM does not own",
+  dad_guard:
+    "source guard: duplicate address detection probes (NS from ::) for targets the VM does not own",
   eh_hbh: "extension headers: hop-by-hop from the VM (MLD exempt)",
   eh_rt: "extension headers: routing from the VM",
   eh_rt0: "extension headers: type 0 routing header from the VM (RFC 5095, always)",
@@ -312,6 +314,7 @@ ${rateDrops.join("\n")}
     icmpv6 type nd-redirect iifname @redirect_guard drop
     udp sport 547 iifname @dhcp_guard drop
     icmpv6 type nd-neighbor-advert jump na_from_vm
+    ip6 saddr :: icmpv6 type nd-neighbor-solicit jump dad_from_vm
     exthdr hbh exists jump hbh_from_vm
     rt type 0 iifname @eh_rt0 drop
     exthdr rt exists iifname @eh_rt drop
@@ -332,6 +335,14 @@ ${rateDrops.join("\n")}
   chain na_from_vm {
     iifname . @th,64,128 @vm_na_targets return
     iifname @nd_guard drop
+  }
+
+  # A DAD probe for another VM's address makes that VM's own probe fail (RFC 4862 5.4.3: a
+  # tentative address that receives an NS from :: is a duplicate), so a VM probes only the
+  # targets it may advertise. The NS target sits where the NA's does (@th,64,128).
+  chain dad_from_vm {
+    iifname . @th,64,128 @vm_na_targets return
+    iifname @dad_guard drop
   }
 
   # MLD needs hop-by-hop (Router Alert): link-scope MLD with hop limit 1 passes.

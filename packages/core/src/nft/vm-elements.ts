@@ -157,6 +157,7 @@ export function compileVmElements(
     if (policy.sourceValidation.sourceGuard) {
       add("source_guard", p);
       add("nd_guard", p);
+      add("dad_guard", p);
     }
     const blocked = blockedExtensionHeaders(policy);
     for (const [type, fromVm, toVm] of EH_SETS) {
