@@ -146,3 +146,21 @@ describe.each(Object.entries(TEST_DATABASES))("backup and restore on %s", (_name
     }
   }, 60_000);
 });
+
+describe("backup and restore across databases", () => {
+  it("restores a PGlite backup into PostgreSQL and reads back the same document", async () => {
+    const source = await TEST_DATABASES.pglite();
+    const target = await TEST_DATABASES.postgres();
+    try {
+      await fill(source);
+      const backup = JSON.parse(JSON.stringify(await readBackup(source.db, T0))) as BackupDocument;
+      await restoreBackup(target.db, backup);
+      const again = JSON.parse(JSON.stringify(await readBackup(target.db, T0))) as BackupDocument;
+      expect(again.tables).toEqual(backup.tables);
+      expect(again.database).toBe("postgres");
+    } finally {
+      await source.drop();
+      await target.drop();
+    }
+  }, 60_000);
+});
