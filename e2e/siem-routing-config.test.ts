@@ -100,7 +100,7 @@ describe("metald --validate-config with siem_integration", () => {
     const refused = run(on);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain(
-      `${on}:35: siem_integration.enrichment.geoip_enrichment: is not supported: metald makes no network lookups and reads no GeoIP database; set it to false`,
+      `${on}:33: siem_integration.enrichment.geoip_enrichment: is not supported: metald makes no network lookups and reads no GeoIP database; set it to false`,
     );
   });
 });
