@@ -34,3 +34,18 @@ export function errorText(error: unknown): string {
   }
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * Where a form shows a failure: at the field its message names (`pool.rate_limit` with prefix
+ * "pool" → "rate_limit", when the form has that field), else above the form's button.
+ */
+export function problemAt<F extends string>(
+  error: unknown,
+  prefix: string,
+  fields: readonly F[],
+): { field?: F; text: string } {
+  const named = fieldProblemOf(error);
+  const path = named?.path.startsWith(`${prefix}.`) ? named.path.slice(prefix.length + 1) : "";
+  const field = fields.find((f) => f === path);
+  return field && named ? { field, text: named.problem } : { text: errorText(error) };
+}

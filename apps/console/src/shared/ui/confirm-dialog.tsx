@@ -42,7 +42,9 @@ export function ConfirmDialog({
     }
     // Closed or removed: focus goes back where it was.
     return () => {
-      if (dialog.open) dialog.close();
+      // (jsdom has no close(): there the attribute goes.)
+      if (dialog.open && typeof dialog.close === "function") dialog.close();
+      else dialog.removeAttribute("open");
       if (opener instanceof HTMLElement) opener.focus();
     };
   }, [open]);
