@@ -2,7 +2,9 @@
 // IsolateVm end to end through HTTP, with the sandbox driver (real bridges, veths, nftables),
 // HIGH profile, at 10 and 1,000 existing VMs (BENCH_SCALE_VMS=5000 adds 5,000); VMs spread over
 // bridges of 500 ports (a Linux bridge holds 1,024). Also: idle CPU of metald over 30 s at the
-// largest size (the counter poll at its default 2 s), /metrics scrape latency, and RSS. Root only.
+// largest size (the counter poll at its default 2 s), /metrics scrape latency, RSS (and the
+// start-up peak, VmHWM), and at the largest size a restart: stop, start on the same database,
+// host rebuilt by the start reconcile, until the server reports ready. Root only.
 import { readFile } from "node:fs/promises";
 import { Pool } from "undici";
 import { startMetald } from "../harness/metald-process.js";
@@ -64,13 +66,16 @@ function summary(samples: number[]): { p50: number; p99: number } {
   return { p50: Math.round(percentile(sorted, 50)), p99: Math.round(percentile(sorted, 99)) };
 }
 
-async function procStat(pid: number): Promise<{ cpuTicks: number; rssMb: number }> {
+async function procStat(
+  pid: number,
+): Promise<{ cpuTicks: number; rssMb: number; peakRssMb: number }> {
   const stat = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]?.split(" ") ?? [];
   // After "comm) ": state is field 3, utime 14, stime 15 (1-based over the whole line).
   const cpuTicks = Number(stat[11]) + Number(stat[12]);
   const status = await readFile(`/proc/${pid}/status`, "utf8");
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return { cpuTicks, rssMb: Math.round(rssKb / 1024) };
+  const peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { cpuTicks, rssMb: Math.round(rssKb / 1024), peakRssMb: Math.round(peakKb / 1024) };
 }
 
 const TICKS_PER_SECOND = 100;
@@ -90,8 +95,8 @@ async function main(): Promise<void> {
   };
   const rows: Record<string, unknown>[] = [];
   try {
-    console.error(`RSS at 0 VMs: ${(await procStat(pid)).rssMb} MB`);
-    const rssAtZero = (await procStat(pid)).rssMb;
+    const atZero = await procStat(pid);
+    console.error(`RSS at 0 VMs: ${atZero.rssMb} MB (start-up peak ${atZero.peakRssMb} MB)`);
     for (const size of SIZES) {
       // Grow to `size` with 4 concurrent clients (not measured).
       while (vms.length < size) {
@@ -134,12 +139,28 @@ async function main(): Promise<void> {
           Math.round(
             ((after.cpuTicks - before.cpuTicks) / TICKS_PER_SECOND / (IDLE_MS / 1000)) * 1000,
           ) / 10;
+        // Restart after a kill: a new process on the same database rebuilds the host (links,
+        // sets) before it reports ready.
+        row.restartMs = Math.round(await timed(() => metald.crashAndRestart()));
+        const restarted = await procStat(metald.pid ?? 0);
+        row.restartPeakRssMb = restarted.peakRssMb;
+        const health = await fetch(`${metald.url}/health`);
+        row.healthAfterRestart = health.status;
       }
       rows.push(row);
       console.error(JSON.stringify(row));
     }
     console.log(
-      JSON.stringify({ bench: "create-vm-scale", rssAtZeroMb: rssAtZero, rows }, null, 2),
+      JSON.stringify(
+        {
+          bench: "create-vm-scale",
+          rssAtZeroMb: atZero.rssMb,
+          startupPeakRssMb: atZero.peakRssMb,
+          rows,
+        },
+        null,
+        2,
+      ),
     );
   } finally {
     await pool.close();

@@ -362,10 +362,15 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
         guestAddresses.set(`${ns}/${port.guestInterface}`, [...port.addresses]);
       if (guestChanged) await marks.settle(ns, fingerprint(plan));
     }
-    // Written once every port and bridge of the plan exists: the keys name all of them. Links
-    // created in the sandbox namespace already hold its defaults.
+    // Written once every port and bridge of the plan exists: the keys name all of them. In the
+    // sandbox namespace, links created now hold its defaults, and bridges made before hold them
+    // (made under the same defaults, or written by the reconcile that found them).
     if (created.size > 0 && plan.sysctls.length > 0) {
-      const rest = sbx ? beyondDefaults(plan.sysctls, created) : plan.sysctls;
+      const held = new Set([
+        ...created,
+        ...plan.links.map((l) => l.name).filter((n) => knownBridges.has(n)),
+      ]);
+      const rest = sbx ? beyondDefaults(plan.sysctls, held) : plan.sysctls;
       if (rest.length > 0) await step(plan, "sysctls", undefined, () => sysctls.write(rest));
     }
   }
