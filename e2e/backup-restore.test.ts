@@ -221,7 +221,7 @@ describe
     }
     const r = await cli("restore", target, backup);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/restored tenants 2, ipv6_pools 2, vms 3, vm_config_versions 4/);
+    expect(r.stderr).toMatch(/restored tenants 2, ipv6_pools 2, vms 3, vm_config_versions 4,/);
     restored = await startMetald(kind, {
       driver: "sandbox",
       logLevel: "warn",
@@ -249,6 +249,23 @@ describe
 
   it("answers GetVm and GetVmNetworkSecurity as the source host did", async () => {
     expect(await answers(restored as MetaldProcess, vmIds)).toEqual(before);
+  });
+
+  it("keeps the audit trail verifiable and the history naming who changed what", async () => {
+    const url = restored?.url as string;
+    const verify = await postJson(`${url}/vmprovisioner.v1.ComplianceService/VerifyAuditTrail`, {});
+    expect(verify.status, JSON.stringify(verify.body)).toBe(200);
+    expect(verify.body).toMatchObject({ intact: true });
+    expect(Number((verify.body as { recordsChecked: string }).recordsChecked)).toBeGreaterThan(0);
+    const history = await postJson(
+      `${url}/vmprovisioner.v1.ConfigHistoryService/ListVmConfigVersions`,
+      { vm_id: vmIds[1] },
+    );
+    const versions = (history.body as { versions: { version: number; action: string }[] }).versions;
+    expect(versions.map((v) => [v.version, v.action])).toEqual([
+      [2, "vm.update_security"],
+      [1, "vm.create"],
+    ]);
   });
 
   it("rebuilds the same kernel elements in metald's tables", async () => {

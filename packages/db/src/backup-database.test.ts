@@ -89,7 +89,12 @@ describe.each(Object.entries(TEST_DATABASES))("backup and restore on %s", (_name
       "api_tokens",
       "blocked_sources",
       "host_bridges",
+      "audit_records",
+      "audit_checkpoints",
+      "audit_chain",
     ]);
+    expect(backup.tables.audit_records?.map((r) => r.id)).toEqual(["audit-b1", "audit-b2"]);
+    expect(backup.tables.audit_chain).toHaveLength(1);
     expect(backup.tables.tenants?.map((t) => t.id)).toEqual(["acme", "globex"]);
     expect(backup.tables.vm_config_versions?.map((v) => v.version)).toEqual([1, 2]);
     expect(backup.tables.ipv6_pools?.[0]?.next_offset).toBe("36893488147419103232");

@@ -73,7 +73,7 @@ export async function restoreBackup(
   return db.transaction(async (tx) => {
     const doc = checkBackupDocument(value, await schemaVersion(tx));
     const counts: Record<string, number> = {};
-    for (const t of BACKUP_TABLES) {
+    for (const t of BACKUP_TABLES.filter((t) => !t.singleton)) {
       const { rows } = await tx.query<{ n: string }>(`SELECT count(*) AS n FROM ${t.name}`);
       counts[t.name] = Number(rows[0]?.n ?? 0);
     }
@@ -98,6 +98,7 @@ export async function restoreBackup(
           `tables.${t.name}: column ${JSON.stringify(unknown)} does not exist`,
         );
       const list = columns.map(quote).join(", ");
+      if (t.singleton) await tx.query(`DELETE FROM ${t.name}`);
       await tx.query(
         `INSERT INTO ${t.name} (${list})
          SELECT ${list} FROM jsonb_populate_recordset(NULL::${t.name}, $1::jsonb)`,

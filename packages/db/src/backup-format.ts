@@ -21,14 +21,20 @@ export interface BackupTable {
   textColumns?: string[];
   /** A sequence the table's values come from, moved past them after a restore. */
   sequence?: { name: string; column: string };
+  /**
+   * A one-row table its migration creates (the audit chain's head): a restore replaces its row,
+   * and the row does not make a database count as holding data.
+   */
+  singleton?: boolean;
 }
 
 /**
  * What a host needs to rebuild the same enforcement, in an order that satisfies the foreign
  * keys: tenants (with the packet mark each one's rules carry), pools, VMs with every version of
  * their configuration, address allocations, API tokens (hashes only), blocked sources and the
- * host bridges VMs were given. Not included: security events, SIEM positions, audit records
- * and compliance state (see docs/operations.md).
+ * host bridges VMs were given; then the audit trail as stored (records, signed checkpoints and
+ * the chain's head), so that it still verifies and the history still names who changed what.
+ * Not included: security events, SIEM positions and compliance state (see docs/operations.md).
  */
 export const BACKUP_TABLES: readonly BackupTable[] = [
   {
@@ -44,6 +50,14 @@ export const BACKUP_TABLES: readonly BackupTable[] = [
   { name: "api_tokens", orderBy: ["id"] },
   { name: "blocked_sources", orderBy: ["source"] },
   { name: "host_bridges", orderBy: ["host_id", "scope", "name"] },
+  { name: "audit_records", orderBy: ["seq"], textColumns: ["seq"] },
+  { name: "audit_checkpoints", orderBy: ["seq"], textColumns: ["seq"] },
+  {
+    name: "audit_chain",
+    orderBy: ["id"],
+    textColumns: ["start_seq", "head_seq", "purged_through_seq"],
+    singleton: true,
+  },
 ];
 
 export type BackupRow = Record<string, unknown>;

@@ -1,6 +1,7 @@
 // `metald backup > file`: the host's tenants, pools and allocations, VM configurations with
-// their history, API tokens (hashes only), blocked sources and host bridges as one versioned
-// JSON document (packages/db/src/backup-format.ts), read in one consistent snapshot.
+// their history, API tokens (hashes only), blocked sources, host bridges and the audit trail as
+// one versioned JSON document (packages/db/src/backup-format.ts), read in one consistent
+// snapshot.
 import { readBackup } from "@metald/db";
 import { type DatabaseFlags, openCommandDatabase } from "./database-command.js";
 

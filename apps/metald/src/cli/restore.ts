@@ -1,7 +1,8 @@
 // `metald restore < file`: a `metald backup` document into an EMPTY database, in one
-// transaction. A database that already holds tenants, VMs, pools, tokens, blocked sources or
-// host bridges is refused (exit 1): merging two hosts' state could hand one address, mark or
-// bridge to two owners. The next `metald serve` rebuilds the host's enforcement from it.
+// transaction. A database that already holds tenants, VMs, pools, tokens, blocked sources,
+// host bridges or audit records is refused (exit 1): merging two hosts' state could hand one
+// address, mark or bridge to two owners. The next `metald serve` rebuilds the host's
+// enforcement from it.
 import { BackupFormatError, DatabaseNotEmptyError, restoreBackup } from "@metald/db";
 import { type DatabaseFlags, openCommandDatabase } from "./database-command.js";
 
