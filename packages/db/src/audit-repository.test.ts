@@ -145,6 +145,25 @@ describe.each(Object.entries(TEST_DATABASES))("audit trail on %s", (_name, open)
     expect(await repo.verify(KEY)).toMatchObject({ intact: true, recordsChecked: 60 });
   });
 
+  it("keeps one chain when two writers (two processes) take turns, and after a rolled-back append", async () => {
+    const a = createAuditRepository(t.db, { writer: createAuditWriter() });
+    const b = createAuditRepository(t.db, { writer: createAuditWriter() });
+    const rec = (id: string) => ({ id, occurredAt: new Date(), actor: "x", action: "test" });
+    for (let i = 0; i < 4; i++) {
+      await a.append(rec(`ta${i}`));
+      await b.append(rec(`tb${i}`));
+    }
+    // The writer remembers a head this rollback never committed; its next append finds out.
+    await expect(
+      t.db.transaction(async (tx) => {
+        await a.writer.append(tx, rec("rolled-back"));
+        throw new Error("change refused");
+      }),
+    ).rejects.toThrow("change refused");
+    await a.append(rec("after-rollback"));
+    expect(await a.verify()).toMatchObject({ intact: true, recordsChecked: 9, headSeq: 9 });
+  });
+
   it("chains VM changes written by the VM repository with the VM's tenant", async () => {
     const audit = createAuditWriter({ origin: () => ({ clientAddress: "2001:db8::9" }) });
     const vms = createVmRepository(t.db, { audit });
