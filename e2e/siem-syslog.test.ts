@@ -2,6 +2,7 @@
 // JSON records, routed by the host configuration's siem_integration block. Every event arrives
 // across an rsyslog restart and a metald SIGKILL; delivery is at least once, so a receiver
 // drops repeats by the event id each message carries (metald@32473 eventId).
+import { execFileSync } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,7 +19,7 @@ import { waitUntil } from "./harness/wait-until.js";
 
 const FORMATS = ["cef", "leef", "json"] as const;
 
-function hostConfig(endpoint: string): string {
+function hostConfig(endpoint: string, extra = ""): string {
   return `metald:
   network:
     ipv6:
@@ -40,7 +41,7 @@ siem_integration:
     max_retry_delay: "300ms"
   buffer_config:
     flush_interval: "200ms"
-`;
+${extra}`;
 }
 
 let serial = 0;
@@ -157,5 +158,62 @@ describe("SIEM push over syslog to rsyslog", () => {
         `syslog ${format}: ${ids.length} messages for ${stored.length} events (${repeats} repeats)`,
       );
     }
+  });
+});
+
+describe("SIEM push over syslog with TLS to rsyslog (RFC 5425)", () => {
+  let rsyslog: RsyslogReceiver;
+  let metald: MetaldProcess;
+
+  beforeAll(async () => {
+    const dir = await mkdtemp(join(tmpdir(), "metald-syslog-tls-"));
+    const certFile = join(dir, "cert.pem");
+    const keyFile = join(dir, "key.pem");
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost",
+        "-days",
+        "1",
+        "-keyout",
+        keyFile,
+        "-out",
+        certFile,
+      ],
+      { stdio: "ignore" },
+    );
+    rsyslog = await startRsyslogReceiver({ tls: { certFile, keyFile } });
+    const configPath = join(dir, "config.yaml");
+    await writeFile(configPath, hostConfig(rsyslog.url, `  tls:\n    ca_file: "${certFile}"\n`));
+    metald = await startMetald("pglite", { args: ["--config", configPath] });
+  }, 60_000);
+
+  afterAll(async () => {
+    await metald?.destroy();
+    await rsyslog?.close();
+  });
+
+  it("delivers every event over TLS, checking rsyslog's certificate against the configured CA", async () => {
+    await createVms(metald, 3);
+    const stored = await storedAuditIds(metald);
+    expect(stored).toHaveLength(3);
+    await waitUntil("3 events in each format at rsyslog over TLS", async () => {
+      const lines = await rsyslog.lines();
+      return FORMATS.every((format) => {
+        const got = new Set(lines.filter((l) => l.sd.format === format).map((l) => l.sd.eventId));
+        return stored.every((id) => got.has(id));
+      });
+    });
+    for (const line of await rsyslog.lines()) expect(recordId(line)).toBe(line.sd.eventId);
   });
 });

@@ -21,9 +21,14 @@ export interface SyslogLine {
   msg: string;
 }
 
+export interface RsyslogOptions {
+  /** RFC 5425 over TLS (rsyslog's gtls driver, Debian rsyslog-gnutls) with this PEM pair. */
+  tls?: { certFile: string; keyFile: string };
+}
+
 export interface RsyslogReceiver {
   readonly port: number;
-  /** tcp://127.0.0.1:PORT */
+  /** tcp://127.0.0.1:PORT, or tls://localhost:PORT */
   readonly url: string;
   /** Every message rsyslog wrote to its file so far, in order. */
   lines(): Promise<SyslogLine[]>;
@@ -54,7 +59,7 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-export async function startRsyslogReceiver(): Promise<RsyslogReceiver> {
+export async function startRsyslogReceiver(options: RsyslogOptions = {}): Promise<RsyslogReceiver> {
   const dir = await mkdtemp(join(tmpdir(), "metald-rsyslog-"));
   const portFile = join(dir, "port");
   const out = join(dir, "messages.log");
@@ -63,9 +68,17 @@ export async function startRsyslogReceiver(): Promise<RsyslogReceiver> {
   let child: ChildProcess | undefined;
   let port = 0;
 
+  const { tls } = options;
+  // anon: the sender checks the receiver's certificate; rsyslog asks for no client certificate.
+  const tlsGlobals = tls
+    ? `defaultNetstreamDriver="gtls" defaultNetstreamDriverCAFile="${tls.certFile}" defaultNetstreamDriverCertFile="${tls.certFile}" defaultNetstreamDriverKeyFile="${tls.keyFile}"`
+    : "";
+  const tlsModule = tls
+    ? ` streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon"`
+    : "";
   const config = (listenPort: number) => `
-global(workDirectory="${dir}" maxMessageSize="64k" parser.escapeControlCharactersOnReceive="off")
-module(load="imtcp")
+global(workDirectory="${dir}" maxMessageSize="64k" parser.escapeControlCharactersOnReceive="off" ${tlsGlobals})
+module(load="imtcp"${tlsModule})
 input(type="imtcp" port="${listenPort}" address="127.0.0.1" listenPortFileName="${portFile}" ruleset="siem")
 template(name="siemLine" type="string" string="%pri%\\t%msgid%\\t%structured-data%\\t%msg%\\n")
 ruleset(name="siem") {
@@ -113,7 +126,7 @@ ruleset(name="siem") {
       return port;
     },
     get url() {
-      return `tcp://127.0.0.1:${port}`;
+      return tls ? `tls://localhost:${port}` : `tcp://127.0.0.1:${port}`;
     },
     async lines() {
       const text = await readFile(out, "utf8").catch(() => "");
