@@ -180,4 +180,10 @@ describe("siem_integration in the host configuration", () => {
       ],
     ]);
   });
+
+  it("refuses a METALD_SIEM_ENDPOINT syslog URL it cannot use, naming the variable", () => {
+    expect(() => siemSettingsFrom(undefined, { METALD_SIEM_ENDPOINT: "tcp://siem:514/x" })).toThrow(
+      "METALD_SIEM_ENDPOINT must be scheme://host:port, without a path, query or fragment",
+    );
+  });
 });

@@ -3,6 +3,8 @@
 // and the guide's defaults for the rest. Run at start and on every SIGHUP.
 import {
   DEFAULT_RETRY_POLICY,
+  isSyslogUrl,
+  parseSyslogEndpoint,
   type SiemFormat,
   type SiemRouteConfig,
   type SiemRoutingConfig,
@@ -28,11 +30,18 @@ type SiemEnv = Pick<
   | "METALD_SIEM_MAX_BUFFER"
 >;
 
-/** Undefined: no SIEM push (no endpoint anywhere, or the file turns it off). */
+/**
+ * Undefined: no SIEM push (no endpoint anywhere, or the file turns it off). Throws for a
+ * METALD_SIEM_ENDPOINT syslog URL it cannot use (the file's URLs were checked by its schema).
+ */
 export function siemSettingsFrom(
   config: HostConfig | undefined,
   env: SiemEnv,
 ): SiemSettings | undefined {
+  if (env.METALD_SIEM_ENDPOINT !== undefined && isSyslogUrl(env.METALD_SIEM_ENDPOINT)) {
+    const checked = parseSyslogEndpoint(env.METALD_SIEM_ENDPOINT);
+    if ("problem" in checked) throw new Error(`METALD_SIEM_ENDPOINT ${checked.problem}`);
+  }
   const block = config?.siem_integration;
   const legacy = config?.metald.network.ipv6.monitoring?.siem_config;
   const enabled = block ? block.enabled !== false : legacy?.enabled === true;
