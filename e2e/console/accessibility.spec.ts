@@ -6,6 +6,8 @@ import { signInAsDevelopmentOperator } from "./helpers/session.js";
 import { createVmThroughApi } from "./helpers/vms.js";
 
 test("every page is accessible at desktop and phone width", async ({ page, request }) => {
+  // Every page and dialog twice (desktop, phone) with axe and screenshots: minutes on a loaded host.
+  test.setTimeout(240_000);
   const vmId = await createVmThroughApi(request, {
     tenant_id: "a11y-tenant",
     ipv6_config: {
@@ -47,6 +49,13 @@ test("every page is accessible at desktop and phone width", async ({ page, reque
   await page.keyboard.press("Escape");
   await expect(page.getByRole("dialog")).toBeHidden();
 
+  await page.getByRole("tab", { name: "Enforcement" }).click();
+  await expect(page.getByRole("table", { name: "Set elements" })).toBeVisible();
+  await checkPage(page, "vm-enforcement-tab");
+  await page.getByRole("tab", { name: "History" }).click();
+  await expect(page.getByText("Only one version so far: nothing to compare.")).toBeVisible();
+  await checkPage(page, "vm-history-tab");
+
   await page.goto("/vms/new");
   await page.getByLabel("IPv6 address").fill("not-an-address");
   await page.getByRole("button", { name: "Create VM" }).click();
@@ -62,6 +71,9 @@ test("every page is accessible at desktop and phone width", async ({ page, reque
   await page.goto("/tenants/a11y-tenant");
   await expect(page.getByRole("row").filter({ hasText: vmId })).toBeVisible();
   await checkPage(page, "tenant");
+  await page.getByRole("button", { name: "Edit tenant" }).click();
+  await expect(page.getByRole("form", { name: "Edit tenant a11y-tenant" })).toBeVisible();
+  await checkPage(page, "tenant-edit-form");
 
   await page.goto("/pools");
   await expect(page.getByRole("link", { name: "default" })).toBeVisible();
@@ -70,6 +82,9 @@ test("every page is accessible at desktop and phone width", async ({ page, reque
   await page.goto("/pools/default");
   await expect(page.getByRole("table", { name: "Allocations" })).toBeVisible();
   await checkPage(page, "pool");
+  await page.getByRole("button", { name: "Edit pool" }).click();
+  await expect(page.getByRole("form", { name: "Edit pool default" })).toBeVisible();
+  await checkPage(page, "pool-edit-form");
 
   await page.goto("/no-such-page");
   await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
