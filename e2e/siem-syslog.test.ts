@@ -161,9 +161,11 @@ describe("SIEM push over syslog to rsyslog", () => {
   });
 });
 
-describe("SIEM push over syslog with TLS to rsyslog (RFC 5425)", () => {
+describe("SIEM push over syslog with TLS, then UDP after SIGHUP, to rsyslog", () => {
   let rsyslog: RsyslogReceiver;
   let metald: MetaldProcess;
+  let configPath: string;
+  let tlsBlock: string;
 
   beforeAll(async () => {
     const dir = await mkdtemp(join(tmpdir(), "metald-syslog-tls-"));
@@ -192,9 +194,10 @@ describe("SIEM push over syslog with TLS to rsyslog (RFC 5425)", () => {
       ],
       { stdio: "ignore" },
     );
-    rsyslog = await startRsyslogReceiver({ tls: { certFile, keyFile } });
-    const configPath = join(dir, "config.yaml");
-    await writeFile(configPath, hostConfig(rsyslog.url, `  tls:\n    ca_file: "${certFile}"\n`));
+    rsyslog = await startRsyslogReceiver({ tls: { certFile, keyFile }, udp: true });
+    configPath = join(dir, "config.yaml");
+    tlsBlock = `  tls:\n    ca_file: "${certFile}"\n`;
+    await writeFile(configPath, hostConfig(rsyslog.url, tlsBlock));
     metald = await startMetald("pglite", { args: ["--config", configPath] });
   }, 60_000);
 
@@ -212,6 +215,27 @@ describe("SIEM push over syslog with TLS to rsyslog (RFC 5425)", () => {
       return FORMATS.every((format) => {
         const got = new Set(lines.filter((l) => l.sd.format === format).map((l) => l.sd.eventId));
         return stored.every((id) => got.has(id));
+      });
+    });
+    for (const line of await rsyslog.lines()) expect(recordId(line)).toBe(line.sd.eventId);
+  });
+
+  it("switches the route to udp:// on SIGHUP, and the next events arrive over UDP", async () => {
+    await writeFile(configPath, hostConfig(rsyslog.udpUrl, tlsBlock));
+    const from = metald.log.length;
+    metald.signal("SIGHUP");
+    await waitUntil("the SIEM routing reloaded", () =>
+      metald.log.slice(from).some((l) => l.includes('"SIEM routing reloaded"')),
+    );
+    const before = new Set(await storedAuditIds(metald));
+    await createVms(metald, 3);
+    const fresh = (await storedAuditIds(metald)).filter((id) => !before.has(id));
+    expect(fresh).toHaveLength(3);
+    await waitUntil("3 new events in each format at rsyslog over UDP", async () => {
+      const lines = (await rsyslog.lines()).filter((l) => l.input === "imudp");
+      return FORMATS.every((format) => {
+        const got = new Set(lines.filter((l) => l.sd.format === format).map((l) => l.sd.eventId));
+        return fresh.every((id) => got.has(id));
       });
     });
     for (const line of await rsyslog.lines()) expect(recordId(line)).toBe(line.sd.eventId);
