@@ -33,7 +33,14 @@ import { type CommandRunner, RunError } from "./command-runner.js";
 import { createCounterObserver } from "./counter-observer.js";
 import { createGuestNamespaceMarks, GUEST_MARKS_ROOT } from "./guest-namespace-marks.js";
 import { HostApplyError, type HostStep } from "./host-apply-error.js";
-import type { HostCapabilities, HostDriver, ReconcileResult } from "./host-driver.js";
+import { probeCapabilities } from "./host-capabilities-probe.js";
+import type { HostDriver, ReconcileResult } from "./host-driver.js";
+import {
+  type GuestNamespace,
+  type HostLink,
+  readGuestNamespaces,
+  readHostLinks,
+} from "./host-link-state.js";
 import { type IpBatchLine, ifindexesOf, runIpBatch } from "./ip-batch.js";
 import { inNamespace, ipAddr, ipLink, ipNetns } from "./ip-link.js";
 import { createKeyedMutex } from "./keyed-mutex.js";
@@ -93,27 +100,6 @@ export interface SandboxDriver extends HostDriver {
   setSampleBoost(ports: string[], addresses: string[]): Promise<void>;
   /** Removes the sandbox namespace and everything in it, and every guest namespace given. */
   destroy(guestNamespaces: string[]): Promise<void>;
-}
-
-interface HostLink {
-  ifindex: number;
-  operstate: string;
-  kind: string;
-  /** Administratively up. */
-  up: boolean;
-  master: string | undefined;
-}
-
-interface GuestInterface {
-  mac: string;
-  /** Global addresses with their prefix lengths. */
-  addresses: string[];
-}
-
-interface GuestNamespace {
-  /** The alias of its loopback, set with it up (see ensureNamespace). */
-  owner: string | undefined;
-  interfaces: Map<string, GuestInterface>;
 }
 
 export function createSandboxDriver(options: SandboxDriverOptions): SandboxDriver {
@@ -628,67 +614,9 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     return { created, removed, guestsDown };
   }
 
-  async function sandboxLinks(): Promise<Map<string, HostLink>> {
-    const list = JSON.parse((await ip(["-d", "-j", "link", "show"])) || "[]") as {
-      ifindex: number;
-      ifname: string;
-      operstate: string;
-      flags?: string[];
-      master?: string;
-      linkinfo?: { info_kind?: string };
-    }[];
-    return new Map(
-      list.map((l) => [
-        l.ifname,
-        {
-          ifindex: l.ifindex,
-          operstate: l.operstate,
-          kind: l.linkinfo?.info_kind ?? "",
-          up: (l.flags ?? []).includes("UP"),
-          master: l.master,
-        },
-      ]),
-    );
-  }
-
-  /**
-   * The owner mark and interfaces (MAC, global addresses) of these guest namespaces, one `ip -n`
-   * each, a few at a time. (Not `ip -all netns exec`: iproute2's forked child returns into the
-   * namespace loop when it cannot enter a namespace, so a namespace being deleted meanwhile
-   * makes it fork again and again.)
-   */
-  async function guestNamespaces(names: string[]): Promise<Map<string, GuestNamespace>> {
-    const byNamespace = new Map<string, GuestNamespace>();
-    const queue = [...names];
-    const read = async () => {
-      for (let ns = queue.shift(); ns !== undefined; ns = queue.shift()) {
-        const out = await ip(["-j", "-d", "addr", "show"], ns).catch(() => undefined);
-        if (out === undefined) continue;
-        const list = JSON.parse(out || "[]") as {
-          ifname: string;
-          address?: string;
-          ifalias?: string;
-          addr_info?: { local: string; prefixlen: number; scope: string }[];
-        }[];
-        byNamespace.set(ns, {
-          owner: list.find((l) => l.ifname === "lo")?.ifalias,
-          interfaces: new Map(
-            list.map((l) => [
-              l.ifname,
-              {
-                mac: l.address ?? "",
-                addresses: (l.addr_info ?? [])
-                  .filter((a) => a.scope === "global")
-                  .map((a) => `${a.local}/${a.prefixlen}`),
-              },
-            ]),
-          ),
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: 8 }, read));
-    return byNamespace;
-  }
+  const sandboxLinks = () => readHostLinks((args) => ip(args));
+  const guestNamespaces = (names: string[]) =>
+    readGuestNamespaces((args, namespace) => ip(args, namespace), names);
 
   /**
    * Finishes the links of a plan whose links all exist but may be half made (metald killed
@@ -741,44 +669,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     namespace: sbx,
     linkExists: (name) => linkExists(name, sbx),
 
-    async compat(): Promise<HostCapabilities> {
-      const notes: string[] = [];
-      const probe = `mprobe${process.pid % 100000}`;
-      let vlanDevices = false;
-      try {
-        await ip(["link", "add", "name", `${probe}b`, "type", "bridge"]);
-        try {
-          await ip([
-            "link",
-            "add",
-            "link",
-            `${probe}b`,
-            "name",
-            `${probe}v`,
-            "type",
-            "vlan",
-            "id",
-            "10",
-          ]);
-          vlanDevices = true;
-          await ip(ipLink.delete(`${probe}v`));
-        } catch (error) {
-          notes.push(`no 802.1Q VLAN devices: ${(error as Error).message}`);
-        }
-        let bridgeVlanFiltering = false;
-        try {
-          await ip(["link", "set", `${probe}b`, "type", "bridge", "vlan_filtering", "1"]);
-          bridgeVlanFiltering = true;
-        } catch (error) {
-          notes.push(`no bridge VLAN filtering: ${(error as Error).message}`);
-        }
-        await ip(ipLink.delete(`${probe}b`));
-        return { vlanDevices, bridgeVlanFiltering, nftables: true, notes };
-      } catch (error) {
-        notes.push(`probe failed: ${(error as Error).message}`);
-        return { vlanDevices, bridgeVlanFiltering: false, nftables: false, notes };
-      }
-    },
+    compat: () => probeCapabilities((args) => ip(args)),
 
     async init() {
       await prepareSandbox();
