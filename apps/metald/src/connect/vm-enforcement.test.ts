@@ -32,7 +32,11 @@ describe("a VM's enforcement", () => {
     const reading: PortCounters = new Map<string, Record<string, PacketCount>>([
       ["tap-a0", { ra_guard: { packets: 3, bytes: 240 }, vm_ports: { packets: 99, bytes: 1 } }],
       ["2001:db8::10", { egress_deny_l4: { packets: 2, bytes: 120 } }],
-      ["fe80::1", { egress_deny_l4: { packets: 1, bytes: 60 } }],
+      // dad_guard: a counted set the table does not name yet, shown under its own name.
+      [
+        "fe80::1",
+        { egress_deny_l4: { packets: 1, bytes: 60 }, dad_guard: { packets: 4, bytes: 320 } },
+      ],
       // Another VM's port: not counted for this one.
       ["tap-b0", { ra_guard: { packets: 50, bytes: 4000 } }],
     ]);
@@ -45,7 +49,9 @@ describe("a VM's enforcement", () => {
       "rl_pps_drops",
       "egress_deny_l4",
       "egress_default_drop",
+      "dad_guard",
     ]);
+    expect(bySet.dad_guard).toMatchObject({ category: "other", packets: 4n, bytes: 320n });
     expect(bySet.ra_guard).toMatchObject({
       interfaceId: "eth0",
       port: "tap-a0",

@@ -12,7 +12,8 @@ export type ControlCategory =
   | "rule_list"
   | "address_policy"
   | "quarantine"
-  | "isolation";
+  | "isolation"
+  | "other";
 
 export interface ControlRow {
   interfaceId: string;
@@ -106,6 +107,9 @@ export const COUNTED_CONTROLS: ReadonlyMap<string, CountedControl> = new Map([
   ]),
 ]);
 
+/** Sets that count every packet of the VM (accepted ones), not what a control dropped. */
+const ACCEPT_SIDE = new Set(["vm_ports", "vm_sources", "ra_allowed_in", "inter_tenant_open"]);
+
 /** The key an element is counted under: its first value, unquoted (as the counter reading). */
 export function elementKey(element: string): string {
   return (element.split(" . ")[0] ?? "").trim().replace(/^"(.*)"$/, "$1");
@@ -117,6 +121,17 @@ export function familyOfElement(element: string): "bridge" | "inet" {
 }
 
 const withoutLength = (address: string) => address.replace(/\/\d+$/, "");
+
+/** A set's counts over a port's keys (its name, addresses and link-local). */
+function sumOf(reading: PortCounters, keys: ReadonlySet<string>, set: string): PacketCount {
+  const sum: PacketCount = { packets: 0, bytes: 0 };
+  for (const key of keys) {
+    const count = reading.get(key)?.[set];
+    sum.packets += count?.packets ?? 0;
+    sum.bytes += count?.bytes ?? 0;
+  }
+  return sum;
+}
 
 /**
  * Per port, every counted control the VM has elements in (zero until the kernel counted
@@ -133,18 +148,29 @@ export function vmEnforcementOf(
       const keys = new Set([p.name, ...p.addresses.map(withoutLength), p.linkLocal]);
       for (const [set, { category, control }] of COUNTED_CONTROLS) {
         if (!(plan.elements[set] ?? []).some((e) => keys.has(elementKey(e)))) continue;
-        const sum: PacketCount = { packets: 0, bytes: 0 };
-        for (const key of keys) {
-          const count = reading.get(key)?.[set];
-          sum.packets += count?.packets ?? 0;
-          sum.bytes += count?.bytes ?? 0;
-        }
+        const sum = sumOf(reading, keys, set);
         counters.push({
           interfaceId: interfaceIds[i] ?? "",
           port: p.name,
           set,
           control,
           category,
+          packets: BigInt(sum.packets),
+          bytes: BigInt(sum.bytes),
+        });
+      }
+      // A counted set this table does not name yet (a control added to the ruleset since):
+      // shown under its own name rather than left out.
+      const others = new Set([...keys].flatMap((key) => Object.keys(reading.get(key) ?? {})));
+      for (const set of [...others].sort()) {
+        if (COUNTED_CONTROLS.has(set) || ACCEPT_SIDE.has(set)) continue;
+        const sum = sumOf(reading, keys, set);
+        counters.push({
+          interfaceId: interfaceIds[i] ?? "",
+          port: p.name,
+          set,
+          control: (PORT_SETS as Record<string, string>)[set] ?? set,
+          category: "other",
           packets: BigInt(sum.packets),
           bytes: BigInt(sum.bytes),
         });

@@ -15,6 +15,7 @@ const CATEGORY_LABELS: Record<string, string> = {
   address_policy: "Address policy",
   quarantine: "Quarantine",
   isolation: "Tenant isolation",
+  other: "Other",
 };
 
 const TIME = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });

@@ -270,7 +270,7 @@ export type ControlCounter = Message<"vmprovisioner.v1.ControlCounter"> & {
 
   /**
    * ra_guard | source_guard | extension_headers | rate_limit | rule_list | address_policy |
-   * quarantine | isolation
+   * quarantine | isolation | other (a counted set named by its set only)
    *
    * @generated from field: string category = 5;
    */
