@@ -1,19 +1,26 @@
 // Full reconcile of N VMs (default 1,000; BENCH_RECONCILE_VMS=5000): with the links already in
-// place, as after a restart, the sandbox driver lists links and namespaces once and rebuilds all
-// tables in one transaction.
+// place, as after a restart, the sandbox driver lists links and namespaces once, enters no guest
+// namespace whose mark records it finished, and rebuilds all tables in one transaction. Host
+// commands go through the spawn helper and per-VM rules through the nft channel, as in metald.
 import { randomBytes } from "node:crypto";
 import {
   compileHostPlan,
-  createCommandRunner,
   createInterfaceSpec,
+  createNftChannel,
   createSandboxDriver,
   type HostPlan,
   resolvePolicy,
+  startHelperRunner,
 } from "@metald/core";
 
 const N = Number(process.env.BENCH_RECONCILE_VMS ?? 1000);
 const namespace = `mrec-${randomBytes(3).toString("hex")}`;
-const driver = createSandboxDriver({ runner: createCommandRunner(), namespace });
+const runner = startHelperRunner();
+const driver = createSandboxDriver({
+  runner,
+  namespace,
+  nftChannel: (ns) => createNftChannel({ namespace: ns }),
+});
 const policy = resolvePolicy({ profile: "HIGH" }, { trackSources: false }).policy;
 
 function plan(i: number): HostPlan {
@@ -53,4 +60,5 @@ try {
   console.log(`| ${N} | ${createS.toFixed(1)} | ${times.map((t) => t.toFixed(0)).join(", ")} |`);
 } finally {
   await driver.destroy(plans.map((p) => p.guestNamespace));
+  runner.close();
 }
