@@ -124,7 +124,11 @@ describe.each(["pglite", "postgres"] as const)("audit trail on %s", (kind) => {
       customer_id: "acme",
       client_address: expect.stringMatching(/127\.0\.0\.1|::1/),
       key_id: "k1",
+      before: { isolated: false },
+      after: { isolated: true },
     });
+    const create = body.records.find((r) => r.action === "vm.create");
+    expect(create?.after).toMatchObject({ tenant_id: "acme" });
     const write = (await audit("action=api.write")).body.records[0];
     expect(write).toMatchObject({
       user_agent: "audit-e2e/1",

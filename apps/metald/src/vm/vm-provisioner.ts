@@ -238,6 +238,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
     action: string,
     details: Record<string, unknown> = {},
     event?: EventInput,
+    change: { before?: unknown; after?: unknown } = {},
   ): AuditEntry => {
     const id = ids.auditId();
     const sink = options.events;
@@ -246,6 +247,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       actor,
       action,
       details,
+      ...change,
       event:
         event &&
         sink?.prepare({ ...event, timestamp: at, details: { ...event.details, audit_id: id } }),
@@ -361,7 +363,10 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         from,
         to,
         at,
-        audit(at, actor, `vm.${to.toLowerCase()}`),
+        audit(at, actor, `vm.${to.toLowerCase()}`, {}, undefined, {
+          before: { state: record.state },
+          after: { state: to },
+        }),
       );
       if (!moved) throw new VmStateError(`vm ${vmId} changed state meanwhile`);
       return to;
@@ -380,6 +385,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
     );
     await checkHostAccess({ spec, config, plan }, caller);
     const vm = { vmId, tenantId: spec.tenantId, policy: effective[0]?.policy };
+    const configJson = toJson(VmConfigSchema, config, { useProtoFieldName: true });
     return hostLock.shared(vmId, async () => {
       const now = clock.now();
       let stored: StoredSecurityEvent[];
@@ -390,7 +396,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
           hostId: options.hostId,
           state: "CREATED",
           applicationTier: spec.applicationTier,
-          config: toJson(VmConfigSchema, config, { useProtoFieldName: true }),
+          config: configJson,
           spec,
           effective,
           addresses,
@@ -401,6 +407,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
             "vm.create",
             { profile: spec.profile, form: spec.form, interfaces: spec.interfaces.length },
             configChangeEvent(vm, "vm.create", actor, { profile: spec.profile }),
+            { before: null, after: configJson },
           ),
         });
       } catch (error) {
@@ -492,6 +499,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
             version: record.configVersion + 1,
             changed_controls: changedControls(beforePolicy, after),
           }),
+          { before: record.config, after: stored(next).config },
         ),
       ));
     } catch (error) {
@@ -616,7 +624,10 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         const stored = await repository.terminate(
           vmId,
           at,
-          audit(at, actor, "vm.delete", {}, configChangeEvent(vm, "vm.delete", actor)),
+          audit(at, actor, "vm.delete", {}, configChangeEvent(vm, "vm.delete", actor), {
+            before: { state: record.state, config: record.config },
+            after: { state: "TERMINATED" },
+          }),
         );
         logger.info({ vmId }, "vm deleted");
         announce(stored);
@@ -661,7 +672,10 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
           vmId,
           isolated,
           at,
-          audit(at, actor, action, { reason }, quarantineEvent(vm, isolated, reason, actor)),
+          audit(at, actor, action, { reason }, quarantineEvent(vm, isolated, reason, actor), {
+            before: { isolated: record.isolated },
+            after: { isolated },
+          }),
         );
         if (!changed) throw new VmStateError(`vm ${vmId} changed state meanwhile`);
         try {
