@@ -4,70 +4,26 @@
 // a metald started on it rebuilds the same enforcement: GetVm and GetVmNetworkSecurity answer
 // the same, and the metald tables' sets and maps hold the same elements. A database that holds
 // data is refused. On PGlite (backup of a stopped host) and PostgreSQL (backup while it serves).
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { kernelTestsCanRun } from "@metald/core/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postJson } from "./harness/curl-like.js";
+import { readKernelState } from "./harness/kernel-state.js";
 import { type MetaldProcess, POSTGRES_URL, startMetald } from "./harness/metald-process.js";
 
-const exec = promisify(execFile);
 const MAIN = fileURLToPath(new URL("../apps/metald/dist/main.js", import.meta.url));
 const VM = "/vmprovisioner.v1.VmService";
 const POOL_PREFIX = "2600:beef:7000::/48";
 
-interface NftSet {
-  family: string;
-  table: string;
-  name: string;
-  type: string | string[];
-  map?: string;
-  elem?: unknown[];
-}
-
-/** An element as nft's JSON gives it, as one comparable text (counters left out). */
-function literal(value: unknown): string {
-  if (typeof value === "number" || typeof value === "string") return String(value);
-  const v = value as Record<string, unknown>;
-  if (v.elem) return literal((v.elem as { val: unknown }).val);
-  if (v.prefix) {
-    const p = v.prefix as { addr: string; len: number };
-    return `${p.addr}/${p.len}`;
-  }
-  if (v.range) return (v.range as unknown[]).map(literal).join("-");
-  if (v.concat) return (v.concat as unknown[]).map(literal).join(" . ");
-  return JSON.stringify(value);
-}
-
-function elementText(element: unknown, set: NftSet): string {
-  if (set.map !== undefined && Array.isArray(element))
-    return `${literal(element[0])} : ${literal(element[1])}`;
-  return literal(element);
-}
-
 /** Every set and map of metald's tables in the sandbox namespace: name → sorted elements. */
 async function kernelElements(namespace: string): Promise<Record<string, string[]>> {
-  const { stdout } = await exec(
-    "ip",
-    ["netns", "exec", namespace, "nft", "-j", "list", "ruleset"],
-    {
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  const ruleset = JSON.parse(stdout) as { nftables: { set?: NftSet; map?: NftSet }[] };
-  const out: Record<string, string[]> = {};
-  for (const object of ruleset.nftables) {
-    const set = object.set ?? object.map;
-    if (set?.table !== "metald_security") continue;
-    out[`${set.family} ${set.name}`] = (set.elem ?? []).map((e) => elementText(e, set)).sort();
-  }
-  return out;
+  return (await readKernelState(namespace)).sets;
 }
 
 function cli(
