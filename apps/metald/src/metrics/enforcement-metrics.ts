@@ -111,6 +111,10 @@ function countersByVm(vms: VmView[], all: PortCounters): Collected {
         labels: { vm_id: vmId, result: "dropped" },
         value: n("eh_frag") + n("eh_frag_in") + n("nd_frag_guard"),
       });
+      out.fragments.push({
+        labels: { vm_id: vmId, result: "reassembly_rejected" },
+        value: n("frag_rejected_in"),
+      });
       for (const [set, limit] of Object.entries(RATE_LIMITS)) {
         out.rates.push({
           labels: { vm_id: vmId, customer_id: customer, limit_type: limit },

@@ -135,6 +135,12 @@ export const COUNTER_EVENT_KINDS: Record<string, EventKind> = {
     "warning",
     "frames from another tenant's VM dropped",
   ),
+  frag_rejected_in: kind(
+    "extension_header_block",
+    "warning",
+    "fragments to the VM that reassembly refused (overlapping, unaligned or incomplete) dropped",
+    { reason: "reassembly_rejected" },
+  ),
   quarantine: kind("quarantine_block", "info", "frames from the quarantined VM dropped"),
   quarantine_in: kind("quarantine_block", "info", "frames to the quarantined VM dropped"),
 };

@@ -47,6 +47,8 @@ export const PORT_SETS = {
   eh_hbh_in: "extension headers: hop-by-hop to the VM (MLD exempt)",
   eh_rt_in: "extension headers: routing to the VM",
   eh_frag_in: "extension headers: fragment to the VM",
+  frag_rejected_in:
+    "fragments: fragments to the VM that reassembly refused or let through unreassembled",
   eh_dst_in: "extension headers: destination options to the VM",
   eh_mh_in: "extension headers: mobility to the VM",
   eh_esp_in: "extension headers: ESP to the VM",
@@ -358,6 +360,9 @@ ${rateDrops.join("\n")}
     exthdr hbh exists jump hbh_to_vm
     exthdr rt exists oifname @eh_rt_in drop
     exthdr frag exists oifname @eh_frag_in drop
+    # br_netfilter reassembles before this hook: a fragment still here is one reassembly
+    # refused to take (unaligned, truncated first fragment and the like) and would bypass the rule list.
+    exthdr frag exists oifname @frag_rejected_in drop
     exthdr dst exists oifname @eh_dst_in drop
     exthdr mh exists oifname @eh_mh_in drop
     meta l4proto esp oifname @eh_esp_in drop

@@ -160,6 +160,9 @@ export function compileVmElements(
       add("dad_guard", p);
     }
     const blocked = blockedExtensionHeaders(policy);
+    // REASSEMBLE and ALLOW: only datagrams reassembly completed reach the VM (and its rule
+    // list); BLOCK drops every fragment through eh_frag_in instead.
+    if (!blocked.has(EXTENSION_HEADER_TYPES.fragment)) add("frag_rejected_in", p);
     for (const [type, fromVm, toVm] of EH_SETS) {
       if (blocked.has(type)) {
         add(fromVm, p);
