@@ -21,7 +21,11 @@ import {
 import type { ComplianceQueries } from "./compliance/compliance-queries.js";
 import { createComplianceServiceImpl } from "./connect/compliance-service.js";
 import { createConfigHistoryServiceImpl } from "./connect/config-history-service.js";
-import { createHostServiceImpl, type HostFacts } from "./connect/host-service.js";
+import {
+  createHostServiceImpl,
+  type HostFacts,
+  type HostServiceDeps,
+} from "./connect/host-service.js";
 import { createIpv6PoolServiceImpl } from "./connect/ipv6-pool-service.js";
 import { createSecurityEventServiceImpl } from "./connect/security-event-service.js";
 import { createTenantServiceImpl } from "./connect/tenant-service.js";
@@ -56,6 +60,8 @@ export function createRoutes(deps: {
   vms: VmRepository;
   /** The counter poller's last reading, where the driver reads kernel counters. */
   lastCounters?: () => PortCounters;
+  /** The fleet's host registry (HostService.ListHosts). */
+  fleet?: HostServiceDeps["fleet"];
   /** The audit trail's verify walk (ComplianceService.VerifyAuditTrail). */
   verifyAuditTrail?: () => Promise<AuditVerification>;
 }) {

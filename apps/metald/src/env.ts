@@ -109,6 +109,8 @@ const EnvFields = z.object({
     .enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
     .default("info"),
   METALD_HOST_ID: z.string().min(1).default(hostname()),
+  // The fleet's registry (docs/fleet.md): this host's heartbeat; 3 missed ones mark it stale.
+  METALD_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   METALD_DEFAULT_PROFILE: z
     .enum(["high", "medium", "low", "custom"])
     .default("high")

@@ -59,7 +59,7 @@ const USAGE = `usage: metald [serve] [--listen HOST:PORT] [--data-dir DIR] [--da
 Environment: METALD_HTTP_HOST, METALD_HTTP_PORT, METALD_DATA_DIR, DATABASE_URL, METALD_DB_POOL_SIZE,
 METALD_DRIVER, METALD_AUTH, METALD_TLS_CERT, METALD_TLS_KEY, METALD_TLS_MIN_VERSION, METALD_LOG_LEVEL,
 METALD_HOST_ID, METALD_DEFAULT_PROFILE, METALD_AUDIT_KEYRING, METALD_AUDIT_CHECKPOINT_KEY,
-METALD_AUDIT_CHECKPOINT_EVERY. Flags override them.`;
+METALD_AUDIT_CHECKPOINT_EVERY, METALD_HEARTBEAT_MS. Flags override them.`;
 
 const DEFAULT_CONFIG = "/etc/metald/config.yaml";
 
@@ -207,6 +207,7 @@ async function serve(flags: {
       setBoost: (ports, addresses) => sandbox.setSampleBoost(ports, addresses),
     },
     hostId: env.METALD_HOST_ID,
+    heartbeatMs: env.METALD_HEARTBEAT_MS,
     // The file's security_profile is the host default; without a file, the environment's.
     defaultProfile:
       (hostConfig?.metald.network.ipv6.security_profile.toUpperCase() as

@@ -1,6 +1,7 @@
 // Builds the HTTP server: Connect services, /health, request compatibility rules.
 
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import {
@@ -20,6 +21,7 @@ import {
 import {
   createBlockedSourceRepository,
   createConfigHistoryRepository,
+  createHostRepository,
   createPoolRepository,
   createSecurityEventRepository,
   createSiemDeliveryRepository,
@@ -53,6 +55,7 @@ import {
 import { startRetentionJob } from "./events/retention-job.js";
 import { type SiemSettingsSource, startSiemForwarding } from "./events/siem-forwarding.js";
 import { createVmFactsReader } from "./events/siem-vm-facts.js";
+import { type HostHeartbeat, startHostHeartbeat } from "./fleet/host-heartbeat.js";
 import { registerAuditRoutes } from "./http/audit-routes.js";
 import { registerBlockedSourceRoutes } from "./http/blocked-source-routes.js";
 import { createCleartextHttpServer } from "./http/cleartext-http-server.js";
@@ -124,6 +127,8 @@ export interface ServerOptions {
   /** A fresh reading with one VM's accept-side counters too (the debug route). */
   readVmCounters?: (elements: SetElements) => Promise<PortCounters>;
   hostId: string;
+  /** How often this host's row in the fleet's registry is refreshed (ms; default 5000). */
+  heartbeatMs?: number;
   defaultProfile: SecurityProfileName;
   logLevel: string;
   version: string;
@@ -439,6 +444,28 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   }
   // On demand: rebuild the host's enforcement from the database and remove leftovers.
   app.post("/debug/reconcile", async () => reconcile());
+  // The fleet's registry: this host registers once it listens (its URL is known then) with the
+  // capabilities its driver probed once now; the heartbeat runs no probe.
+  const hostRegistry = createHostRepository(options.db);
+  const capabilities = options.driver.compat();
+  capabilities.catch(() => undefined);
+  let heartbeat: HostHeartbeat | undefined;
+  app.addHook("onClose", async () => heartbeat?.stop());
+  app.addHook("onListen", async () => {
+    heartbeat = await startHostHeartbeat({
+      hosts: hostRegistry,
+      registration: {
+        hostId: options.hostId,
+        address: listenUrl(app.server.address(), options.tls ? "https" : "http"),
+        version: options.version,
+        driver: options.driver.name,
+        capabilities: await capabilities,
+        heartbeatMs: options.heartbeatMs ?? 5_000,
+      },
+      clock: { now: () => new Date() },
+      logger: app.log,
+    });
+  });
 
   await app.register(async (connect) => {
     connect.addHook("onRequest", createMethodCheck(allowedMethodsByPath(SERVICES)));
@@ -457,6 +484,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
         vms: createVmRepository(options.db, { audit: auditTrail.writer }),
         verifyAuditTrail: () => auditTrail.verify(),
         lastCounters: options.lastCounters,
+        fleet: { hosts: hostRegistry, now: () => new Date() },
         host: {
           hostId: options.hostId,
           version: options.version,
@@ -474,4 +502,11 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   });
   await registerConsole(app);
   return app;
+}
+
+/** The URL of the bound address (IPv6 in brackets), as the fleet's registry advertises it. */
+function listenUrl(address: AddressInfo | string | null, scheme: "http" | "https"): string {
+  if (address === null || typeof address === "string") return `${scheme}://${address ?? ""}`;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return `${scheme}://${host}:${address.port}`;
 }

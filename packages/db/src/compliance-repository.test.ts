@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createComplianceRepository, type VmComplianceWrite } from "./compliance-repository.js";
+import {
+  createSecurityEventRepository,
+  type NewSecurityEvent,
+} from "./security-event-repository.js";
 import { TEST_DATABASES, type TestDatabase } from "./test-databases.js";
 import { createVmRepository } from "./vm-repository.js";
 
@@ -7,12 +11,34 @@ const T0 = new Date("2025-03-01T10:00:00Z");
 const T1 = new Date("2025-03-01T11:00:00Z");
 const T2 = new Date("2025-03-01T12:00:00Z");
 
+type ViolationKey = { vmId: string; tenantId: string; framework: string; requirement: string };
+
 const violation = (requirement: string) => ({
   framework: "PCI_DSS",
   requirement,
   outcome: "violated",
   severity: "error",
   detail: `${requirement} detail`,
+});
+
+/** The event of a violation opened or resolved, as the monitor would store it. */
+const eventOf = (
+  v: { vmId: string; tenantId: string; framework: string; requirement: string },
+  type: string,
+  at: Date,
+): NewSecurityEvent => ({
+  id: `evt-${type}-${v.vmId}-${v.requirement}`,
+  timestamp: at,
+  vmId: v.vmId,
+  customerId: v.tenantId,
+  eventType: type,
+  severity: type === "compliance_violation" ? "error" : "info",
+  sourceIp: null,
+  description: `${v.framework} ${v.requirement}`,
+  details: { framework: v.framework, requirement: v.requirement },
+  count: 1,
+  retentionDays: 30,
+  category: "audit",
 });
 
 function write(vmId: string, fields: Partial<VmComplianceWrite>): VmComplianceWrite {
@@ -183,5 +209,134 @@ describe.each(["pglite", "postgres"] as const)("compliance records on %s", (kind
       [1, "alice", "vm.create", "audit-1", T0.toISOString()],
       [2, "bob", "vm.update_security", "audit-2", T1.toISOString()],
     ]);
+  });
+  it("writes thousands of VMs set-based, with one event per violation opened or resolved in the same transaction", async () => {
+    const repo = createComplianceRepository(database.db);
+    const log = createSecurityEventRepository(database.db);
+    const from = await log.lastSeq();
+    const vms = Array.from({ length: 2_000 }, (_, i) => `vm-bulk-${i.toString().padStart(4, "0")}`);
+    const opened = await repo.write(
+      vms.map((id, i) =>
+        write(id, {
+          tenantId: `bulk-${i % 4}`,
+          status: "NON_COMPLIANT",
+          findings: [["PCI_DSS", "2.1", "violated", `it's "LOW" (${i})`, T0.toISOString(), 1, []]],
+          opened: [violation("2.1"), violation("1.1.4"), violation("4.1")],
+        }),
+      ),
+      [],
+      T0,
+      { events: (w) => w.opened.map((v) => eventOf(v, "compliance_violation", T0)) },
+    );
+    expect(opened.opened).toHaveLength(6_000);
+    expect(opened.events).toHaveLength(6_000);
+    expect(opened.tenants.map((t) => [t.tenantId, t.vmsNonCompliant]).sort()).toEqual([
+      ["bulk-0", 500],
+      ["bulk-1", 500],
+      ["bulk-2", 500],
+      ["bulk-3", 500],
+    ]);
+    // Each event is in the log, in seq order, naming its VM and requirement.
+    const feed = await log.readFeed(from, 10_000);
+    expect(feed.map((e) => e.seq)).toEqual(opened.events.map((e) => e.seq));
+    expect(new Set(feed.map((e) => `${e.vmId} ${e.details.requirement}`)).size).toBe(6_000);
+    const loaded = await repo.load([vms[7] as string]);
+    expect(loaded.get(vms[7] as string)?.open.sort()).toEqual([
+      "PCI_DSS 1.1.4",
+      "PCI_DSS 2.1",
+      "PCI_DSS 4.1",
+    ]);
+    expect(loaded.get(vms[7] as string)?.record?.findings).toEqual([
+      ["PCI_DSS", "2.1", "violated", `it's "LOW" (7)`, T0.toISOString(), 1, []],
+    ]);
+
+    const closed = await repo.write(
+      vms.map((id, i) =>
+        write(id, {
+          tenantId: `bulk-${i % 4}`,
+          since: T1,
+          configVersion: 2,
+          resolved: [
+            { framework: "PCI_DSS", requirement: "2.1", resolution: "resolved" },
+            { framework: "PCI_DSS", requirement: "4.1", resolution: "not_required" },
+          ],
+        }),
+      ),
+      [],
+      T1,
+      { events: (w) => w.resolved.map((v) => eventOf(v, "compliance_restored", T1)) },
+    );
+    expect(closed.resolved).toHaveLength(4_000);
+    expect(closed.events).toHaveLength(4_000);
+    expect(closed.resolved[0]).toMatchObject({ openedAt: T0, resolvedAt: T1 });
+    expect(
+      (await repo.openViolationCounts()).filter((c) => c.count >= 2_000).map((c) => c.requirement),
+    ).toEqual(["1.1.4"]);
+    expect(closed.tenants.map((t) => t.vmsNonCompliant)).toEqual([0, 0, 0, 0]);
+  });
+
+  it("a write whose events fail stores nothing: no status, no violation, no event", async () => {
+    const repo = createComplianceRepository(database.db);
+    const log = createSecurityEventRepository(database.db);
+    const from = await log.lastSeq();
+    await expect(
+      repo.write(
+        [
+          write("vm-atomic", {
+            tenantId: "atomic",
+            status: "NON_COMPLIANT",
+            opened: [violation("2.1")],
+          }),
+        ],
+        [],
+        T0,
+        {
+          // Two events with one id: the log's unique id refuses the second.
+          events: (w) => [
+            eventOf(w.opened[0] as ViolationKey, "compliance_violation", T0),
+            eventOf(w.opened[0] as ViolationKey, "compliance_violation", T0),
+          ],
+        },
+      ),
+    ).rejects.toThrow();
+    expect(await repo.vmStatus("vm-atomic")).toBeUndefined();
+    expect(await repo.listViolations({ vmId: "vm-atomic", limit: 10 })).toEqual([]);
+    expect(await log.readFeed(from, 10)).toEqual([]);
+  });
+
+  it("reads the engine's inputs of VMs by id and page by page, policies as stored text", async () => {
+    const vms = createVmRepository(database.db);
+    const effective = [{ interfaceId: "eth0", policy: { compliance: { frameworks: ["SOC2"] } } }];
+    for (const id of ["vm-in-1", "vm-in-2", "vm-in-3"])
+      await vms.insert({
+        id,
+        tenantId: "inputs",
+        hostId: "h1",
+        state: "CREATED",
+        applicationTier: "",
+        config: {},
+        spec: { profile: "HIGH", compliance: { frameworks: ["PCI_DSS"], dataResidency: "EU" } },
+        effective,
+        addresses: [],
+        createdAt: T0,
+        audit: { id: `audit-${id}`, actor: "alice", action: "vm.create", details: {} },
+      });
+    const repo = createComplianceRepository(database.db);
+    const [one] = await repo.inputs({ vmIds: ["vm-in-2", "vm-missing"] });
+    expect(one).toEqual({
+      vmId: "vm-in-2",
+      tenantId: "inputs",
+      state: "CREATED",
+      configVersion: 1,
+      profile: "HIGH",
+      frameworks: ["PCI_DSS"],
+      dataResidency: "EU",
+      effective: expect.any(String),
+    });
+    expect(JSON.parse(one?.effective ?? "")).toEqual(effective);
+    const first = await repo.inputs({ afterId: "vm-in-0", limit: 2 });
+    expect(first.map((r) => r.vmId)).toEqual(["vm-in-1", "vm-in-2"]);
+    const next = await repo.inputs({ afterId: "vm-in-2", limit: 2 });
+    expect(next[0]?.vmId).toBe("vm-in-3");
   });
 });

@@ -58,6 +58,13 @@ export {
   type HostBridgeRepository,
   type HostBridgeScope,
 } from "./host-bridge-repository.js";
+export {
+  createHostRepository,
+  type HostCapabilityFacts,
+  type HostRecord,
+  type HostRegistration,
+  type HostRepository,
+} from "./host-repository.js";
 export { migrate } from "./migrate.js";
 export { MIGRATIONS, type Migration } from "./migrations/index.js";
 export { type DatabaseOptions, openDatabase } from "./open-database.js";

@@ -1,5 +1,8 @@
 // A stored VM as the compliance engine sees it: the effective policy of each interface as applied
-// (what the host enforces), every framework required of it, and VM-wide facts.
+// (what the host enforces), every framework required of it, and VM-wide facts. The monitor keeps
+// one ComplianceInput per live VM; VMs whose stored effective policies are the same text share
+// one parsed copy (see PolicyInterner), and so one evaluation per framework set.
+
 import {
   type ComplianceFramework,
   type ComplianceSubject,
@@ -7,13 +10,54 @@ import {
   profileLayer,
   resolvePolicy,
   type SecurityPolicy,
-  type VmSpec,
+  type SecurityProfileName,
 } from "@metald/core";
-import type { VmRecord } from "@metald/db";
+import type { ComplianceInputRow } from "@metald/db";
+import type { InternedPolicies, PolicyInterner } from "./policy-interner.js";
 
-interface StoredInterface {
+export interface StoredInterface {
   interfaceId: string;
   policy: SecurityPolicy;
+}
+
+export interface ComplianceInput {
+  vmId: string;
+  tenantId: string;
+  configVersion: number;
+  profile: SecurityProfileName;
+  /** The VM's own compliance block. */
+  frameworks: readonly ComplianceFramework[];
+  dataResidency: string;
+  effective: InternedPolicies;
+}
+
+export function complianceInput(
+  row: ComplianceInputRow,
+  policies: PolicyInterner,
+): ComplianceInput {
+  return {
+    vmId: row.vmId,
+    tenantId: row.tenantId,
+    configVersion: row.configVersion,
+    profile: row.profile as SecurityProfileName,
+    frameworks: row.frameworks as ComplianceFramework[],
+    dataResidency: row.dataResidency,
+    effective: policies.intern(row.effective),
+  };
+}
+
+/** The frameworks required of a VM at any layer, sorted (a key of its evaluation). */
+export function requiredFrameworks(
+  input: ComplianceInput,
+  tenantLayer: PolicyLayer | undefined,
+): ComplianceFramework[] {
+  return [
+    ...new Set<ComplianceFramework>([
+      ...input.frameworks,
+      ...(tenantLayer?.compliance?.frameworks ?? []),
+      ...(profileLayer(input.profile)?.compliance?.frameworks ?? []),
+    ]),
+  ].sort();
 }
 
 /**
@@ -24,16 +68,11 @@ interface StoredInterface {
  * a VM's own list (which replaces the tenant's in the effective policy) cannot drop one.
  */
 export function complianceSubject(
-  record: VmRecord,
+  input: ComplianceInput,
   tenantLayer: PolicyLayer | undefined,
+  frameworks = requiredFrameworks(input, tenantLayer),
 ): ComplianceSubject {
-  const spec = record.spec as VmSpec;
-  const stored = (record.effective as StoredInterface[] | null) ?? [];
-  const frameworks = new Set<ComplianceFramework>([
-    ...(spec.compliance?.frameworks ?? []),
-    ...(tenantLayer?.compliance?.frameworks ?? []),
-    ...(profileLayer(spec.profile).compliance?.frameworks ?? []),
-  ]);
+  const stored = input.effective.interfaces;
   const interfaces =
     stored.length > 0
       ? stored.map((e) => ({ id: e.interfaceId, policy: e.policy }))
@@ -41,12 +80,12 @@ export function complianceSubject(
         [
           {
             id: "vm",
-            policy: resolvePolicy({ profile: spec.profile, tenant: tenantLayer }).policy,
+            policy: resolvePolicy({ profile: input.profile, tenant: tenantLayer }).policy,
           },
         ];
   return {
     interfaces,
-    facts: { profile: spec.profile, dataResidency: spec.compliance?.dataResidency ?? "" },
-    frameworks: [...frameworks],
+    facts: { profile: input.profile, dataResidency: input.dataResidency },
+    frameworks,
   };
 }

@@ -1,9 +1,9 @@
 // Starts compliance on a server: the store, the metrics, the monitor listening to the event
 // pipeline's stored events, a host probe and a first evaluation of every VM, a new probe and
-// evaluation on each configuration reload (SIGHUP), and the REST routes. Answers the queries
-// ComplianceService serves.
+// evaluation of the VMs whose tenant layer or host evidence changed on each configuration reload
+// (SIGHUP), and the REST routes. Answers the queries ComplianceService serves.
 import type { HostDriver, PolicyLayer } from "@metald/core";
-import { createComplianceRepository, createVmRepository, type SqlClient } from "@metald/db";
+import { createComplianceRepository, type SqlClient } from "@metald/db";
 import type { FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
 import type { EventPipeline } from "../events/event-pipeline.js";
@@ -16,7 +16,7 @@ import { probeHostEvidence } from "./host-evidence-of.js";
 export interface ComplianceDeps {
   db: SqlClient;
   driver: HostDriver;
-  pipeline: Pick<EventPipeline, "store" | "onStored">;
+  pipeline: Pick<EventPipeline, "prepare" | "announce" | "onStored">;
   tenantLayer?: (tenantId: string) => PolicyLayer | undefined;
   /** Called with a listener to run after each configuration reload. */
   onReload?: (listener: () => void) => void;
@@ -29,7 +29,6 @@ export async function startCompliance(
 ): Promise<ComplianceQueries> {
   const repository = createComplianceRepository(deps.db);
   const monitor = createComplianceMonitor({
-    vms: createVmRepository(deps.db),
     compliance: repository,
     events: deps.pipeline,
     tenantLayer: deps.tenantLayer,
@@ -40,13 +39,13 @@ export async function startCompliance(
       registerComplianceMetrics(deps.metrics, () => repository.openViolationCounts()),
   });
   deps.pipeline.onStored((stored) => monitor.onStoredEvents(stored));
-  const probeAndEvaluate = async (reason: string) => {
-    monitor.setHost(await probeHostEvidence(deps.driver));
-    await monitor.reevaluateAll(reason);
-  };
-  await probeAndEvaluate("start");
+  monitor.setHost(await probeHostEvidence(deps.driver));
+  await monitor.reevaluateAll("start");
   deps.onReload?.(() => {
-    probeAndEvaluate("configuration reload").catch((error: unknown) =>
+    (async () => {
+      monitor.setHost(await probeHostEvidence(deps.driver));
+      await monitor.reevaluateChanged("configuration reload");
+    })().catch((error: unknown) =>
       app.log.error({ err: error }, "re-evaluating compliance after the reload failed"),
     );
   });

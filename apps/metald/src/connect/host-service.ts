@@ -1,26 +1,31 @@
 // vmprovisioner.v1.HostService: who the caller is and, for operators and auditors, what host
 // this is and what its kernel can enforce (the driver's probe, run once); VM counts by state
 // (one GROUP BY) and what enforces one VM (the last counter reading and the VM's set elements),
-// both confined to a tenant token's own tenant.
+// both confined to a tenant token's own tenant; the fleet's registered hosts with whether each
+// is stale (operators and auditors).
 import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { HostCapabilities, PortCounters } from "@metald/core";
-import type { VmRepository, VmStateName } from "@metald/db";
+import type { HostRepository, VmRepository, VmStateName } from "@metald/db";
 import {
   CallerSchema,
   ControlCounterSchema,
   CountVmsResponseSchema,
   EnforcementElementSchema,
+  FleetHostSchema,
   GetHostInfoResponseSchema,
   GetVmEnforcementResponseSchema,
   HostCapabilitiesSchema,
   type HostService,
+  ListHostsResponseSchema,
   PrincipalKind,
   VmState,
   VmStateCountSchema,
 } from "@metald/proto";
 import type { AuthMode } from "../auth/principal.js";
 import { PRINCIPAL } from "../auth/principal-context.js";
+import { isHostStale } from "../fleet/host-staleness.js";
 import type { VmProvisioner } from "../vm/vm-provisioner.js";
 import { guarded } from "./to-connect-error.js";
 import { vmEnforcementOf } from "./vm-enforcement.js";
@@ -57,6 +62,8 @@ export interface HostServiceDeps {
   provisionerFor: (ctx: HandlerContext) => VmProvisioner;
   /** The counter poller's last reading; undefined where the driver reads no kernel counters. */
   lastCounters?: () => PortCounters;
+  /** The fleet's host registry (ListHosts) and the clock staleness is judged by. */
+  fleet?: { hosts: Pick<HostRepository, "list">; now: () => Date };
 }
 
 const STATES = [
@@ -141,6 +148,30 @@ export function createHostServiceImpl(
           countersAvailable: deps.lastCounters !== undefined,
           counters: enforcement.counters.map((c) => create(ControlCounterSchema, c)),
           elements: enforcement.elements.map((e) => create(EnforcementElementSchema, e)),
+        });
+      }),
+
+    listHosts: (_req, ctx) =>
+      guarded(async () => {
+        if (callerOf(ctx).kind === PrincipalKind.TENANT)
+          throw new ConnectError("ListHosts is for operators and auditors", Code.PermissionDenied);
+        const hosts = (await deps.fleet?.hosts.list()) ?? [];
+        const now = deps.fleet?.now() ?? new Date();
+        return create(ListHostsResponseSchema, {
+          servingHostId: facts.hostId,
+          hosts: hosts.map((h) =>
+            create(FleetHostSchema, {
+              hostId: h.hostId,
+              address: h.address,
+              version: h.version,
+              driver: h.driver,
+              capabilities: create(HostCapabilitiesSchema, h.capabilities),
+              startedAt: timestampFromDate(h.startedAt),
+              lastHeartbeatAt: timestampFromDate(h.lastHeartbeatAt),
+              heartbeatMs: h.heartbeatMs,
+              stale: isHostStale(h, now),
+            }),
+          ),
         });
       }),
   };

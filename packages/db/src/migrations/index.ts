@@ -8,6 +8,7 @@ import { apiTokens } from "./0006-api-tokens.js";
 import { hostBridges } from "./0007-host-bridges.js";
 import { complianceStatus } from "./0008-compliance-status.js";
 import { auditChain } from "./0009-audit-chain.js";
+import { hostRegistry } from "./0011-host-registry.js";
 
 export interface Migration {
   version: number;
@@ -25,4 +26,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: "host-bridges", sql: hostBridges },
   { version: 8, name: "compliance-status", sql: complianceStatus },
   { version: 9, name: "audit-chain", sql: auditChain },
+  { version: 11, name: "host-registry", sql: hostRegistry },
 ];

@@ -6,6 +6,8 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { VmState } from "./vm_pb.js";
 import { file_vmprovisioner_v1_vm } from "./vm_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vmprovisioner/v1/host_service.proto.
  */
 export const file_vmprovisioner_v1_host_service: GenFile = /*@__PURE__*/
-  fileDesc("CiN2bXByb3Zpc2lvbmVyL3YxL2hvc3Rfc2VydmljZS5wcm90bxIQdm1wcm92aXNpb25lci52MSJYCgZDYWxsZXISLQoEa2luZBgBIAEoDjIfLnZtcHJvdmlzaW9uZXIudjEuUHJpbmNpcGFsS2luZBIMCgRuYW1lGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCSJoChBIb3N0Q2FwYWJpbGl0aWVzEhAKCG5mdGFibGVzGAEgASgIEhQKDHZsYW5fZGV2aWNlcxgCIAEoCBIdChVicmlkZ2Vfdmxhbl9maWx0ZXJpbmcYAyABKAgSDQoFbm90ZXMYBCADKAkiFAoSR2V0SG9zdEluZm9SZXF1ZXN0ItABChNHZXRIb3N0SW5mb1Jlc3BvbnNlEigKBmNhbGxlchgBIAEoCzIYLnZtcHJvdmlzaW9uZXIudjEuQ2FsbGVyEg8KB2hvc3RfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIOCgZkcml2ZXIYBCABKAkSEAoIZGF0YWJhc2UYBSABKAkSEQoJYXV0aF9tb2RlGAYgASgJEjgKDGNhcGFiaWxpdGllcxgHIAEoCzIiLnZtcHJvdmlzaW9uZXIudjEuSG9zdENhcGFiaWxpdGllcyIkCg9Db3VudFZtc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIkcKDFZtU3RhdGVDb3VudBIoCgVzdGF0ZRgBIAEoDjIZLnZtcHJvdmlzaW9uZXIudjEuVm1TdGF0ZRINCgVjb3VudBgCIAEoBCJTChBDb3VudFZtc1Jlc3BvbnNlEg0KBXRvdGFsGAEgASgEEjAKCGJ5X3N0YXRlGAIgAygLMh4udm1wcm92aXNpb25lci52MS5WbVN0YXRlQ291bnQiKAoXR2V0Vm1FbmZvcmNlbWVudFJlcXVlc3QSDQoFdm1faWQYASABKAkihAEKDkNvbnRyb2xDb3VudGVyEhQKDGludGVyZmFjZV9pZBgBIAEoCRIMCgRwb3J0GAIgASgJEgsKA3NldBgDIAEoCRIPCgdjb250cm9sGAQgASgJEhAKCGNhdGVnb3J5GAUgASgJEg8KB3BhY2tldHMYBiABKAQSDQoFYnl0ZXMYByABKAQiQgoSRW5mb3JjZW1lbnRFbGVtZW50Eg4KBmZhbWlseRgBIAEoCRILCgNzZXQYAiABKAkSDwoHZWxlbWVudBgDIAEoCSKxAQoYR2V0Vm1FbmZvcmNlbWVudFJlc3BvbnNlEg0KBXZtX2lkGAEgASgJEhoKEmNvdW50ZXJzX2F2YWlsYWJsZRgCIAEoCBIyCghjb3VudGVycxgDIAMoCzIgLnZtcHJvdmlzaW9uZXIudjEuQ29udHJvbENvdW50ZXISNgoIZWxlbWVudHMYBCADKAsyJC52bXByb3Zpc2lvbmVyLnYxLkVuZm9yY2VtZW50RWxlbWVudCqDAQoNUHJpbmNpcGFsS2luZBIeChpQUklOQ0lQQUxfS0lORF9VTlNQRUNJRklFRBAAEhsKF1BSSU5DSVBBTF9LSU5EX09QRVJBVE9SEAESGQoVUFJJTkNJUEFMX0tJTkRfVEVOQU5UEAISGgoWUFJJTkNJUEFMX0tJTkRfQVVESVRPUhADMrYCCgtIb3N0U2VydmljZRJfCgtHZXRIb3N0SW5mbxIkLnZtcHJvdmlzaW9uZXIudjEuR2V0SG9zdEluZm9SZXF1ZXN0GiUudm1wcm92aXNpb25lci52MS5HZXRIb3N0SW5mb1Jlc3BvbnNlIgOQAgESVgoIQ291bnRWbXMSIS52bXByb3Zpc2lvbmVyLnYxLkNvdW50Vm1zUmVxdWVzdBoiLnZtcHJvdmlzaW9uZXIudjEuQ291bnRWbXNSZXNwb25zZSIDkAIBEm4KEEdldFZtRW5mb3JjZW1lbnQSKS52bXByb3Zpc2lvbmVyLnYxLkdldFZtRW5mb3JjZW1lbnRSZXF1ZXN0Gioudm1wcm92aXNpb25lci52MS5HZXRWbUVuZm9yY2VtZW50UmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_vmprovisioner_v1_vm]);
+  fileDesc("CiN2bXByb3Zpc2lvbmVyL3YxL2hvc3Rfc2VydmljZS5wcm90bxIQdm1wcm92aXNpb25lci52MSJYCgZDYWxsZXISLQoEa2luZBgBIAEoDjIfLnZtcHJvdmlzaW9uZXIudjEuUHJpbmNpcGFsS2luZBIMCgRuYW1lGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCSJoChBIb3N0Q2FwYWJpbGl0aWVzEhAKCG5mdGFibGVzGAEgASgIEhQKDHZsYW5fZGV2aWNlcxgCIAEoCBIdChVicmlkZ2Vfdmxhbl9maWx0ZXJpbmcYAyABKAgSDQoFbm90ZXMYBCADKAkiFAoSR2V0SG9zdEluZm9SZXF1ZXN0ItABChNHZXRIb3N0SW5mb1Jlc3BvbnNlEigKBmNhbGxlchgBIAEoCzIYLnZtcHJvdmlzaW9uZXIudjEuQ2FsbGVyEg8KB2hvc3RfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIOCgZkcml2ZXIYBCABKAkSEAoIZGF0YWJhc2UYBSABKAkSEQoJYXV0aF9tb2RlGAYgASgJEjgKDGNhcGFiaWxpdGllcxgHIAEoCzIiLnZtcHJvdmlzaW9uZXIudjEuSG9zdENhcGFiaWxpdGllcyIkCg9Db3VudFZtc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIkcKDFZtU3RhdGVDb3VudBIoCgVzdGF0ZRgBIAEoDjIZLnZtcHJvdmlzaW9uZXIudjEuVm1TdGF0ZRINCgVjb3VudBgCIAEoBCJTChBDb3VudFZtc1Jlc3BvbnNlEg0KBXRvdGFsGAEgASgEEjAKCGJ5X3N0YXRlGAIgAygLMh4udm1wcm92aXNpb25lci52MS5WbVN0YXRlQ291bnQiKAoXR2V0Vm1FbmZvcmNlbWVudFJlcXVlc3QSDQoFdm1faWQYASABKAkihAEKDkNvbnRyb2xDb3VudGVyEhQKDGludGVyZmFjZV9pZBgBIAEoCRIMCgRwb3J0GAIgASgJEgsKA3NldBgDIAEoCRIPCgdjb250cm9sGAQgASgJEhAKCGNhdGVnb3J5GAUgASgJEg8KB3BhY2tldHMYBiABKAQSDQoFYnl0ZXMYByABKAQiQgoSRW5mb3JjZW1lbnRFbGVtZW50Eg4KBmZhbWlseRgBIAEoCRILCgNzZXQYAiABKAkSDwoHZWxlbWVudBgDIAEoCSKxAQoYR2V0Vm1FbmZvcmNlbWVudFJlc3BvbnNlEg0KBXZtX2lkGAEgASgJEhoKEmNvdW50ZXJzX2F2YWlsYWJsZRgCIAEoCBIyCghjb3VudGVycxgDIAMoCzIgLnZtcHJvdmlzaW9uZXIudjEuQ29udHJvbENvdW50ZXISNgoIZWxlbWVudHMYBCADKAsyJC52bXByb3Zpc2lvbmVyLnYxLkVuZm9yY2VtZW50RWxlbWVudCISChBMaXN0SG9zdHNSZXF1ZXN0IpQCCglGbGVldEhvc3QSDwoHaG9zdF9pZBgBIAEoCRIPCgdhZGRyZXNzGAIgASgJEg8KB3ZlcnNpb24YAyABKAkSDgoGZHJpdmVyGAQgASgJEjgKDGNhcGFiaWxpdGllcxgFIAEoCzIiLnZtcHJvdmlzaW9uZXIudjEuSG9zdENhcGFiaWxpdGllcxIuCgpzdGFydGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI1ChFsYXN0X2hlYXJ0YmVhdF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMaGVhcnRiZWF0X21zGAggASgNEg0KBXN0YWxlGAkgASgIIlgKEUxpc3RIb3N0c1Jlc3BvbnNlEioKBWhvc3RzGAEgAygLMhsudm1wcm92aXNpb25lci52MS5GbGVldEhvc3QSFwoPc2VydmluZ19ob3N0X2lkGAIgASgJKoMBCg1QcmluY2lwYWxLaW5kEh4KGlBSSU5DSVBBTF9LSU5EX1VOU1BFQ0lGSUVEEAASGwoXUFJJTkNJUEFMX0tJTkRfT1BFUkFUT1IQARIZChVQUklOQ0lQQUxfS0lORF9URU5BTlQQAhIaChZQUklOQ0lQQUxfS0lORF9BVURJVE9SEAMykQMKC0hvc3RTZXJ2aWNlEl8KC0dldEhvc3RJbmZvEiQudm1wcm92aXNpb25lci52MS5HZXRIb3N0SW5mb1JlcXVlc3QaJS52bXByb3Zpc2lvbmVyLnYxLkdldEhvc3RJbmZvUmVzcG9uc2UiA5ACARJWCghDb3VudFZtcxIhLnZtcHJvdmlzaW9uZXIudjEuQ291bnRWbXNSZXF1ZXN0GiIudm1wcm92aXNpb25lci52MS5Db3VudFZtc1Jlc3BvbnNlIgOQAgESbgoQR2V0Vm1FbmZvcmNlbWVudBIpLnZtcHJvdmlzaW9uZXIudjEuR2V0Vm1FbmZvcmNlbWVudFJlcXVlc3QaKi52bXByb3Zpc2lvbmVyLnYxLkdldFZtRW5mb3JjZW1lbnRSZXNwb25zZSIDkAIBElkKCUxpc3RIb3N0cxIiLnZtcHJvdmlzaW9uZXIudjEuTGlzdEhvc3RzUmVxdWVzdBojLnZtcHJvdmlzaW9uZXIudjEuTGlzdEhvc3RzUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_vmprovisioner_v1_vm]);
 
 /**
  * @generated from message vmprovisioner.v1.Caller
@@ -362,6 +364,116 @@ export const GetVmEnforcementResponseSchema: GenMessage<GetVmEnforcementResponse
   messageDesc(file_vmprovisioner_v1_host_service, 10);
 
 /**
+ * @generated from message vmprovisioner.v1.ListHostsRequest
+ */
+export type ListHostsRequest = Message<"vmprovisioner.v1.ListHostsRequest"> & {
+};
+
+/**
+ * Describes the message vmprovisioner.v1.ListHostsRequest.
+ * Use `create(ListHostsRequestSchema)` to create a new message.
+ */
+export const ListHostsRequestSchema: GenMessage<ListHostsRequest> = /*@__PURE__*/
+  messageDesc(file_vmprovisioner_v1_host_service, 11);
+
+/**
+ * One metald of the fleet, as it registered itself (docs/fleet.md).
+ *
+ * @generated from message vmprovisioner.v1.FleetHost
+ */
+export type FleetHost = Message<"vmprovisioner.v1.FleetHost"> & {
+  /**
+   * METALD_HOST_ID
+   *
+   * @generated from field: string host_id = 1;
+   */
+  hostId: string;
+
+  /**
+   * The URL its API listens on
+   *
+   * @generated from field: string address = 2;
+   */
+  address: string;
+
+  /**
+   * @generated from field: string version = 3;
+   */
+  version: string;
+
+  /**
+   * "linux" | "sandbox" | "dry-run"
+   *
+   * @generated from field: string driver = 4;
+   */
+  driver: string;
+
+  /**
+   * The driver's probe, run once when the host started
+   *
+   * @generated from field: vmprovisioner.v1.HostCapabilities capabilities = 5;
+   */
+  capabilities?: HostCapabilities | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp started_at = 6;
+   */
+  startedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_heartbeat_at = 7;
+   */
+  lastHeartbeatAt?: Timestamp | undefined;
+
+  /**
+   * The host's heartbeat interval (METALD_HEARTBEAT_MS)
+   *
+   * @generated from field: uint32 heartbeat_ms = 8;
+   */
+  heartbeatMs: number;
+
+  /**
+   * More than 3 heartbeat intervals since its last heartbeat
+   *
+   * @generated from field: bool stale = 9;
+   */
+  stale: boolean;
+};
+
+/**
+ * Describes the message vmprovisioner.v1.FleetHost.
+ * Use `create(FleetHostSchema)` to create a new message.
+ */
+export const FleetHostSchema: GenMessage<FleetHost> = /*@__PURE__*/
+  messageDesc(file_vmprovisioner_v1_host_service, 12);
+
+/**
+ * @generated from message vmprovisioner.v1.ListHostsResponse
+ */
+export type ListHostsResponse = Message<"vmprovisioner.v1.ListHostsResponse"> & {
+  /**
+   * Ordered by host_id
+   *
+   * @generated from field: repeated vmprovisioner.v1.FleetHost hosts = 1;
+   */
+  hosts: FleetHost[];
+
+  /**
+   * The answering host's own host_id
+   *
+   * @generated from field: string serving_host_id = 2;
+   */
+  servingHostId: string;
+};
+
+/**
+ * Describes the message vmprovisioner.v1.ListHostsResponse.
+ * Use `create(ListHostsResponseSchema)` to create a new message.
+ */
+export const ListHostsResponseSchema: GenMessage<ListHostsResponse> = /*@__PURE__*/
+  messageDesc(file_vmprovisioner_v1_host_service, 13);
+
+/**
  * @generated from enum vmprovisioner.v1.PrincipalKind
  */
 export enum PrincipalKind {
@@ -436,6 +548,18 @@ export const HostService: GenService<{
     methodKind: "unary";
     input: typeof GetVmEnforcementRequestSchema;
     output: typeof GetVmEnforcementResponseSchema;
+  },
+  /**
+   * Every host registered in the shared database (operators and auditors; a tenant token is
+   * permission_denied): what each advertised at its start, its last heartbeat, and whether it
+   * is stale (more than 3 of its heartbeat intervals without one, by the answering host's clock).
+   *
+   * @generated from rpc vmprovisioner.v1.HostService.ListHosts
+   */
+  listHosts: {
+    methodKind: "unary";
+    input: typeof ListHostsRequestSchema;
+    output: typeof ListHostsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_vmprovisioner_v1_host_service, 0);
