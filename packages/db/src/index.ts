@@ -32,9 +32,12 @@ export {
   createBlockedSourceRepository,
 } from "./blocked-source-repository.js";
 export {
+  type ComplianceInputRow,
   type ComplianceRepository,
   type ComplianceStateName,
+  type ComplianceWriteOptions,
   type ComplianceWriteResult,
+  type ComplianceWriteTimings,
   type ConfigChange,
   createComplianceRepository,
   type NewViolation,
