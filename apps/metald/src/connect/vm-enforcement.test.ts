@@ -1,6 +1,6 @@
 import type { PacketCount, PortCounters } from "@metald/core";
 import { describe, expect, it } from "vitest";
-import { elementKey, familyOfElement, vmEnforcementOf } from "./vm-enforcement.js";
+import { elementKey, familyOfElement, printedElement, vmEnforcementOf } from "./vm-enforcement.js";
 
 const plan = {
   ports: [
@@ -88,5 +88,11 @@ describe("a VM's enforcement", () => {
     expect(elementKey("2001:db8::10 . tcp . 25 . ::/0 . 0-65535")).toBe("2001:db8::10");
     expect(familyOfElement('"tap-a0"')).toBe("bridge");
     expect(familyOfElement("2001:db8::10")).toBe("inet");
+  });
+
+  it("prints a tenant mark as nft lists it, every other element as written", () => {
+    expect(printedElement("port_tenant", '"tap-a0" : 1')).toBe('"tap-a0" : 0x00000001');
+    expect(printedElement("port_tenant_keys", '"tap-a0" . 258')).toBe('"tap-a0" . 0x00000102');
+    expect(printedElement("vm_sources", '"tap-a0" . 2001:db8::10')).toBe('"tap-a0" . 2001:db8::10');
   });
 });

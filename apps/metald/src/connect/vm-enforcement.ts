@@ -120,6 +120,17 @@ export function familyOfElement(element: string): "bridge" | "inet" {
   return element.startsWith('"') ? "bridge" : "inet";
 }
 
+/** Sets whose last value is a packet mark, which nft prints as 0x and eight hex digits. */
+const MARK_VALUED = new Set(["port_tenant", "port_tenant_keys"]);
+
+/** An element as `nft list` prints it (the driver writes marks in decimal). */
+export function printedElement(set: string, element: string): string {
+  if (!MARK_VALUED.has(set)) return element;
+  return element.replace(/([:.]) (\d+)$/, (_, sep: string, mark: string) => {
+    return `${sep} 0x${Number(mark).toString(16).padStart(8, "0")}`;
+  });
+}
+
 const withoutLength = (address: string) => address.replace(/\/\d+$/, "");
 
 /** A set's counts over a port's keys (its name, addresses and link-local). */
@@ -180,9 +191,11 @@ export function vmEnforcementOf(
   const elements = Object.keys(plan.elements)
     .sort()
     .flatMap((set) =>
-      [...(plan.elements[set] ?? [])]
-        .sort()
-        .map((element) => ({ family: familyOfElement(element), set, element })),
+      [...(plan.elements[set] ?? [])].sort().map((element) => ({
+        family: familyOfElement(element),
+        set,
+        element: printedElement(set, element),
+      })),
     );
   return { counters, elements };
 }
