@@ -35,6 +35,11 @@ const BROKEN = ["overlap", "missing-first", "unaligned", "tiny-first"] as const;
 /** Shapes Linux reassembles: exact offsets resent keep the first copy (see docs). */
 const COMPLETE = ["whole", "overlap-rewrite", "duplicate-diff", "first-resent"] as const;
 const SHAPES = [...COMPLETE, ...BROKEN];
+const RULES = [
+  "allow tcp from any to any port 80",
+  "allow icmpv6 type echo-request from any to any",
+  "deny all from any to any",
+];
 /** Starts a capture of everything from `src` on the guest; resolves once it listens. */
 async function sniffFrom(
   guest: Guest,
@@ -89,6 +94,8 @@ describe.runIf(canSendRealPackets)("fragments of a denied flow (sandbox)", () =>
   let attacker: Guest;
   let server: Guest;
   let serverMac: string;
+  let blocker: Guest;
+  let blockerMac: string;
 
   beforeAll(async () => {
     metald = await startMetald("pglite", { driver: "sandbox" });
@@ -99,20 +106,25 @@ describe.runIf(canSendRealPackets)("fragments of a denied flow (sandbox)", () =>
       });
     attacker = await guest("2001:db8:f7::a", {});
     server = await guest("2001:db8:f7::5", {
-      security_policy: {
-        ingress_rules: [
-          "allow tcp from any to any port 80",
-          "allow icmpv6 type echo-request from any to any",
-          "deny all from any to any",
-        ],
-      },
+      security_policy: { ingress_rules: RULES },
     });
-    for (const g of [attacker, server]) await waitForAddresses(g);
+    blocker = await createGuest(metald.url, "2001:db8:f7::b", {
+      tenant_id: TENANT,
+      network: [
+        {
+          id: "eth0",
+          ipv6: { address: "2001:db8:f7::b/64", security: { block_fragment_header: true } },
+          security_policy: { ingress_rules: RULES },
+        },
+      ],
+    });
+    for (const g of [attacker, server, blocker]) await waitForAddresses(g);
     serverMac = await macOf(server);
+    blockerMac = await macOf(blocker);
   }, 60_000);
 
   afterAll(async () => {
-    for (const g of [attacker, server]) {
+    for (const g of [attacker, server, blocker]) {
       if (g) await postJson(`${metald.url}/vmprovisioner.v1.VmService/DeleteVm`, { vm_id: g.vmId });
     }
     await metald?.destroy();
@@ -121,11 +133,11 @@ describe.runIf(canSendRealPackets)("fragments of a denied flow (sandbox)", () =>
   const frag = async (g: Guest) => packets(await counters(metald.url, g.vmId), "frag_rejected_in");
 
   /** Sends every shape at `port`, capturing on both sides for the same window. */
-  const attempt = async (proto: string, port: number) => {
-    const atServer = await sniffFrom(server, attacker.address, 4);
-    const atAttacker = await sniffFrom(attacker, server.address, 4);
-    const args = [attacker.iface, attacker.address, server.address, proto, String(port)];
-    await inGuest(attacker, SCAPY_PYTHON, [FRAGMENTS, "send", ...args, serverMac, ...SHAPES]);
+  const attempt = async (proto: string, port: number, target = server, mac = serverMac) => {
+    const atServer = await sniffFrom(target, attacker.address, 4);
+    const atAttacker = await sniffFrom(attacker, target.address, 4);
+    const args = [attacker.iface, attacker.address, target.address, proto, String(port)];
+    await inGuest(attacker, SCAPY_PYTHON, [FRAGMENTS, "send", ...args, mac, ...SHAPES]);
     return { server: await atServer.result, attacker: await atAttacker.result };
   };
 
@@ -156,5 +168,15 @@ describe.runIf(canSendRealPackets)("fragments of a denied flow (sandbox)", () =>
     expect(seen.attacker.replies).toEqual(expected);
     expect(seen.attacker.errors).toBe(0);
     expect((await frag(server)) - before).toBe(2);
+  }, 60_000);
+
+  it("fragment_policy BLOCK: no fragment of any shape reaches the VM, even at the allowed port", async () => {
+    const dropped = async () => packets(await counters(metald.url, blocker.vmId), "eh_frag_to");
+    const before = await dropped();
+    const seen = await attempt("tcp", 80, blocker, blockerMac);
+    expect(seen.server.count).toBe(0);
+    expect(seen.attacker).toEqual({ count: 0, errors: 0, replies: {} });
+    // Every fragment sent, before reassembly: 2 + 3 + 3 + 3 (complete shapes) + 4 × 2 (broken).
+    expect((await dropped()) - before).toBe(19);
   }, 60_000);
 });

@@ -43,6 +43,7 @@ const HEADERS: Record<string, [string, string]> = {
   eh_hbh_in: ["hop_by_hop", "policy_inbound"],
   eh_rt_in: ["routing", "policy_inbound"],
   eh_frag_in: ["fragment", "policy_inbound"],
+  eh_frag_to: ["fragment", "policy_inbound"],
   eh_dst_in: ["destination_options", "policy_inbound"],
   eh_mh_in: ["mobility", "policy_inbound"],
   eh_esp_in: ["esp", "policy_inbound"],
@@ -109,7 +110,7 @@ function countersByVm(vms: VmView[], all: PortCounters): Collected {
       }
       out.fragments.push({
         labels: { vm_id: vmId, result: "dropped" },
-        value: n("eh_frag") + n("eh_frag_in") + n("nd_frag_guard"),
+        value: n("eh_frag") + n("eh_frag_in") + n("eh_frag_to") + n("nd_frag_guard"),
       });
       out.fragments.push({
         labels: { vm_id: vmId, result: "reassembly_rejected" },

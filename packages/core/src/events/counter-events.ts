@@ -135,6 +135,11 @@ export const COUNTER_EVENT_KINDS: Record<string, EventKind> = {
     "warning",
     "frames from another tenant's VM dropped",
   ),
+  eh_frag_to: kind(
+    "extension_header_block",
+    "warning",
+    "fragments to the VM dropped before reassembly (fragment_policy BLOCK)",
+  ),
   frag_rejected_in: kind(
     "extension_header_block",
     "warning",

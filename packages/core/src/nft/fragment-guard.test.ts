@@ -47,5 +47,19 @@ describe("fragments reassembly refused", () => {
     const elements = elementsFor("BLOCK");
     expect(elements.frag_rejected_in).toBeUndefined();
     expect(elements.eh_frag_in).toEqual(['"mv-frag0"']);
+    // Dropped before reassembly too: after it, a fragmented datagram is whole.
+    expect(elements.eh_frag_to).toEqual(["2001:db8::5", "fe80::5"]);
+  });
+
+  it("with BLOCK, drops fragments to the VM's addresses in prerouting, before br_netfilter reassembles them", () => {
+    const table = renderBaseTable();
+    const prerouting = table.slice(
+      table.indexOf("  chain prerouting {"),
+      table.indexOf("  chain forward {"),
+    );
+    expect(prerouting).toContain(
+      'exthdr frag exists ip6 daddr @eh_frag_to counter name "eh_frag_to_seen" goto sample_eh_frag_to',
+    );
+    expect(elementsFor("REASSEMBLE").eh_frag_to).toBeUndefined();
   });
 });

@@ -68,6 +68,15 @@ export const ADDRESS_SETS = {
 
 export type AddressSetName = keyof typeof ADDRESS_SETS;
 
+/**
+ * Bridge sets keyed by a VM address alone, for checks made before the bridge knows the
+ * destination port: fragments to a VM whose policy refuses them must be dropped before
+ * br_netfilter reassembles them (after it, `to_vm` sees whole datagrams).
+ */
+export const BRIDGE_DESTINATION_SETS = {
+  eh_frag_to: "extension headers: fragments to the VM's addresses, dropped before reassembly",
+} as const;
+
 /** Sets of the inet table, keyed by a VM address (and more). Drop sets count per address. */
 export const INET_SETS = {
   egress_allow_l4:
@@ -132,6 +141,7 @@ export const ACCEPT_SIDE_SETS: ReadonlySet<string> = new Set([
 export const OBSERVED_SETS: Readonly<Record<(typeof TABLE_FAMILIES)[number], readonly string[]>> = {
   bridge: [
     ...Object.keys(PORT_SETS).filter((name) => !ACCEPT_SIDE_SETS.has(name)),
+    ...Object.keys(BRIDGE_DESTINATION_SETS),
     ...RATE_DROP_SETS,
   ],
   inet: Object.entries(INET_SETS)
@@ -282,13 +292,18 @@ function renderBridgeTable(): string {
     ...(Object.keys(PORT_SETS) as PortSetName[]).filter(
       (name) => name !== "vm_ports" && name !== "inter_tenant_open",
     ),
+    ...Object.keys(BRIDGE_DESTINATION_SETS),
     ...RATE_DROP_SETS,
   ];
+  const destinationSets = Object.keys(BRIDGE_DESTINATION_SETS).map(
+    (name) => `  set ${name} { type ipv6_addr; counter; }`,
+  );
   const table = sampleDrops(
     `table ${TABLE_FAMILY} ${TABLE_NAME} {
 ${namedCounters("bridge")}
 ${portSets.join("\n")}
 ${rateDrops.join("\n")}
+${destinationSets.join("\n")}
   set ${SAMPLE_BOOST_PORTS} { type ifname; }
   set vm_sources { type ifname . ipv6_addr; counter; }
   map port_tenant { type ifname : mark; }
@@ -298,6 +313,8 @@ ${rateDrops.join("\n")}
 
   chain prerouting {
     type filter hook prerouting priority -200; policy accept;
+    # Before reassembly (br_netfilter runs after this hook), whichever port the frame came from.
+    exthdr frag exists ip6 daddr @eh_frag_to drop
     iifname @vm_ports jump from_vm
   }
 

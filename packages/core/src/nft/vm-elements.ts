@@ -169,6 +169,8 @@ export function compileVmElements(
         add(toVm, p);
       }
     }
+    if (blocked.has(EXTENSION_HEADER_TYPES.fragment))
+      for (const address of own) add("eh_frag_to", address);
     for (const rateClass of rateClassesOf(policy)) {
       rateClasses.set(rateClassSet(rateClass), rateClass);
       add(rateClassSet(rateClass), p);
