@@ -326,6 +326,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   const liveIndex = await loadLiveVmIndex(
     {
       provisioner,
+      hostId: options.hostId,
       onError: (error, vmId) =>
         app.log.warn({ err: error, vmId }, "re-reading a changed VM failed"),
     },

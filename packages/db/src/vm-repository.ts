@@ -90,6 +90,8 @@ export interface StoredVersion {
 export interface VmListFilter {
   tenantId?: string;
   state?: VmStateName;
+  /** The VMs placed on one host of the fleet. */
+  hostId?: string;
   /** Rows with id greater than this (keyset paging). */
   afterId?: string;
   limit: number;
@@ -337,17 +339,24 @@ export function createVmRepository(
       const { rows } = await db.query<VmRow>(
         `${SELECT_VM}
          WHERE ($1::text IS NULL OR v.tenant_id = $1) AND ($2::text IS NULL OR v.state = $2)
-           AND ($3::text IS NULL OR v.id > $3)
+           AND ($3::text IS NULL OR v.id > $3) AND ($5::text IS NULL OR v.host_id = $5)
          ORDER BY v.id LIMIT $4`,
-        [filter.tenantId ?? null, filter.state ?? null, filter.afterId ?? null, filter.limit],
+        [
+          filter.tenantId ?? null,
+          filter.state ?? null,
+          filter.afterId ?? null,
+          filter.limit,
+          filter.hostId ?? null,
+        ],
       );
       return rows.map(toRecord);
     },
 
     async count(filter) {
       const { rows } = await db.query<{ n: string }>(
-        "SELECT count(*) AS n FROM vms WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR state = $2)",
-        [filter.tenantId ?? null, filter.state ?? null],
+        `SELECT count(*) AS n FROM vms WHERE ($1::text IS NULL OR tenant_id = $1)
+         AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR host_id = $3)`,
+        [filter.tenantId ?? null, filter.state ?? null, filter.hostId ?? null],
       );
       return Number(rows[0]?.n ?? 0);
     },

@@ -96,6 +96,7 @@ function toVmInfo(vm: VmView) {
     createdAt: timestampFromDate(record.createdAt),
     updatedAt: timestampFromDate(record.updatedAt),
     metadata: spec.metadata,
+    hostId: record.hostId,
   });
 }
 
@@ -147,10 +148,11 @@ export function createVmServiceImpl(
         if (req.state !== VmState.UNSPECIFIED && !state)
           throw new ConnectError("state: unknown VM state", Code.InvalidArgument);
         const tenantId = req.tenantId === "" ? undefined : req.tenantId;
+        const hostId = req.hostId === "" ? undefined : req.hostId;
         const afterId = decodePageToken(req.pageToken);
         const [vms, total] = await Promise.all([
-          provisioner.list({ tenantId, state, afterId, limit: limit + 1 }),
-          provisioner.count({ tenantId, state }),
+          provisioner.list({ tenantId, state, hostId, afterId, limit: limit + 1 }),
+          provisioner.count({ tenantId, state, hostId }),
         ]);
         const page = vms.slice(0, limit);
         const last = page[page.length - 1];

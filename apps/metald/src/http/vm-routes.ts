@@ -66,6 +66,7 @@ export function registerVmRoutes(
       const page = await provisionerFor(req).list({
         tenantId: q.customer_id || undefined,
         state: q.state as VmStateName | undefined,
+        hostId: q.host_id || undefined,
         afterId,
         limit,
       });

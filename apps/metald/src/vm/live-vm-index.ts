@@ -2,7 +2,7 @@
 // packet-sample attribution): read from the database once at start, then kept current by the
 // events each VM change commits (config_change for create, update, delete and their reverts;
 // vm_quarantined and vm_released), re-reading only the VM an event names. A timer therefore
-// never reads every VM.
+// never reads every VM. Only this host's VMs: others of the fleet are another host's to enforce.
 import type { StoredSecurityEvent } from "@metald/db";
 import type { VmProvisioner, VmView } from "./vm-provisioner.js";
 
@@ -13,6 +13,8 @@ export interface LiveVmIndexOptions {
   provisioner: Pick<VmProvisioner, "get" | "list">;
   /** Called when re-reading a changed VM fails (the VM is read again at its next change). */
   onError: (error: unknown, vmId: string) => void;
+  /** The host whose VMs are indexed (a VM of another host is left out). */
+  hostId?: string;
   /** VMs per page of the start-up read (default 1,000). */
   pageSize?: number;
 }
@@ -32,6 +34,8 @@ export async function loadLiveVmIndex(
   subscribe: (listener: (events: readonly StoredSecurityEvent[]) => void) => void,
 ): Promise<LiveVmIndex> {
   const live = new Map<string, VmView>();
+  const ownHost = (vm: VmView) =>
+    options.hostId === undefined || vm.record.hostId === options.hostId;
   // Per VM, the last scheduled re-read: re-reads of one VM run in the order of its events.
   const pending = new Map<string, Promise<void>>();
   // VMs re-read during the start-up read: its (older) page must not overwrite them.
@@ -43,7 +47,7 @@ export async function loadLiveVmIndex(
     const next = (pending.get(vmId) ?? Promise.resolve())
       .then(async () => {
         const view = await options.provisioner.get(vmId);
-        if (view && view.record.state !== "TERMINATED") live.set(vmId, view);
+        if (view && view.record.state !== "TERMINATED" && ownHost(view)) live.set(vmId, view);
         else live.delete(vmId);
       })
       .catch((error: unknown) => options.onError(error, vmId));
@@ -68,7 +72,11 @@ export async function loadLiveVmIndex(
   subscribe((events) => index.onStoredEvents(events));
   let afterId: string | undefined;
   for (;;) {
-    const page = await options.provisioner.list({ afterId, limit: options.pageSize ?? 1000 });
+    const page = await options.provisioner.list({
+      afterId,
+      limit: options.pageSize ?? 1000,
+      hostId: options.hostId,
+    });
     if (page.length === 0) break;
     afterId = page[page.length - 1]?.record.id;
     for (const vm of page)

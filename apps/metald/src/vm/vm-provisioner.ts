@@ -112,6 +112,23 @@ export class VmStateError extends Error {
   override name = "VmStateError";
 }
 
+/**
+ * A change to a VM placed on another host of the fleet: refused, not forwarded (docs/fleet.md);
+ * the message names the owning host, where the caller sends it instead.
+ */
+export class VmOwnedElsewhereError extends VmStateError {
+  override name = "VmOwnedElsewhereError";
+  constructor(
+    readonly vmId: string,
+    readonly ownerHostId: string,
+    readonly servingHostId: string,
+  ) {
+    super(
+      `vm ${vmId} runs on host ${JSON.stringify(ownerHostId)}, not on this host (${JSON.stringify(servingHostId)}): send the change to host ${JSON.stringify(ownerHostId)}`,
+    );
+  }
+}
+
 export interface VmProvisioner {
   create(
     request: CreateVmRequest,
@@ -119,13 +136,15 @@ export interface VmProvisioner {
     caller?: CallerRole,
   ): Promise<{ vmId: string; state: VmStateName }>;
   get(vmId: string): Promise<VmView | undefined>;
+  /** Fleet-wide: every host's VMs, or one host's (hostId). */
   list(filter: {
     tenantId?: string;
     state?: VmStateName;
+    hostId?: string;
     afterId?: string;
     limit: number;
   }): Promise<VmView[]>;
-  count(filter: { tenantId?: string; state?: VmStateName }): Promise<number>;
+  count(filter: { tenantId?: string; state?: VmStateName; hostId?: string }): Promise<number>;
   delete(vmId: string, actor: string): Promise<VmStateName | undefined>;
   boot(vmId: string, actor: string): Promise<VmStateName | undefined>;
   shutdown(vmId: string, actor: string): Promise<VmStateName | undefined>;
@@ -211,6 +230,11 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
   /** Live listeners hear of a change's events once it committed (the log has them already). */
   const announce = (stored: StoredSecurityEvent[] | undefined) => {
     if (stored && stored.length > 0) options.events?.announce(stored);
+  };
+  /** Changes reach only this host's VMs: another host programs its own. */
+  const ownedHere = (record: { id: string; hostId: string }) => {
+    if (record.hostId !== options.hostId)
+      throw new VmOwnedElsewhereError(record.id, record.hostId, options.hostId);
   };
   /** Applies a plan, timing how long the host took. */
   async function applyTimed(plan: HostPlan, operation: "create" | "update" | "quarantine") {
@@ -349,6 +373,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
     return hostLock.shared(vmId, async () => {
       const record = await repository.get(vmId);
       if (!record) return undefined;
+      ownedHere(record);
       if (record.state === to) return to;
       if (!from.includes(record.state)) {
         throw new VmStateError(
@@ -457,6 +482,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
   ): Promise<VmView | undefined> {
     const record = await repository.get(vmId);
     if (!record) return undefined;
+    ownedHere(record);
     if (record.state === "TERMINATED") throw new VmStateError(`vm ${vmId} is TERMINATED`);
     const before = view(record);
     const nextJson = edit(record.config as JsonValue, before);
@@ -613,6 +639,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       hostLock.shared(vmId, async () => {
         const record = await repository.get(vmId);
         if (!record) return undefined;
+        ownedHere(record);
         if (record.state === "TERMINATED") return "TERMINATED";
         const plan = planFor(view(record));
         if (record.state === "RUNNING") await runtime.shutdown(plan).catch(() => undefined);
@@ -663,6 +690,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       hostLock.shared(vmId, async () => {
         const record = await repository.get(vmId);
         if (!record) return undefined;
+        ownedHere(record);
         if (record.state === "TERMINATED") throw new VmStateError(`vm ${vmId} is TERMINATED`);
         if (record.isolated === isolated) return isolated;
         const action = isolated ? "vm.isolate" : "vm.unisolate";
@@ -717,7 +745,8 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         const live: VmView[] = [];
         let afterId: string | undefined;
         for (;;) {
-          const page = await repository.list({ afterId, limit: 1000 });
+          // This host's VMs only: another host of the fleet enforces its own.
+          const page = await repository.list({ afterId, limit: 1000, hostId: options.hostId });
           if (page.length === 0) break;
           afterId = page[page.length - 1]?.id;
           for (const record of page) {

@@ -14,4 +14,6 @@ CREATE TABLE hosts (
   started_at        timestamptz NOT NULL,
   last_heartbeat_at timestamptz NOT NULL
 );
+-- Each host's start-up reconcile and live-VM index page through its own VMs only.
+CREATE INDEX vms_host_idx ON vms (host_id, id);
 `;
