@@ -79,3 +79,12 @@ describe("access rules for configuration history", () => {
     expect(accessFor("POST", rpc("VmService/GetVm"), auditor)).toBe("forbidden");
   });
 });
+
+describe("access rules for the audit trail", () => {
+  it("lets operators and auditors read it and keeps tenants out (it spans every tenant)", () => {
+    expect(accessFor("GET", "/api/v1/audit", operator)).toBe("allow");
+    expect(accessFor("GET", "/api/v1/audit", auditor)).toBe("allow");
+    expect(accessFor("GET", "/api/v1/audit", tenant)).toBe("forbidden");
+    expect(accessFor("DELETE", "/api/v1/audit", auditor)).toBe("forbidden");
+  });
+});
