@@ -26,7 +26,7 @@ import json
 import random
 import sys
 
-from scapy.all import (ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6DestUnreach, ICMPv6ParamProblem, ICMPv6PacketTooBig, ICMPv6TimeExceeded,
+from scapy.all import (ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6DestUnreach, ICMPv6ParamProblem, ICMPv6PacketTooBig, ICMPv6TimeExceeded,
                        IPv6, IPv6ExtHdrFragment, TCP, UDP, Ether, conf, get_if_hwaddr, raw, sendp, sniff)
 
 conf.verb = 0
@@ -87,15 +87,20 @@ def main():
         mac = get_if_hwaddr(args.iface)
         packets = [p for i, shape in enumerate(args.shapes)
                    for p in shapes(shape, args.src, args.dst, args.proto, args.port, 40000 + i)]
-        sendp([Ether(src=mac, dst=args.mac) / p for p in packets], iface=args.iface)
+        marker = IPv6(src=args.src, dst=args.dst) / ICMPv6EchoRequest(data=b"end")
+        sendp([Ether(src=mac, dst=args.mac) / p for p in packets + [marker]], iface=args.iface)
         print(json.dumps({"sent": len(packets)}))
         return 0
     sock = conf.L2listen(iface=args.iface)
     print(json.dumps({"ready": True}), flush=True)
+    is_marker = lambda p: ICMPv6EchoRequest in p or ICMPv6EchoReply in p
     seen = sniff(opened_socket=sock, timeout=args.seconds,
                  lfilter=lambda p: IPv6 in p and p[IPv6].src == args.src
-                 and ICMPv6ND_NS not in p and ICMPv6ND_NA not in p)
+                 and ICMPv6ND_NS not in p and ICMPv6ND_NA not in p,
+                 stop_filter=is_marker)
     sock.close()
+    marker = any(is_marker(p) for p in seen)
+    seen = [p for p in seen if not is_marker(p)]
     errors = (ICMPv6ParamProblem, ICMPv6DestUnreach, ICMPv6TimeExceeded, ICMPv6PacketTooBig)
     replies = {}
     for p in seen:
@@ -104,6 +109,7 @@ def main():
                 key = str(p[layer].dport)
                 replies[key] = replies.get(key, 0) + 1
     print(json.dumps({
+        "marker": marker,
         "count": len(seen),
         "errors": sum(1 for p in seen if any(e in p for e in errors)),
         "replies": replies,
