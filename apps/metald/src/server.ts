@@ -80,8 +80,8 @@ import { createSortableIdFactory } from "./sortable-id.js";
 import type { TlsCredentials } from "./tls/tls-credentials.js";
 import { createTlsHttpServer } from "./tls/tls-http-server.js";
 import { createBridgeAccess } from "./vm/bridge-access.js";
-import { createHostChangeLock } from "./vm/host-change-lock.js";
 import { createConfigHistory } from "./vm/config-history.js";
+import { createHostChangeLock } from "./vm/host-change-lock.js";
 import { loadLiveVmIndex } from "./vm/live-vm-index.js";
 import { createVmProvisioner } from "./vm/vm-provisioner.js";
 
