@@ -226,7 +226,14 @@ export { linkLocalFromMac } from "./ipam/link-local.js";
 export { isLinuxName, linuxNameProblem } from "./net/linux-name.js";
 export { SAMPLE_LOG_GROUP } from "./nft/packet-samples.js";
 export { type RateClass, renderRateClass } from "./nft/rate-classes.js";
-export { PORT_SETS, renderBaseTable, TABLE_FAMILY, TABLE_NAME } from "./nft/ruleset-table.js";
+export {
+  BRIDGE_DESTINATION_SETS,
+  OBSERVED_SETS,
+  PORT_SETS,
+  renderBaseTable,
+  TABLE_FAMILY,
+  TABLE_NAME,
+} from "./nft/ruleset-table.js";
 export {
   compileVmElements,
   diffElements,

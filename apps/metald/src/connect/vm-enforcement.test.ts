@@ -1,6 +1,12 @@
-import type { PacketCount, PortCounters } from "@metald/core";
+import { OBSERVED_SETS, type PacketCount, type PortCounters } from "@metald/core";
 import { describe, expect, it } from "vitest";
-import { elementKey, familyOfElement, printedElement, vmEnforcementOf } from "./vm-enforcement.js";
+import {
+  COUNTED_CONTROLS,
+  elementKey,
+  familyOfElement,
+  printedElement,
+  vmEnforcementOf,
+} from "./vm-enforcement.js";
 
 const plan = {
   ports: [
@@ -32,10 +38,10 @@ describe("a VM's enforcement", () => {
     const reading: PortCounters = new Map<string, Record<string, PacketCount>>([
       ["tap-a0", { ra_guard: { packets: 3, bytes: 240 }, vm_ports: { packets: 99, bytes: 1 } }],
       ["2001:db8::10", { egress_deny_l4: { packets: 2, bytes: 120 } }],
-      // dad_guard: a counted set the table does not name yet, shown under its own name.
+      // future_guard: a counted set the table does not name yet, shown under its own name.
       [
         "fe80::1",
-        { egress_deny_l4: { packets: 1, bytes: 60 }, dad_guard: { packets: 4, bytes: 320 } },
+        { egress_deny_l4: { packets: 1, bytes: 60 }, future_guard: { packets: 4, bytes: 320 } },
       ],
       // Another VM's port: not counted for this one.
       ["tap-b0", { ra_guard: { packets: 50, bytes: 4000 } }],
@@ -49,9 +55,9 @@ describe("a VM's enforcement", () => {
       "rl_pps_drops",
       "egress_deny_l4",
       "egress_default_drop",
-      "dad_guard",
+      "future_guard",
     ]);
-    expect(bySet.dad_guard).toMatchObject({ category: "other", packets: 4n, bytes: 320n });
+    expect(bySet.future_guard).toMatchObject({ category: "other", packets: 4n, bytes: 320n });
     expect(bySet.ra_guard).toMatchObject({
       interfaceId: "eth0",
       port: "tap-a0",
@@ -94,5 +100,14 @@ describe("a VM's enforcement", () => {
     expect(printedElement("port_tenant", '"tap-a0" : 1')).toBe('"tap-a0" : 0x00000001');
     expect(printedElement("port_tenant_keys", '"tap-a0" . 258')).toBe('"tap-a0" . 0x00000102');
     expect(printedElement("vm_sources", '"tap-a0" . 2001:db8::10')).toBe('"tap-a0" . 2001:db8::10');
+  });
+});
+
+describe("the controls a VM page names", () => {
+  it("names every counted drop set the ruleset observes (the host-wide blocked sources aside)", () => {
+    const observed = Object.values(OBSERVED_SETS)
+      .flat()
+      .filter((set) => set !== "blocked_sources");
+    expect(observed.filter((set) => !COUNTED_CONTROLS.has(set))).toEqual([]);
   });
 });

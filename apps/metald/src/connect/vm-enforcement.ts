@@ -2,7 +2,7 @@
 // counters of the VM's elements at the kernel's last reading, and the VM's set elements. Pure:
 // the plan and the reading come in, nothing is read here.
 import type { HostPlan, PacketCount, PortCounters } from "@metald/core";
-import { PORT_SETS } from "@metald/core";
+import { BRIDGE_DESTINATION_SETS, PORT_SETS } from "@metald/core";
 
 export type ControlCategory =
   | "ra_guard"
@@ -66,6 +66,7 @@ export const COUNTED_CONTROLS: ReadonlyMap<string, CountedControl> = new Map([
   port("nd_frag_guard", "ra_guard"),
   port("source_guard", "source_guard"),
   port("nd_guard", "source_guard"),
+  port("dad_guard", "source_guard"),
   port("eh_hbh", "extension_headers"),
   port("eh_rt", "extension_headers"),
   port("eh_rt0", "extension_headers"),
@@ -76,10 +77,12 @@ export const COUNTED_CONTROLS: ReadonlyMap<string, CountedControl> = new Map([
   port("eh_hbh_in", "extension_headers"),
   port("eh_rt_in", "extension_headers"),
   port("eh_frag_in", "extension_headers"),
+  port("frag_rejected_in", "extension_headers"),
   port("eh_dst_in", "extension_headers"),
   port("eh_mh_in", "extension_headers"),
   port("eh_esp_in", "extension_headers"),
   port("inter_tenant_drops", "isolation"),
+  ...described("extension_headers", [["eh_frag_to", BRIDGE_DESTINATION_SETS.eh_frag_to]]),
   ...described("rate_limit", [
     ["rl_ra_drops", "rate limit: router advertisements from the VM over max_ra_rate"],
     ["rl_nd_drops", "rate limit: neighbor discovery from the VM over nd_rate_limit"],
