@@ -100,8 +100,8 @@ export function createAddressAllocator(pools: PoolRepository): AddressAllocator 
     }
   }
 
-  async function current() {
-    if (!cached || Date.now() - cached.at > CACHE_MS) {
+  async function current(reread = false) {
+    if (reread || !cached || Date.now() - cached.at > CACHE_MS) {
       const list = await pools.definitions();
       cached = {
         at: Date.now(),
@@ -126,10 +126,12 @@ export function createAddressAllocator(pools: PoolRepository): AddressAllocator 
 
   return {
     async allocate(tenantId, count) {
-      const all = await current();
-      const chosen =
+      const pick = (all: { pool: NewPool; range: AddressPoolRange }[]) =>
         all.find((p) => p.pool.tenantId === tenantId) ??
         all.find((p) => p.pool.id === DEFAULT_POOL);
+      // No pool in the cache: read again before answering none, since another host sharing
+      // the database may have created the pool since (its invalidate() does not reach here).
+      const chosen = pick(await current()) ?? pick(await current(true));
       if (!chosen) return undefined;
       // The pool's rate_limit: allocations per hour (0: none), read fresh rather than cached.
       if (chosen.pool.rateLimit > 0) {
