@@ -2,7 +2,8 @@
 // of its own (docs/fleet.md): a VM created on a host is enforced in that host's kernel only, a
 // change sent to the other host is refused naming the owner, 64 creates split across both
 // hosts draw 64 different addresses from one pool, and ListHosts shows both hosts with the
-// one that stopped turning stale within 3 heartbeats.
+// one that stopped turning stale within 3 heartbeats; the event feed read alternately from
+// both hosts gives every event of the one log exactly once, in its order.
 import { randomBytes } from "node:crypto";
 import { kernelTestsCanRun } from "@metald/core/testing";
 import pg from "pg";
@@ -153,20 +154,24 @@ describe.runIf(kernelTestsCanRun("two hosts on one database", ["root", "ip", "nf
       const vms = await Promise.all(
         ids.map(async (id) => {
           const res = await postJson(`${a.url}${VM}/GetVm`, { vm_id: id });
+          expect(res.status, JSON.stringify(res.body)).toBe(200);
           const body = res.body as { hostId: string; network: { ipv6Addresses?: string[] }[] };
           return { id, hostId: body.hostId, body };
         }),
       );
       const perVm = vms.map(
-        (v) => new Set(JSON.stringify(v.body).match(/2001:db8:f2::[0-9a-f:]+/g)),
+        (v) => new Set(JSON.stringify(v.body).match(/2001:db8:f2:[0-9a-f:]+/g)),
       );
-      for (const set of perVm) expect(set.size).toBe(1);
+      for (const [i, set] of perVm.entries())
+        expect(set.size, JSON.stringify(vms[i]?.body.network)).toBe(1);
       const distinct = new Set(perVm.map((s) => [...s][0]));
       expect(distinct.size).toBe(64);
       expect(vms.filter((v) => v.hostId === "fleet-a")).toHaveLength(32);
       expect(vms.filter((v) => v.hostId === "fleet-b")).toHaveLength(32);
       // Each host's kernel holds exactly its own VMs' addresses.
-      const pooled = (text: string) => new Set(text.match(/2001:db8:f2::[0-9a-f:]+/g));
+      // Addresses, not the pool's prefix (2001:db8:f2::/64) that address policies hold too.
+      const pooled = (text: string) =>
+        new Set(text.match(/2001:db8:f2:[0-9a-f:]+/g)?.filter((x) => !x.endsWith(":")));
       const addressesOf = (hostId: string) =>
         new Set(vms.flatMap((v, i) => (v.hostId === hostId ? [...(perVm[i] as Set<string>)] : [])));
       expect(pooled(await kernelText(a.env.METALD_SANDBOX_NAMESPACE as string))).toEqual(
@@ -176,6 +181,64 @@ describe.runIf(kernelTestsCanRun("two hosts on one database", ["root", "ip", "nf
         addressesOf("fleet-b"),
       );
     }, 180_000);
+
+    it("the feed read alternately from both hosts gives every event exactly once in one order", async () => {
+      let writing = true;
+      let serial = 0;
+      // Two writers per host: events of both hosts interleave in the one log.
+      const writers = [a, a, b, b].map(async (host) => {
+        while (writing) {
+          serial++;
+          await createVm(host, {
+            tenant_id: "fleet-feed",
+            network: [{ id: "eth0", ipv6: { address: `2001:db8:f3::${serial.toString(16)}/64` } }],
+          });
+        }
+      });
+      const seen: string[] = [];
+      let cursor = "";
+      let reads = 0;
+      // Each page from the other host, resuming from the cursor the previous host issued.
+      const read = async () => {
+        const host = reads++ % 2 === 0 ? a : b;
+        const res = await fetch(`${host.url}/api/v1/security/feed?limit=5&cursor=${cursor}`);
+        expect(res.status).toBe(200);
+        const page = (await res.json()) as {
+          events: { event: { id: string } }[];
+          next_cursor: string;
+        };
+        seen.push(...page.events.map((e) => e.event.id));
+        cursor = page.next_cursor;
+        return page.events.length;
+      };
+      const started = Date.now();
+      while (Date.now() - started < 3_000) await read();
+      writing = false;
+      await Promise.all(writers);
+      // The log's one order, as the database holds it.
+      const logged = async () => {
+        const client = new pg.Client({ connectionString: POSTGRES_URL });
+        await client.connect();
+        try {
+          const { rows } = await client.query<{ id: string }>(
+            `SELECT id FROM ${schema}.security_events ORDER BY seq`,
+          );
+          return rows.map((r) => r.id);
+        } finally {
+          await client.end();
+        }
+      };
+      let stored: string[] = [];
+      await waitUntil("the feed to reach every stored event", async () => {
+        while ((await read()) > 0) {}
+        stored = await logged();
+        return stored.length === seen.length;
+      });
+      expect(reads).toBeGreaterThan(4);
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(seen).toEqual(stored);
+      console.log(`feed: ${seen.length} events over ${reads} reads alternating hosts`);
+    }, 60_000);
 
     it("lists both hosts, and the one that stopped is stale within 3 heartbeats", async () => {
       const hosts = await listHosts(b);
