@@ -191,7 +191,10 @@ describe.runIf(kernelTestsCanRun("crash consistency on the sandbox host", ["root
         namespace,
         attempted,
       );
-      expect(mismatches, metald.log.slice(-5).join("\n")).toEqual([]);
+      expect(
+        mismatches,
+        `${JSON.stringify(mismatches, null, 1)}\n${metald.log.slice(-5).join("\n")}`,
+      ).toEqual([]);
       return live;
     }
 
