@@ -422,6 +422,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     tenantLayer: options.tenantConfig && ((id) => options.tenantConfig?.layer(id)),
     onReload: options.tenantConfig && ((listener) => options.tenantConfig?.onChange(listener)),
     metrics: options.metrics,
+    hostId: options.hostId,
   });
   // After the reconcile: it creates the namespace and tables the samples come from.
   if (options.samples) {

@@ -339,4 +339,47 @@ describe.each(["pglite", "postgres"] as const)("compliance records on %s", (kind
     const next = await repo.inputs({ afterId: "vm-in-2", limit: 2 });
     expect(next[0]?.vmId).toBe("vm-in-3");
   });
+
+  it("gives a host of a fleet its own VMs to evaluate, and statuses of VMs gone to any host", async () => {
+    const vms = createVmRepository(database.db);
+    for (const [id, hostId] of [
+      ["vm-fleet-a", "host-a"],
+      ["vm-fleet-b", "host-b"],
+    ] as const)
+      await vms.insert({
+        id,
+        tenantId: "fleet",
+        hostId,
+        state: "CREATED",
+        applicationTier: "",
+        config: {},
+        spec: { profile: "HIGH" },
+        effective: [],
+        addresses: [],
+        createdAt: T0,
+        audit: { id: `audit-${id}`, actor: "alice", action: "vm.create", details: {} },
+      });
+    const all = createComplianceRepository(database.db);
+    await all.write(
+      [
+        write("vm-fleet-a", { tenantId: "fleet" }),
+        write("vm-fleet-b", { tenantId: "fleet" }),
+        write("vm-fleet-gone", { tenantId: "fleet" }),
+      ],
+      [],
+      T0,
+    );
+    const hostA = createComplianceRepository(database.db, { hostId: "host-a" });
+    const page = await hostA.inputs({ afterId: "vm-fleet", limit: 100 });
+    expect(page.map((r) => r.vmId).filter((id) => id.startsWith("vm-fleet"))).toEqual([
+      "vm-fleet-a",
+    ]);
+    const ids = (await hostA.vmIds()).filter((id) => id.startsWith("vm-fleet"));
+    expect(ids.sort()).toEqual(["vm-fleet-a", "vm-fleet-gone"]);
+    expect((await all.vmIds()).filter((id) => id.startsWith("vm-fleet")).sort()).toEqual([
+      "vm-fleet-a",
+      "vm-fleet-b",
+      "vm-fleet-gone",
+    ]);
+  });
 });

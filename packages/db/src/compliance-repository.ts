@@ -207,7 +207,19 @@ const toInput = (r: InputRow): ComplianceInputRow => ({
   effective: r.effective,
 });
 
-export function createComplianceRepository(db: SqlClient): ComplianceRepository {
+export interface ComplianceRepositoryOptions {
+  /**
+   * The host whose VMs this repository evaluates (a fleet shares one database; each host judges
+   * its own VMs against its own kernel). Undefined: every VM.
+   */
+  hostId?: string;
+}
+
+export function createComplianceRepository(
+  db: SqlClient,
+  options: ComplianceRepositoryOptions = {},
+): ComplianceRepository {
+  const hostId = options.hostId ?? null;
   return {
     async inputs(filter) {
       const { rows } =
@@ -216,8 +228,9 @@ export function createComplianceRepository(db: SqlClient): ComplianceRepository 
               [...filter.vmIds],
             ])
           : await db.query<InputRow>(
-              `${SELECT_INPUTS} WHERE ($1::text IS NULL OR v.id > $1) ORDER BY v.id LIMIT $2`,
-              [filter.afterId ?? null, filter.limit],
+              `${SELECT_INPUTS} WHERE ($1::text IS NULL OR v.id > $1)
+                 AND ($3::text IS NULL OR v.host_id = $3) ORDER BY v.id LIMIT $2`,
+              [filter.afterId ?? null, filter.limit, hostId],
             );
       return rows.map(toInput);
     },
@@ -295,7 +308,12 @@ export function createComplianceRepository(db: SqlClient): ComplianceRepository 
     },
 
     async vmIds() {
-      const { rows } = await db.query<{ vm_id: string }>("SELECT vm_id FROM compliance_vm_status");
+      // This host's VMs, and statuses whose VM is gone (any host may close those).
+      const { rows } = await db.query<{ vm_id: string }>(
+        `SELECT s.vm_id FROM compliance_vm_status s LEFT JOIN vms v ON v.id = s.vm_id
+          WHERE $1::text IS NULL OR v.id IS NULL OR v.host_id = $1`,
+        [hostId],
+      );
       return rows.map((r) => r.vm_id);
     },
 

@@ -34,6 +34,7 @@ export {
 export {
   type ComplianceInputRow,
   type ComplianceRepository,
+  type ComplianceRepositoryOptions,
   type ComplianceStateName,
   type ComplianceWriteOptions,
   type ComplianceWriteResult,

@@ -21,13 +21,15 @@ export interface ComplianceDeps {
   /** Called with a listener to run after each configuration reload. */
   onReload?: (listener: () => void) => void;
   metrics?: Registry;
+  /** This host: its VMs are the ones evaluated here (a fleet shares the database). */
+  hostId?: string;
 }
 
 export async function startCompliance(
   app: FastifyInstance,
   deps: ComplianceDeps,
 ): Promise<ComplianceQueries> {
-  const repository = createComplianceRepository(deps.db);
+  const repository = createComplianceRepository(deps.db, { hostId: deps.hostId });
   const monitor = createComplianceMonitor({
     compliance: repository,
     events: deps.pipeline,
