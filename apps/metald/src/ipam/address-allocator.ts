@@ -126,12 +126,16 @@ export function createAddressAllocator(pools: PoolRepository): AddressAllocator 
 
   return {
     async allocate(tenantId, count) {
-      const pick = (all: { pool: NewPool; range: AddressPoolRange }[]) =>
-        all.find((p) => p.pool.tenantId === tenantId) ??
-        all.find((p) => p.pool.id === DEFAULT_POOL);
-      // No pool in the cache: read again before answering none, since another host sharing
-      // the database may have created the pool since (its invalidate() does not reach here).
-      const chosen = pick(await current()) ?? pick(await current(true));
+      type Known = { pool: NewPool; range: AddressPoolRange }[];
+      const own = (all: Known) => all.find((p) => p.pool.tenantId === tenantId);
+      // The tenant's own pool from the cache; without one, the pools are read again before
+      // falling back to "default": another host sharing the database may have created the
+      // tenant's pool since (its invalidate() does not reach here).
+      const fresh = async () => {
+        const all = await current(true);
+        return own(all) ?? all.find((p) => p.pool.id === DEFAULT_POOL);
+      };
+      const chosen = own(await current()) ?? (await fresh());
       if (!chosen) return undefined;
       // The pool's rate_limit: allocations per hour (0: none), read fresh rather than cached.
       if (chosen.pool.rateLimit > 0) {
