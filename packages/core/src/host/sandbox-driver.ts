@@ -516,6 +516,10 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       ifindexesKnown = true;
     };
     indexesOf();
+    // Read before anything is made: a guest this reconcile finishes (its namespace existed, half
+    // made) gets its mark settled by ensureLinks, but must still be looked inside below (its
+    // loopback, say, was never brought up).
+    const settled = linux ? new Map<string, string>() : await marks.fingerprints();
     let created = 0;
     for (const plan of plans) {
       const complete =
@@ -538,7 +542,6 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     }
     // Only the guests whose mark does not record them finished as planned are entered (one
     // process each): a stop while a guest was being made or changed leaves its mark unfinished.
-    const settled = linux ? new Map<string, string>() : await marks.fingerprints();
     const unsettled = new Set(
       linux ? [] : plans.filter((plan) => settled.get(plan.guestNamespace) !== fingerprint(plan)),
     );
