@@ -96,6 +96,17 @@ describe.runIf(canRun)("bridges metald does not own (sandbox)", () => {
     // Made on the host after metald started: not metald's.
     for (const bridge of ["br-foreign", "br-listed", "br-globex"])
       await ip("link", "add", bridge, "type", "bridge");
+    // The sandbox namespace's defaults are metald's port settings (accept_ra 0): the operator's
+    // bridge gets a value of its own, so that a change by metald would show.
+    await exec("ip", [
+      "netns",
+      "exec",
+      ns,
+      "sysctl",
+      "-q",
+      "-w",
+      "net.ipv6.conf.br-foreign.accept_ra=1",
+    ]);
   }, 60_000);
 
   afterAll(async () => {
