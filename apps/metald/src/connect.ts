@@ -1,5 +1,4 @@
-// Registers every vmprovisioner.v1 service on the Connect router. Services or methods not
-// implemented yet answer `unimplemented`.
+// Registers every vmprovisioner.v1 service on the Connect router.
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import type { PortCounters } from "@metald/core";
 import type {
