@@ -185,3 +185,15 @@ export function resolveServeSettings(
     warnings.push("METALD_DRIVER=dry-run: plans are recorded, nothing is enforced on this host");
   return { host, driver, warnings };
 }
+
+/**
+ * The scope of guest namespace names for a sandbox namespace (guestNamespaceName): none for the
+ * default sandbox, whose guests keep their names; a sandbox of its own name scopes its guests,
+ * so that two sandboxes on one kernel (two hosts of a fleet under test) hold a guest each of a
+ * VM that moves from one to the other.
+ */
+export function sandboxGuestScope(namespace: string | undefined): string | undefined {
+  return namespace === undefined || namespace === "" || namespace === "metald-sbx"
+    ? undefined
+    : namespace;
+}

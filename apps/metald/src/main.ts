@@ -33,7 +33,7 @@ import { formatConfigErrors, loadHostConfigFile } from "./config/load-host-confi
 import { siemSettingsFrom } from "./config/siem-settings.js";
 import { createTenantConfigStore } from "./config/tenant-config-store.js";
 import { vmFileDirectories } from "./config/vm-file-directories.js";
-import { readEnv, resolveServeSettings } from "./env.js";
+import { readEnv, resolveServeSettings, sandboxGuestScope } from "./env.js";
 import { createSiemSettingsSource } from "./events/siem-forwarding.js";
 import { startMetricsServer } from "./metrics/metrics-server.js";
 import { createServer } from "./server.js";
@@ -207,6 +207,8 @@ async function serve(flags: {
       setBoost: (ports, addresses) => sandbox.setSampleBoost(ports, addresses),
     },
     hostId: env.METALD_HOST_ID,
+    guestScope:
+      settings.driver === "sandbox" ? sandboxGuestScope(env.METALD_SANDBOX_NAMESPACE) : undefined,
     heartbeatMs: env.METALD_HEARTBEAT_MS,
     // The file's security_profile is the host default; without a file, the environment's.
     defaultProfile:
@@ -312,7 +314,12 @@ async function main(argv: string[]) {
       console.error(request.error);
       process.exit(2);
     }
-    process.exit(await runVmExec(request));
+    process.exit(
+      await runVmExec({
+        ...request,
+        scope: sandboxGuestScope(process.env.METALD_SANDBOX_NAMESPACE),
+      }),
+    );
   }
   const { values, positionals } = parseArgs({
     args: argv,

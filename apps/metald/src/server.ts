@@ -27,6 +27,7 @@ import {
   createSiemDeliveryRepository,
   createTenantRepository,
   createTokenRepository,
+  createVmMoveLog,
   createVmRepository,
   type SqlClient,
 } from "@metald/db";
@@ -83,6 +84,7 @@ import { createBridgeAccess } from "./vm/bridge-access.js";
 import { createConfigHistory } from "./vm/config-history.js";
 import { createHostChangeLock } from "./vm/host-change-lock.js";
 import { loadLiveVmIndex } from "./vm/live-vm-index.js";
+import { createVmMigration } from "./vm/vm-migration.js";
 import { createVmProvisioner } from "./vm/vm-provisioner.js";
 
 export type { SiemSettings } from "./events/siem-forwarding.js";
@@ -127,6 +129,8 @@ export interface ServerOptions {
   /** A fresh reading with one VM's accept-side counters too (the debug route). */
   readVmCounters?: (elements: SetElements) => Promise<PortCounters>;
   hostId: string;
+  /** Names guest namespaces after this scope too (a sandbox other than the default one). */
+  guestScope?: string;
   /** How often this host's row in the fleet's registry is refreshed (ms; default 5000). */
   heartbeatMs?: number;
   defaultProfile: SecurityProfileName;
@@ -271,7 +275,12 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     events: pipeline,
     observeApply: eventMetrics?.observeApply,
     observeRequest: eventMetrics?.observeRequest,
-    repository: createVmRepository(options.db, { audit: auditTrail.writer }),
+    // Its changes are this host's: one of a VM that moved away meanwhile is refused.
+    repository: createVmRepository(options.db, {
+      audit: auditTrail.writer,
+      hostId: options.hostId,
+    }),
+    guestScope: options.guestScope,
     driver: options.driver,
     runtime: options.runtime,
     clock: { now: () => new Date() },
@@ -412,7 +421,44 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   });
   const reconcile = () =>
     provisioner.reconcile(async () => (await blockedSources.list()).map((b) => b.source));
+  // Moves of VMs between hosts (MigrateVm): this host takes VMs over, and removes its copy of
+  // those another host took, reading the audit trail from its position before the reconcile
+  // (a move committed before that position is the reconcile's to remove).
+  const migration = createVmMigration({
+    hostId: options.hostId,
+    sharedDatabase: options.db.kind === "postgres",
+    provisioner,
+    repository: createVmRepository(options.db, { audit: auditTrail.writer }),
+    hosts: createHostRepository(options.db),
+    moves: createVmMoveLog(options.db),
+    driver: options.driver,
+    runtime: options.runtime,
+    hostLock,
+    clock: { now: () => new Date() },
+    auditId: () => `audit-${ulid()}`,
+    events: pipeline,
+    logger: app.log,
+    onReleased: (vmId) => liveIndex.refresh(vmId),
+  });
+  await migration.start();
   await reconcile();
+  // Checked on the heartbeat's interval: a VM that moved away is removed here within one.
+  let releasing: Promise<unknown> | undefined;
+  const releaseTimer = setInterval(() => {
+    releasing ??= migration
+      .releaseMoved()
+      .catch((error: unknown) =>
+        app.log.warn({ err: error }, "reading the VMs that moved away failed; will retry"),
+      )
+      .finally(() => {
+        releasing = undefined;
+      });
+  }, options.heartbeatMs ?? 5_000);
+  releaseTimer.unref();
+  app.addHook("onClose", async () => {
+    clearInterval(releaseTimer);
+    await releasing;
+  });
   // After the reconcile (the host probe needs the driver's namespace): every VM evaluated once,
   // then again on each change its control-plane event announces.
   const compliance = await startCompliance(app, {
@@ -475,6 +521,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     await connect.register(fastifyConnectPlugin, {
       routes: createRoutes({
         provisionerFor: (ctx) => scopeProvisioner(provisioner, ctx.values.get(PRINCIPAL)),
+        migration,
         events: securityEvents,
         pipeline,
         tenants: tenantRepository,

@@ -117,6 +117,7 @@ export {
   type TokenRepository,
   type TokenRole,
 } from "./token-repository.js";
+export { createVmMoveLog, type VmMoveLog } from "./vm-move-log.js";
 export {
   type AddressAllocation,
   AddressTakenError,
@@ -124,10 +125,13 @@ export {
   ConfigConflictError,
   type ConfigVersion,
   createVmRepository,
+  type ExpectedPlacement,
   type NewVm,
   type StoredVersion,
+  VmBusyError,
   VmExistsError,
   type VmListFilter,
+  VmMovedError,
   type VmRecord,
   type VmRepository,
   type VmStateName,

@@ -108,6 +108,42 @@ export class AddressTakenError extends Error {
   }
 }
 
+/**
+ * A change of a VM made by a host that no longer holds it: the VM moved to `ownerHostId`
+ * (MigrateVm) after the change read it. Nothing was changed.
+ */
+export class VmMovedError extends Error {
+  override name = "VmMovedError";
+  constructor(
+    readonly vmId: string,
+    readonly ownerHostId: string,
+    readonly servingHostId: string,
+  ) {
+    super(`vm ${vmId} moved to host ${JSON.stringify(ownerHostId)}`);
+  }
+}
+
+/**
+ * The VM's row is held by another host's transaction: a move of the VM (MigrateVm) is in
+ * progress. Nothing was changed; once the move ends the VM answers from its new host.
+ */
+export class VmBusyError extends Error {
+  override name = "VmBusyError";
+  constructor(readonly vmId: string) {
+    super(
+      `vm ${vmId} is being moved between hosts (MigrateVm in progress): nothing was changed; read it again and send the change to the host it runs on`,
+    );
+  }
+}
+
+/** What a move expects of the VM, as the moving host read it before programming itself. */
+export interface ExpectedPlacement {
+  hostId: string;
+  configVersion: number;
+  isolated: boolean;
+  state: VmStateName;
+}
+
 export class VmExistsError extends Error {
   override name = "VmExistsError";
   constructor(readonly vmId: string) {
@@ -217,13 +253,62 @@ export interface VmRepository {
   versionAt(id: string, at: Date): Promise<StoredVersion | undefined>;
   /** Removes every trace of a VM whose creation could not be completed on the host. */
   discard(id: string, at: Date, audit: AuditEntry): Promise<ChangeEvents>;
+  /**
+   * Moves a VM to `toHostId` (MigrateVm): holds the VM's row, checks it is still as `expected`
+   * (else ConfigConflictError; VmBusyError if another move holds it), runs `program` (the new
+   * host puts the VM's enforcement in force) and only then stores the new host with the audit
+   * record and event, in the same transaction. If `program` throws, nothing is stored.
+   */
+  moveHost(
+    id: string,
+    expected: ExpectedPlacement,
+    toHostId: string,
+    program: () => Promise<void>,
+    at: Date,
+    audit: AuditEntry,
+  ): Promise<ChangeEvents>;
+}
+
+/** SQLSTATE 55P03: a NOWAIT row lock found the row held. */
+function isLockNotAvailable(error: unknown): boolean {
+  return (
+    typeof error === "object" && error !== null && (error as { code?: unknown }).code === "55P03"
+  );
 }
 
 export function createVmRepository(
   db: SqlClient,
-  options: { audit?: AuditWriter } = {},
+  options: {
+    audit?: AuditWriter;
+    /**
+     * The host whose changes this repository stores: a change (update, state, quarantine,
+     * terminate) of a VM that has meanwhile moved to another host is then refused with
+     * VmMovedError, and one of a VM whose move is in progress with VmBusyError.
+     */
+    hostId?: string;
+  } = {},
 ): VmRepository {
   const json = (value: unknown) => JSON.stringify(value);
+  /**
+   * A change's first statement: holds the VM's row for the transaction (without waiting: only
+   * a move from another host holds it for long) and checks the VM is still this host's.
+   */
+  async function holdOwned(tx: SqlExecutor, id: string): Promise<void> {
+    const hostId = options.hostId;
+    if (hostId === undefined) return;
+    let rows: { host_id: string }[];
+    try {
+      ({ rows } = await tx.query<{ host_id: string }>(
+        "SELECT host_id FROM vms WHERE id = $1 FOR NO KEY UPDATE NOWAIT",
+        [id],
+      ));
+    } catch (error) {
+      if (isLockNotAvailable(error)) throw new VmBusyError(id);
+      throw error;
+    }
+    const owner = rows[0]?.host_id;
+    if (owner !== undefined && owner !== hostId) throw new VmMovedError(id, owner, hostId);
+  }
   const auditWriter = options.audit ?? createAuditWriter();
   /** Writes a change's audit record and then its event: the transaction's last statements. */
   async function record(
@@ -371,6 +456,7 @@ export function createVmRepository(
 
     async terminate(id, at, audit) {
       return db.transaction(async (tx) => {
+        await holdOwned(tx, id);
         const updated = await tx.query(
           "UPDATE vms SET state = 'TERMINATED', updated_at = $2 WHERE id = $1 AND state <> 'TERMINATED'",
           [id, at.toISOString()],
@@ -385,6 +471,7 @@ export function createVmRepository(
       const version = fromVersion + 1;
       try {
         return await db.transaction(async (tx) => {
+          await holdOwned(tx, id);
           const moved = await tx.query(
             "UPDATE vms SET config_version = $3, updated_at = $4 WHERE id = $1 AND config_version = $2 AND state <> 'TERMINATED'",
             [id, fromVersion, version, at.toISOString()],
@@ -437,6 +524,7 @@ export function createVmRepository(
 
     async setState(id, from, to, at, audit) {
       return db.transaction(async (tx) => {
+        await holdOwned(tx, id);
         const updated = await tx.query(
           "UPDATE vms SET state = $3, updated_at = $4 WHERE id = $1 AND state = ANY($2::text[])",
           [id, from, to, at.toISOString()],
@@ -448,6 +536,7 @@ export function createVmRepository(
 
     async setIsolated(id, isolated, at, audit) {
       return db.transaction(async (tx) => {
+        await holdOwned(tx, id);
         const updated = await tx.query(
           "UPDATE vms SET isolated = $2, updated_at = $3 WHERE id = $1 AND state <> 'TERMINATED'",
           [id, isolated, at.toISOString()],
@@ -462,6 +551,41 @@ export function createVmRepository(
         await tx.query("DELETE FROM ipv6_allocations WHERE vm_id = $1", [id]);
         await tx.query("DELETE FROM vm_config_versions WHERE vm_id = $1", [id]);
         await tx.query("DELETE FROM vms WHERE id = $1", [id]);
+        return record(tx, audit, at, id);
+      });
+    },
+
+    async moveHost(id, expected, toHostId, program, at, audit) {
+      return db.transaction(async (tx) => {
+        type Row = { host_id: string; config_version: number; isolated: boolean; state: string };
+        let rows: Row[];
+        try {
+          // NO KEY UPDATE: rows referring to the VM (events, allocations) may still be written.
+          ({ rows } = await tx.query<Row>(
+            "SELECT host_id, config_version, isolated, state FROM vms WHERE id = $1 FOR NO KEY UPDATE NOWAIT",
+            [id],
+          ));
+        } catch (error) {
+          if (isLockNotAvailable(error)) throw new VmBusyError(id);
+          throw error;
+        }
+        const row = rows[0];
+        if (
+          !row ||
+          row.host_id !== expected.hostId ||
+          Number(row.config_version) !== expected.configVersion ||
+          row.isolated !== expected.isolated ||
+          row.state !== expected.state
+        )
+          throw new ConfigConflictError(
+            `vm ${id} changed while it was being moved; nothing was moved, send MigrateVm again`,
+          );
+        await program();
+        await tx.query("UPDATE vms SET host_id = $2, updated_at = $3 WHERE id = $1", [
+          id,
+          toHostId,
+          at.toISOString(),
+        ]);
         return record(tx, audit, at, id);
       });
     },

@@ -88,3 +88,14 @@ describe("access rules for the audit trail", () => {
     expect(accessFor("DELETE", "/api/v1/audit", auditor)).toBe("forbidden");
   });
 });
+
+describe("access rules for quarantine and placement", () => {
+  it("keeps IsolateVm, UnisolateVm and MigrateVm to operators; a tenant still reads its VM", () => {
+    for (const m of ["IsolateVm", "UnisolateVm", "MigrateVm"]) {
+      expect(accessFor("POST", rpc(`VmService/${m}`), operator), m).toBe("allow");
+      expect(accessFor("POST", rpc(`VmService/${m}`), tenant), m).toBe("forbidden");
+      expect(accessFor("POST", rpc(`VmService/${m}`), auditor), m).toBe("forbidden");
+    }
+    expect(accessFor("POST", rpc("VmService/GetVm"), tenant)).toBe("allow");
+  });
+});

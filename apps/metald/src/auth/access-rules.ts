@@ -26,7 +26,8 @@ const TENANT_PATHS = [
   /^\/vmprovisioner\.v1\.Ipv6PoolService\/(GetPool|ListPools|ListAllocations)$/,
 ];
 
-const QUARANTINE_PATHS = /^\/vmprovisioner\.v1\.VmService\/(IsolateVm|UnisolateVm)$/;
+// Quarantine and placement are the operator's.
+const OPERATOR_VM_PATHS = /^\/vmprovisioner\.v1\.VmService\/(IsolateVm|UnisolateVm|MigrateVm)$/;
 
 export function accessFor(method: string, path: string, p: Principal): Access {
   if (p.kind === "operator") return "allow";
@@ -39,7 +40,8 @@ export function accessFor(method: string, path: string, p: Principal): Access {
   }
   if (method === "PUT" && path.startsWith("/api/v1/customers")) return "forbidden";
   // Quarantine is the operator's: a tenant sees it (GetVm, its vm_quarantined event with the
-  // reason) but cannot lift it or impose it.
-  if (QUARANTINE_PATHS.test(path)) return "forbidden";
+  // reason) but cannot lift it or impose it. So is the host a VM runs on (MigrateVm): a tenant
+  // sees it (GetVm's host_id) but cannot move the VM.
+  if (OPERATOR_VM_PATHS.test(path)) return "forbidden";
   return TENANT_PATHS.some((r) => r.test(path)) ? "allow" : "forbidden";
 }

@@ -9,6 +9,8 @@ import { guestNamespaceName } from "@metald/core";
 export interface VmExecRequest {
   vmId: string;
   command: string[];
+  /** The sandbox's guest namespace scope (sandboxGuestScope), if it has one. */
+  scope?: string;
 }
 
 /** Splits `VM [--] CMD…`; the command's own options (`ip -6 …`) are never parsed as metald's. */
@@ -22,14 +24,14 @@ export function parseVmExecArgs(args: readonly string[]): VmExecRequest | { erro
 }
 
 /** Where the namespace's handle lives when it exists (`ip netns add` mounts it there). */
-export function guestNamespacePath(vmId: string): string {
-  return `/run/netns/${guestNamespaceName(vmId)}`;
+export function guestNamespacePath(vmId: string, scope?: string): string {
+  return `/run/netns/${guestNamespaceName(vmId, scope)}`;
 }
 
 /** Runs the command with the terminal's stdio; resolves to the command's exit code. */
 export async function runVmExec(request: VmExecRequest): Promise<number> {
-  const namespace = guestNamespaceName(request.vmId);
-  if (!existsSync(guestNamespacePath(request.vmId))) {
+  const namespace = guestNamespaceName(request.vmId, request.scope);
+  if (!existsSync(guestNamespacePath(request.vmId, request.scope))) {
     console.error(
       `metald vm-exec: VM ${JSON.stringify(request.vmId)} has no guest namespace ${namespace} on this host: it is not booted here, or it runs under Firecracker (vm-exec works with the netns runtime of sandbox mode only)`,
     );

@@ -1,9 +1,16 @@
 // Maps domain errors onto Connect's fixed set of codes.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BridgeFullError, FieldError, HostApplyError } from "@metald/core";
-import { AddressTakenError, ConfigConflictError, PoolExistsError, VmExistsError } from "@metald/db";
+import {
+  AddressTakenError,
+  ConfigConflictError,
+  PoolExistsError,
+  VmBusyError,
+  VmExistsError,
+  VmMovedError,
+} from "@metald/db";
 import { PoolExhaustedError, PoolRateLimitedError } from "../ipam/address-allocator.js";
-import { VmStateError } from "../vm/vm-provisioner.js";
+import { VmOwnedElsewhereError, VmStateError } from "../vm/vm-provisioner.js";
 
 const FIELD_CODES: Record<FieldError["code"], Code> = {
   invalid_argument: Code.InvalidArgument,
@@ -20,6 +27,14 @@ export function toConnectError(error: unknown): ConnectError {
   if (error instanceof VmExistsError)
     return new ConnectError(`vm_id: ${error.message}`, Code.AlreadyExists);
   if (error instanceof ConfigConflictError) return new ConnectError(error.message, Code.Aborted);
+  // The VM moved to another host while the change was on its way: refused as for any VM of
+  // another host, naming it.
+  if (error instanceof VmMovedError)
+    return new ConnectError(
+      new VmOwnedElsewhereError(error.vmId, error.ownerHostId, error.servingHostId).message,
+      Code.FailedPrecondition,
+    );
+  if (error instanceof VmBusyError) return new ConnectError(error.message, Code.Aborted);
   if (error instanceof VmStateError)
     return new ConnectError(error.message, Code.FailedPrecondition);
   if (error instanceof PoolExhaustedError || error instanceof PoolRateLimitedError)

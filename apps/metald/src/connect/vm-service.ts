@@ -21,6 +21,7 @@ import {
 } from "@metald/proto";
 import { PRINCIPAL } from "../auth/principal-context.js";
 import { interfacePatch, securityPatch } from "../vm/config-edits.js";
+import type { VmMigration } from "../vm/vm-migration.js";
 import type { VmProvisioner, VmView } from "../vm/vm-provisioner.js";
 import { guarded } from "./to-connect-error.js";
 
@@ -120,8 +121,29 @@ export function actorOf(ctx: HandlerContext): string {
 
 export function createVmServiceImpl(
   provisionerFor: (ctx: HandlerContext) => VmProvisioner,
+  migration?: VmMigration,
 ): Partial<ServiceImpl<typeof VmService>> {
   return {
+    migrateVm: (req, ctx) =>
+      guarded(async () => {
+        // Where a VM is enforced is the operator's choice: a tenant token cannot move one.
+        if (ctx.values.get(PRINCIPAL)?.kind === "tenant")
+          throw new ConnectError(
+            "MigrateVm is for operators; a tenant token may not use it",
+            Code.PermissionDenied,
+          );
+        if (!migration) throw new ConnectError("this server does not move VMs", Code.Unimplemented);
+        const moved = await migration.migrateHere(requireVmId(req.vmId), actorOf(ctx), req.reason);
+        if (!moved) throw notFound(req.vmId);
+        return {
+          vmId: moved.vmId,
+          hostId: moved.hostId,
+          sourceHostId: moved.sourceHostId,
+          moved: moved.moved,
+          state: stateToProto(moved.state),
+        };
+      }),
+
     createVm: (req, ctx) =>
       guarded(async () => {
         const provisioner = provisionerFor(ctx);

@@ -22,6 +22,8 @@ export interface LiveVmIndexOptions {
 export interface LiveVmIndex {
   /** Every live VM, as of the last change announced and re-read. */
   list(): VmView[];
+  /** Re-reads one VM (a VM another host took over leaves the index). */
+  refresh(vmId: string): void;
   /** The event pipeline's listener: re-reads the VMs whose change was committed. */
   onStoredEvents(events: readonly StoredSecurityEvent[]): void;
   /** Resolves once every VM scheduled for a re-read so far is read. */
@@ -59,6 +61,7 @@ export async function loadLiveVmIndex(
 
   const index: LiveVmIndex = {
     list: () => [...live.values()],
+    refresh,
     onStoredEvents(events) {
       for (const id of new Set(
         events.filter((e) => VM_CHANGE_EVENTS.has(e.eventType) && e.vmId).map((e) => e.vmId),

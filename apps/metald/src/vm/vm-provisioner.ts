@@ -102,6 +102,11 @@ export interface VmProvisionerOptions {
    * not be seen halfway by a reconcile either; by default one of the provisioner's own.
    */
   hostLock?: HostChangeLock;
+  /**
+   * Names the VMs' guest namespaces after this scope too (a sandbox other than the default
+   * one): two sandboxes on one kernel then each hold their own guest of a VM that moves.
+   */
+  guestScope?: string;
 }
 
 /** Who asks: a tenant token may give its VMs fewer host files than an operator. */
@@ -208,9 +213,10 @@ function machineOf(spec: VmSpec): MachinePlan {
   };
 }
 
-export function planFor(view: VmView): HostPlan {
+export function planFor(view: VmView, guestScope?: string): HostPlan {
   return compileHostPlan(
     {
+      guestScope,
       vmId: view.record.id,
       tenantId: view.record.tenantId,
       isolated: view.record.isolated,
@@ -227,6 +233,7 @@ export function planFor(view: VmView): HostPlan {
 export function createVmProvisioner(options: VmProvisionerOptions): VmProvisioner {
   const { repository, driver, runtime, clock, ids, logger } = options;
   const hostLock = options.hostLock ?? createHostChangeLock();
+  const planOf = (v: VmView) => planFor(v, options.guestScope);
   /** Live listeners hear of a change's events once it committed (the log has them already). */
   const announce = (stored: StoredSecurityEvent[] | undefined) => {
     if (stored && stored.length > 0) options.events?.announce(stored);
@@ -312,6 +319,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
     const vmId = vmIdOf(spec);
     const plan = compileHostPlan(
       {
+        guestScope: options.guestScope,
         vmId,
         tenantId: spec.tenantId,
         isolated,
@@ -380,7 +388,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
           `vm ${vmId} is ${record.state}; ${to === "RUNNING" ? "boot" : "shutdown"} needs ${from.join(" or ")}`,
         );
       }
-      await act(planFor(view(record)));
+      await act(planOf(view(record)));
       // Runtime state, not network configuration: audited, with no control-plane event.
       const at = clock.now();
       const moved = await repository.setState(
@@ -497,7 +505,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         `a VM cannot move to another tenant (it belongs to ${record.tenantId})`,
       );
     }
-    await checkHostAccess(next, caller, new Set(planFor(before).ports.map((p) => p.bridge)));
+    await checkHostAccess(next, caller, new Set(planOf(before).ports.map((p) => p.bridge)));
     const stored = (p: Awaited<ReturnType<typeof prepare>>) => ({
       config: toJson(VmConfigSchema, p.config, { useProtoFieldName: true }),
       spec: p.spec,
@@ -580,7 +588,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
       announce(reverted.events);
       // The caller hears why the change failed; a host left apart from the database by a
       // failed restore is the reconciler's to repair.
-      await driver.applyVm(planFor(before)).catch((restoreError: unknown) => {
+      await driver.applyVm(planOf(before)).catch((restoreError: unknown) => {
         logger.error(
           { err: restoreError, vmId },
           "re-applying the previous configuration failed; reconcile the host",
@@ -595,7 +603,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
   }
 
   const provisioner: VmProvisioner = {
-    plan: planFor,
+    plan: planOf,
 
     async create(request, actor, caller = "operator") {
       // An allocated address can collide with one another VM was given explicitly (or with a
@@ -641,7 +649,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         if (!record) return undefined;
         ownedHere(record);
         if (record.state === "TERMINATED") return "TERMINATED";
-        const plan = planFor(view(record));
+        const plan = planOf(view(record));
         if (record.state === "RUNNING") await runtime.shutdown(plan).catch(() => undefined);
         // Host first: a crash before the row is terminated leaves a live VM, which the next
         // reconcile puts back on the host.
@@ -707,7 +715,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         );
         if (!changed) throw new VmStateError(`vm ${vmId} changed state meanwhile`);
         try {
-          await applyTimed(planFor(view({ ...record, isolated })), "quarantine");
+          await applyTimed(planOf(view({ ...record, isolated })), "quarantine");
         } catch (error) {
           announce(changed);
           logger.error(
@@ -753,7 +761,7 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
             if (record.state !== "TERMINATED" && record.state !== "FAILED") live.push(view(record));
           }
         }
-        const plans = live.map((v) => planFor(v));
+        const plans = live.map((v) => planOf(v));
         // Read under the lock: a blocked-source change holds it from its row to its element.
         const blocked =
           typeof blockedSources === "function" ? await blockedSources() : blockedSources;

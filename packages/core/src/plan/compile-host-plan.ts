@@ -19,6 +19,8 @@ export interface PlanContext {
   /** The tenant's packet mark (unique per tenant on the host); 0 leaves tenants unmarked. */
   tenantMark?: number;
   machine?: MachinePlan;
+  /** Names the guest namespace after this scope too (see guestNamespaceName). */
+  guestScope?: string;
 }
 
 export function compileHostPlan(context: PlanContext, interfaces: PlannedInterface[]): HostPlan {
@@ -79,7 +81,7 @@ export function compileHostPlan(context: PlanContext, interfaces: PlannedInterfa
   return {
     vmId,
     tenantId,
-    guestNamespace: guestNamespaceName(vmId),
+    guestNamespace: guestNamespaceName(vmId, context.guestScope),
     links,
     sysctls,
     ports,

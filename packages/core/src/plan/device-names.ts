@@ -12,9 +12,13 @@ export function tapName(vmId: string, interfaceIndex: number): string {
   return `tap${shortHash(vmId, 8)}${interfaceIndex}`;
 }
 
-/** The namespace that holds a VM's guest side in the sandbox and netns runtime. */
-export function guestNamespaceName(vmId: string): string {
-  return `mvm-${shortHash(vmId, 10)}`;
+/**
+ * The namespace that holds a VM's guest side in the sandbox and netns runtime. `scope` (a
+ * sandbox's own namespace name) keeps the guests of two sandboxes on one kernel apart: the
+ * same VM may have a guest in each while it moves from one host to the other.
+ */
+export function guestNamespaceName(vmId: string, scope?: string): string {
+  return `mvm-${shortHash(scope ? `${scope}/${vmId}` : vmId, 10)}`;
 }
 
 /** The tenant's default bridge: "br-<tenant>" when that fits, else "br-t<hash>". */
