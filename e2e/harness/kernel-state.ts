@@ -176,7 +176,12 @@ export async function readKernelState(
           .filter((l) => !l.endsWith(" = 0"));
 
   const marked = await readdir(join(GUEST_MARKS_ROOT, namespace)).catch(() => [] as string[]);
-  const wanted = new Set([...marked, ...[...candidates].map(guestNamespaceName)]);
+  // A sandbox of its own name names its guests after it too (guestNamespaceName's scope).
+  const scope = namespace === "metald-sbx" ? undefined : namespace;
+  const wanted = new Set([
+    ...marked,
+    ...[...candidates].map((vmId) => guestNamespaceName(vmId, scope)),
+  ]);
   const existing = await existingNamespaces();
   const guests = await Promise.all(
     [...wanted]
