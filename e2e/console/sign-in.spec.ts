@@ -1,5 +1,6 @@
-// Signing in: development mode's token-less operator, a refused token, the session kept for the
-// tab (a reload stays signed in), sign-out, and the sign-in page for a page opened signed out.
+// Signing in: development mode's token-less operator (whose overview lists the fleet's hosts), a
+// refused token, the session kept for the tab (a reload stays signed in), sign-out, and the
+// sign-in page for a page opened signed out.
 import { expect, test } from "./fixtures.js";
 import { signInAsDevelopmentOperator, signInWithToken, signOut } from "./helpers/session.js";
 
@@ -8,6 +9,13 @@ test("signs in without a token in development mode, stays signed in on reload, s
 }) => {
   await signInAsDevelopmentOperator(page);
   await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
+  // The fleet's hosts (ListHosts): at least the host serving the console, live.
+  const thisHost = page
+    .getByRole("table", { name: "Hosts of the fleet" })
+    .getByRole("row")
+    .filter({ hasText: "(this host)" });
+  await expect(thisHost).toHaveCount(1);
+  await expect(thisHost.getByText("Live")).toBeVisible();
   await page.reload();
   await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
   await signOut(page);

@@ -1,4 +1,4 @@
-// The overview: VMs by state, tenants, pool utilization and the host. Widgets are cards in one
+// The overview: VMs by state, tenants, pool utilization, the host and the fleet's hosts. Widgets are cards in one
 // grid; open compliance violations among them, security events per minute across its width.
 import { VmState } from "@metald/proto";
 import { Link } from "@tanstack/react-router";
@@ -7,6 +7,7 @@ import { EmptyState, ErrorState, LoadingState } from "../../../shared/ui/states"
 import { UtilizationBar } from "../../../shared/ui/utilization-bar";
 import { useCaller, useHostInfo } from "../../auth/api/get-host-info";
 import { OpenViolationsWidget } from "../../compliance/components/open-violations-widget";
+import { HostsWidget } from "../../hosts/components/hosts-widget";
 import { EventsPerMinuteWidget } from "../../security-events/components/events-per-minute-chart";
 import { useVmCountsByState } from "../api/count-vms-by-state";
 import { usePoolUtilization } from "../api/list-pools";
@@ -163,6 +164,7 @@ export function OverviewPage() {
         {!caller.tenantId && <HostWidget />}
         <OpenViolationsWidget />
         <EventsPerMinuteWidget />
+        {!caller.tenantId && <HostsWidget />}
       </div>
     </>
   );
