@@ -1,0 +1,121 @@
+// CreateVm throughput of one sandbox host against two sandbox hosts sharing one PostgreSQL
+// (docs/fleet.md), end to end: HTTP, validation, the shared database, and each host's kernel
+// (its own sandbox namespace, ports, guest namespaces and nftables elements). The same number of
+// concurrent clients in both runs; with two hosts, half of them send to each. Both hosts run on
+// this one machine, so they share its cores and its PostgreSQL: the ratio says what a second
+// process on the same machine gives, not what a second machine would.
+import { randomBytes } from "node:crypto";
+import { availableParallelism, loadavg } from "node:os";
+import pg from "pg";
+import { Pool } from "undici";
+import { type MetaldProcess, POSTGRES_URL, startMetald } from "../harness/metald-process.js";
+
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
+const WARMUP_MS = 1_000;
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
+
+let serial = 0;
+function body(): string {
+  const n = serial++;
+  return JSON.stringify({
+    config: {
+      tenant_id: "fleet-bench",
+      network: [
+        {
+          id: "eth0",
+          ipv6: {
+            address: `fd00:f1e:${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}::1/64`,
+          },
+          security_policy: {
+            ingress_rules: ["allow tcp from any to any port 443", "deny all from any to any"],
+          },
+        },
+      ],
+    },
+  });
+}
+
+/** `clients` clients sending CreateVm to `url` until `end`; the latencies of the answers. */
+async function load(url: string, clients: number, end: number): Promise<number[]> {
+  const pool = new Pool(url, { connections: clients, pipelining: 1 });
+  const latencies: number[] = [];
+  const client = async () => {
+    while (Date.now() < end) {
+      const started = process.hrtime.bigint();
+      const res = await pool.request({
+        path: "/vmprovisioner.v1.VmService/CreateVm",
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: body(),
+      });
+      const text = await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`CreateVm answered ${res.statusCode}: ${text}`);
+      latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, client));
+  await pool.close();
+  return latencies;
+}
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** Starts `count` sandbox hosts on one fresh schema, loads them, and removes everything. */
+async function measure(count: number) {
+  const schema = `metald_fleet_bench_${randomBytes(6).toString("hex")}`;
+  await admin(`CREATE SCHEMA ${schema}`);
+  const url = new URL(POSTGRES_URL);
+  url.searchParams.set("options", `-c search_path=${schema}`);
+  const hosts: MetaldProcess[] = [];
+  try {
+    for (let i = 0; i < count; i++)
+      hosts.push(
+        await startMetald("postgres", {
+          driver: "sandbox",
+          logLevel: "warn",
+          env: { DATABASE_URL: url.toString(), METALD_HOST_ID: `bench-${i}` },
+        }),
+      );
+    const split = (end: number) => Promise.all(hosts.map((h) => load(h.url, CLIENTS / count, end)));
+    await split(Date.now() + WARMUP_MS);
+    const load1 = loadavg()[0] ?? 0;
+    const latencies = (await split(Date.now() + DURATION_MS)).flat().sort((a, b) => a - b);
+    return {
+      hosts: count,
+      clients: CLIENTS,
+      requests: latencies.length,
+      perSecond: Math.round((latencies.length / (DURATION_MS / 1000)) * 10) / 10,
+      p50Ms: Math.round(percentile(latencies, 50)),
+      p99Ms: Math.round(percentile(latencies, 99)),
+      loadBefore: Math.round(load1 * 100) / 100,
+    };
+  } finally {
+    for (const h of hosts) await h.destroy();
+    await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  }
+}
+
+const one = await measure(1);
+const two = await measure(2);
+console.log(
+  `${new Date().toISOString()} cores ${availableParallelism()}, ${DURATION_MS / 1000} s per run`,
+);
+console.log("| hosts | clients | CreateVm/s | p50 (ms) | p99 (ms) | requests | load (1 min) |");
+console.log("|---|---|---|---|---|---|---|");
+for (const r of [one, two])
+  console.log(
+    `| ${r.hosts} | ${r.clients} | ${r.perSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.requests} | ${r.loadBefore} |`,
+  );
+console.log(`two hosts / one host: ${(two.perSecond / one.perSecond).toFixed(2)}x`);
