@@ -438,7 +438,16 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     auditId: () => `audit-${ulid()}`,
     events: pipeline,
     logger: app.log,
-    onReleased: (vmId) => liveIndex.refresh(vmId),
+    // The VM leaves this host's live index (counter events, metrics) and its port leaves the
+    // packet samples' attribution, as a delete here would.
+    onReleased: (vmId) => {
+      liveIndex.refresh(vmId);
+      sampling
+        ?.refresh()
+        .catch((error: unknown) =>
+          app.log.warn({ err: error }, "refreshing packet sample attribution failed"),
+        );
+    },
   });
   await migration.start();
   await reconcile();
