@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isLoopbackHost, readEnv, resolveServeSettings } from "./env.js";
+import { isLoopbackHost, readEnv, resolveServeSettings, sandboxGuestScope } from "./env.js";
 
 const settings = (vars: Record<string, string>, isRoot: boolean) =>
   resolveServeSettings(readEnv(vars), isRoot);
@@ -77,5 +77,14 @@ describe("isLoopbackHost", () => {
     ["127.example.com", false],
   ])("%s → %s", (host, loopback) => {
     expect(isLoopbackHost(host)).toBe(loopback);
+  });
+});
+
+describe("sandboxGuestScope", () => {
+  it("keeps the default sandbox's guest names and scopes those of a sandbox of its own name", () => {
+    expect(sandboxGuestScope(undefined)).toBeUndefined();
+    expect(sandboxGuestScope("")).toBeUndefined();
+    expect(sandboxGuestScope("metald-sbx")).toBeUndefined();
+    expect(sandboxGuestScope("msbx-a1")).toBe("msbx-a1");
   });
 });
