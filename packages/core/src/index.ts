@@ -77,6 +77,16 @@ export {
   type CounterReading,
   eventsFromCounters,
 } from "./events/counter-events.js";
+export { type CounterSnapshot, counterRates } from "./events/counter-rates.js";
+export {
+  LIMIT_TYPES,
+  type LimitType,
+  type LimitUnit,
+  limitDropTotals,
+  limitUnit,
+  RA_GUARD_SETS,
+  raGuardDropTotal,
+} from "./events/limit-drop-totals.js";
 export {
   type Ipv6PacketSummary,
   summarizeIpv6Packet,

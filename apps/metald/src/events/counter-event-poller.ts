@@ -20,6 +20,8 @@ export interface CounterEventPollerOptions {
   samples: SampleAggregator;
   intervalMs: number;
   logger: FastifyBaseLogger;
+  /** Each reading, with when it was taken (performance.now()): the rate gauges' input. */
+  onReading?: (vms: VmView[], counters: PortCounters, atMs: number) => void;
 }
 
 export interface CounterEventPoller {
@@ -46,6 +48,7 @@ export function startCounterEventPoller(options: CounterEventPollerOptions): Cou
 
   async function poll(): Promise<number> {
     const [vms, counters] = await Promise.all([options.liveVms(), options.readCounters()]);
+    options.onReading?.(vms, counters, performance.now());
     const retention = new Map<string, number>();
     const readings = vms.map((vm) => {
       const keys = vm.spec.interfaces.flatMap((iface, i) => [
