@@ -235,7 +235,7 @@ export {
 export { linkLocalFromMac } from "./ipam/link-local.js";
 export { isLinuxName, linuxNameProblem } from "./net/linux-name.js";
 export { SAMPLE_LOG_GROUP } from "./nft/packet-samples.js";
-export { type RateClass, renderRateClass } from "./nft/rate-classes.js";
+export { BURST_USED_SET, type RateClass, renderRateClass } from "./nft/rate-classes.js";
 export {
   BRIDGE_DESTINATION_SETS,
   OBSERVED_SETS,

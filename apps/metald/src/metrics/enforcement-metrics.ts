@@ -7,7 +7,7 @@
 // (200,000 at 5,000 VMs, a scrape of seconds), while a host's drops come from few VMs. Absent reads as zero in PromQL; `rate()` and
 // `increase()` see a series from its second sample on, so a VM's very first drops count in the
 // series' total but not in the rate of the scrape interval they happened in.
-import { countersOf, type PortCounters, tapName } from "@metald/core";
+import { BURST_USED_SET, countersOf, type PortCounters, tapName } from "@metald/core";
 import { Counter, type Registry } from "prom-client";
 import type { VmView } from "../vm/vm-provisioner.js";
 
@@ -67,6 +67,7 @@ interface Collected {
   fragments: Sample[];
   rates: Sample[];
   nd: Sample[];
+  burst: Sample[];
 }
 
 function countersByVm(vms: VmView[], all: PortCounters): Collected {
@@ -79,6 +80,7 @@ function countersByVm(vms: VmView[], all: PortCounters): Collected {
     fragments: [],
     rates: [],
     nd: [],
+    burst: [],
   };
   for (const vm of vms) {
     const vmId = vm.record.id;
@@ -123,6 +125,12 @@ function countersByVm(vms: VmView[], all: PortCounters): Collected {
         });
       }
       out.nd.push({ labels: { vm_id: vmId, customer_id: customer }, value: n("rl_nd_drops") });
+      // Only VMs with a pps limit have a burst allowance (burst_config.burst_packets).
+      if (c[BURST_USED_SET])
+        out.burst.push({
+          labels: { vm_id: vmId, customer_id: customer },
+          value: n(BURST_USED_SET),
+        });
     });
   }
   return out;
@@ -204,5 +212,11 @@ export function registerEnforcementMetrics(options: EnforcementMetricsOptions): 
     "Neighbor discovery packets over nd_rate_limit",
     ["vm_id", "customer_id"],
     (c) => c.nd,
+  );
+  counter(
+    "metald_ipv6_burst_allowance_used_total",
+    "Total burst allowance usage: packets over max_pps_per_vm that the limiter let through from its burst (burst_config.burst_packets)",
+    ["vm_id", "customer_id"],
+    (c) => c.burst,
   );
 }
