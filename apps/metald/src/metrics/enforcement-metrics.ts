@@ -89,9 +89,17 @@ function countersByVm(vms: VmView[], all: PortCounters): Collected {
       const port = tapName(vmId, i);
       const keys = [port, ...iface.addresses.map((a) => a.address)];
       const c = countersOf(all, keys);
-      // Nothing counted: no series (the common case, and one lookup per key).
-      if (!Object.values(c).some((count) => count.packets > 0)) return;
       const n = (set: string) => c[set]?.packets ?? 0;
+      // The burst allowance is used by ordinary traffic, not by attacks: one series for each
+      // VM that used it, and it does not bring the VM's drop series with it.
+      if (n(BURST_USED_SET) > 0)
+        out.burst.push({
+          labels: { vm_id: vmId, customer_id: customer },
+          value: n(BURST_USED_SET),
+        });
+      // Nothing dropped: no drop series (the common case, and one lookup per key).
+      if (!Object.entries(c).some(([set, count]) => set !== BURST_USED_SET && count.packets > 0))
+        return;
       out.ra.push({
         labels: { vm_id: vmId, customer_id: customer },
         value: RA_GUARD.reduce((sum, s) => sum + n(s), 0),
@@ -125,12 +133,6 @@ function countersByVm(vms: VmView[], all: PortCounters): Collected {
         });
       }
       out.nd.push({ labels: { vm_id: vmId, customer_id: customer }, value: n("rl_nd_drops") });
-      // Only VMs with a pps limit have a burst allowance (burst_config.burst_packets).
-      if (c[BURST_USED_SET])
-        out.burst.push({
-          labels: { vm_id: vmId, customer_id: customer },
-          value: n(BURST_USED_SET),
-        });
     });
   }
   return out;
