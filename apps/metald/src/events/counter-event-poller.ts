@@ -48,7 +48,12 @@ export function startCounterEventPoller(options: CounterEventPollerOptions): Cou
 
   async function poll(): Promise<number> {
     const [vms, counters] = await Promise.all([options.liveVms(), options.readCounters()]);
-    options.onReading?.(vms, counters, performance.now());
+    try {
+      options.onReading?.(vms, counters, performance.now());
+    } catch (error) {
+      // The gauges miss one reading; the events of this one must still be raised.
+      options.logger.error({ err: error }, "computing rates from a counter reading failed");
+    }
     const retention = new Map<string, number>();
     const readings = vms.map((vm) => {
       const keys = vm.spec.interfaces.flatMap((iface, i) => [
