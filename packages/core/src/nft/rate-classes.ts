@@ -1,7 +1,8 @@
 // Per-VM limits with nftables: a `limit` inside a shared rule is one bucket for every VM, so
 // each distinct (control, rate, burst) is a rate class: a membership set of VM ports, a
 // dynamic meter set holding one token bucket per port, and one rule. A VM whose limits match
-// existing classes adds set elements only; a new value adds one class (two sets, one rule).
+// existing classes adds set elements only; a new value adds one class (two sets, one rule; a pps
+// class has a second meter and rule that count the burst allowance used).
 // Connection limits work the same way in the inet table with `ct count`.
 import { NFT_U32_MAX } from "../policy/kernel-limits.js";
 import { countLookups } from "./counted-lookups.js";
