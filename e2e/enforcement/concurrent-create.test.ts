@@ -39,9 +39,15 @@ const SECURITY = [
   },
 ];
 
-/** Names of rate-class sets: members (rl_*, cl_*) and meters (rlm_*, clm_*). */
+/** Names of rate-class sets: members (rl_*, cl_*) and meters (rlm_*, clm_*; rlb_* for pps). */
 const CLASS_SET = /^(rl_(nd|icmpv6|multicast|pps|bandwidth|ra)_\d+_\d+|cl_\d+)$/;
-const meterOf = (set: string) => set.replace(/^rl_/, "rlm_").replace(/^cl_/, "clm_");
+/** A class's meter sets: its limiter's, and a pps class's burst meter. */
+const metersOf = (set: string) => [
+  set.replace(/^rl_/, "rlm_").replace(/^cl_/, "clm_"),
+  ...(set.startsWith("rl_pps_") ? [set.replace(/^rl_/, "rlb_")] : []),
+];
+/** A class's rules: its limiter, and a pps class's burst counter. */
+const rulesOf = (set: string) => (set.startsWith("rl_pps_") ? 2 : 1);
 
 interface Answer {
   status: number;
@@ -139,7 +145,7 @@ describe.skipIf(!canSendRealPackets)("concurrent creates and deletes (sandbox)",
     ) as { ifname: string; linkinfo?: { info_kind?: string } }[];
     return {
       classes: sets.filter((s) => CLASS_SET.test(s)),
-      meters: sets.filter((s) => /^(rlm|clm)_/.test(s)),
+      meters: sets.filter((s) => /^(rlm|rlb|clm)_/.test(s)).sort(),
       classRules:
         (await rules("bridge", "rate_limits")) +
         (await rules("bridge", "ra_to_vm")) +
@@ -156,8 +162,8 @@ describe.skipIf(!canSendRealPackets)("concurrent creates and deletes (sandbox)",
     const want = await needed(live);
     const have = await inKernel();
     expect(have.classes).toEqual(want.classes);
-    expect(have.meters).toEqual(want.classes.map(meterOf).sort());
-    expect(have.classRules).toBe(want.classes.length);
+    expect(have.meters).toEqual(want.classes.flatMap(metersOf).sort());
+    expect(have.classRules).toBe(want.classes.reduce((n, c) => n + rulesOf(c), 0));
     expect(have.bridges).toEqual(want.bridges);
     expect(have.ports).toBe(live.length);
   }

@@ -55,7 +55,7 @@ export function kernelMismatches(
     if (HOST_SETS.has(set)) continue;
     problems.push(...differs(`set ${set}`, kernel.sets[set] ?? [], wanted.get(set) ?? []));
   }
-  // Rate classes: the sets live VMs need, each with its meter, and no other.
+  // Rate classes: the sets live VMs need, each with its meters, and no other.
   const classesInKernel = Object.keys(kernel.sets).filter((s) => CLASS_SET.test(s));
   const classesWanted = [...wanted]
     .filter(([set, elements]) => CLASS_SET.test(set) && elements.length > 0)
@@ -65,7 +65,11 @@ export function kernelMismatches(
     ...differs(
       "rate meters",
       kernel.meters,
-      classesInKernel.map((s) => s.replace(/^rl_/, "rlm_").replace(/^cl_/, "clm_")),
+      classesInKernel.flatMap((s) => [
+        s.replace(/^rl_/, "rlm_").replace(/^cl_/, "clm_"),
+        // A pps class also counts the burst allowance used through a second meter.
+        ...(s.startsWith("rl_pps_") ? [s.replace(/^rl_/, "rlb_")] : []),
+      ]),
     ),
   );
 

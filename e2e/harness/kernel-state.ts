@@ -59,8 +59,11 @@ function elementLiteral(element: unknown, set: NftSet): string {
   return key(element);
 }
 
-/** The meters of rate classes (rlm_…, clm_…): named after their class set, hold no plan element. */
-export const METER_SET = /^(rlm|clm)_/;
+/**
+ * The meters of rate classes (rlm_…, clm_…, and a pps class's burst meter rlb_…): named after
+ * their class set, hold no plan element.
+ */
+export const METER_SET = /^(rlm|rlb|clm)_/;
 
 export interface KernelLink {
   name: string;

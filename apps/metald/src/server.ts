@@ -77,6 +77,7 @@ import { createAddressAllocator, DEFAULT_POOL } from "./ipam/address-allocator.j
 import { registerEnforcementMetrics } from "./metrics/enforcement-metrics.js";
 import { registerEventMetrics } from "./metrics/event-metrics.js";
 import { registerPoolMetrics } from "./metrics/pool-metrics.js";
+import { registerRateMetrics } from "./metrics/rate-metrics.js";
 import { createSortableIdFactory } from "./sortable-id.js";
 import type { TlsCredentials } from "./tls/tls-credentials.js";
 import { createTlsHttpServer } from "./tls/tls-http-server.js";
@@ -352,6 +353,9 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
         : readCounters,
       liveVms,
     });
+  const rateMetrics = options.metrics
+    ? registerRateMetrics({ registry: options.metrics, liveVms })
+    : undefined;
   const siemContext = { hostname: options.hostId, productVersion: options.version };
   registerSecurityEventRoutes(app, securityEvents);
   registerSecurityFeedRoutes(app, {
@@ -373,6 +377,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
       samples,
       intervalMs: options.eventPollMs ?? 2_000,
       logger: app.log,
+      onReading: rateMetrics && ((vms, counters, atMs) => rateMetrics.record(vms, counters, atMs)),
     });
     app.addHook("onClose", async () => poller.stop());
   }

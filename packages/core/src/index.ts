@@ -77,6 +77,16 @@ export {
   type CounterReading,
   eventsFromCounters,
 } from "./events/counter-events.js";
+export { type CounterSnapshot, counterRates } from "./events/counter-rates.js";
+export {
+  LIMIT_TYPES,
+  type LimitType,
+  type LimitUnit,
+  limitDropTotals,
+  limitUnit,
+  RA_GUARD_SETS,
+  raGuardDropTotal,
+} from "./events/limit-drop-totals.js";
 export {
   type Ipv6PacketSummary,
   summarizeIpv6Packet,
@@ -225,7 +235,7 @@ export {
 export { linkLocalFromMac } from "./ipam/link-local.js";
 export { isLinuxName, linuxNameProblem } from "./net/linux-name.js";
 export { SAMPLE_LOG_GROUP } from "./nft/packet-samples.js";
-export { type RateClass, renderRateClass } from "./nft/rate-classes.js";
+export { BURST_USED_SET, type RateClass, renderRateClass } from "./nft/rate-classes.js";
 export {
   BRIDGE_DESTINATION_SETS,
   OBSERVED_SETS,

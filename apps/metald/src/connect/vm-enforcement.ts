@@ -89,6 +89,10 @@ export const COUNTED_CONTROLS: ReadonlyMap<string, CountedControl> = new Map([
     ["rl_icmpv6_drops", "rate limit: ICMPv6 from the VM over icmpv6_rate_limit"],
     ["rl_multicast_drops", "rate limit: multicast from the VM over multicast_rate_limit"],
     ["rl_pps_drops", "rate limit: packets from the VM over max_pps_per_vm"],
+    [
+      "rl_pps_burst",
+      "burst allowance used: packets over max_pps_per_vm let through from burst_packets (not dropped)",
+    ],
     ["rl_bandwidth_drops", "rate limit: bytes from the VM over max_bandwidth_per_vm"],
     ["conn_limit_drops", "rate limit: new connections over max_connections_per_vm"],
   ]),

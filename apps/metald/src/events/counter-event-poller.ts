@@ -20,6 +20,8 @@ export interface CounterEventPollerOptions {
   samples: SampleAggregator;
   intervalMs: number;
   logger: FastifyBaseLogger;
+  /** Each reading, with when it was taken (performance.now()): the rate gauges' input. */
+  onReading?: (vms: VmView[], counters: PortCounters, atMs: number) => void;
 }
 
 export interface CounterEventPoller {
@@ -46,6 +48,12 @@ export function startCounterEventPoller(options: CounterEventPollerOptions): Cou
 
   async function poll(): Promise<number> {
     const [vms, counters] = await Promise.all([options.liveVms(), options.readCounters()]);
+    try {
+      options.onReading?.(vms, counters, performance.now());
+    } catch (error) {
+      // The gauges miss one reading; the events of this one must still be raised.
+      options.logger.error({ err: error }, "computing rates from a counter reading failed");
+    }
     const retention = new Map<string, number>();
     const readings = vms.map((vm) => {
       const keys = vm.spec.interfaces.flatMap((iface, i) => [

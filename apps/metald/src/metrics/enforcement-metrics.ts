@@ -7,7 +7,7 @@
 // (200,000 at 5,000 VMs, a scrape of seconds), while a host's drops come from few VMs. Absent reads as zero in PromQL; `rate()` and
 // `increase()` see a series from its second sample on, so a VM's very first drops count in the
 // series' total but not in the rate of the scrape interval they happened in.
-import { countersOf, type PortCounters, tapName } from "@metald/core";
+import { BURST_USED_SET, countersOf, type PortCounters, tapName } from "@metald/core";
 import { Counter, type Registry } from "prom-client";
 import type { VmView } from "../vm/vm-provisioner.js";
 
@@ -67,6 +67,7 @@ interface Collected {
   fragments: Sample[];
   rates: Sample[];
   nd: Sample[];
+  burst: Sample[];
 }
 
 function countersByVm(vms: VmView[], all: PortCounters): Collected {
@@ -79,6 +80,7 @@ function countersByVm(vms: VmView[], all: PortCounters): Collected {
     fragments: [],
     rates: [],
     nd: [],
+    burst: [],
   };
   for (const vm of vms) {
     const vmId = vm.record.id;
@@ -87,9 +89,17 @@ function countersByVm(vms: VmView[], all: PortCounters): Collected {
       const port = tapName(vmId, i);
       const keys = [port, ...iface.addresses.map((a) => a.address)];
       const c = countersOf(all, keys);
-      // Nothing counted: no series (the common case, and one lookup per key).
-      if (!Object.values(c).some((count) => count.packets > 0)) return;
       const n = (set: string) => c[set]?.packets ?? 0;
+      // The burst allowance is used by ordinary traffic, not by attacks: one series for each
+      // VM that used it, and it does not bring the VM's drop series with it.
+      if (n(BURST_USED_SET) > 0)
+        out.burst.push({
+          labels: { vm_id: vmId, customer_id: customer },
+          value: n(BURST_USED_SET),
+        });
+      // Nothing dropped: no drop series (the common case, and one lookup per key).
+      if (!Object.entries(c).some(([set, count]) => set !== BURST_USED_SET && count.packets > 0))
+        return;
       out.ra.push({
         labels: { vm_id: vmId, customer_id: customer },
         value: RA_GUARD.reduce((sum, s) => sum + n(s), 0),
@@ -204,5 +214,11 @@ export function registerEnforcementMetrics(options: EnforcementMetricsOptions): 
     "Neighbor discovery packets over nd_rate_limit",
     ["vm_id", "customer_id"],
     (c) => c.nd,
+  );
+  counter(
+    "metald_ipv6_burst_allowance_used_total",
+    "Total burst allowance usage: packets over max_pps_per_vm that the limiter let through from its burst (burst_config.burst_packets)",
+    ["vm_id", "customer_id"],
+    (c) => c.burst,
   );
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { createCounterObserver, elementKey, parseElementCounters } from "./counter-observer.js";
+import {
+  createCounterObserver,
+  elementKey,
+  parseElementCounters,
+  SLOW_SET_READINGS,
+} from "./counter-observer.js";
 
 /** A fake nft: named counters and set listings as nft 1.0.6 prints them, and the calls made. */
 function fakeNft() {
@@ -10,6 +15,7 @@ function fakeNft() {
     ra_guard: { family: "bridge", elems: [] },
     nd_guard: { family: "bridge", elems: [] },
     eh_hbh: { family: "bridge", elems: [] },
+    rl_pps_burst: { family: "bridge", elems: [["tapc0", 0]] },
   };
   const counters: Record<string, number> = Object.fromEntries(
     Object.keys(sets).map((set) => [`${set}_seen`, 0]),
@@ -25,8 +31,15 @@ function fakeNft() {
       })),
     },
   });
-  const nft = async (args: string[]) => {
+  const nft = async (args: string[], input?: string) => {
     calls.push(args.join(" "));
+    if (args.join(" ") === "-f -") {
+      // `get element` of one set and key, answered in nft's text output.
+      const [, set, key] =
+        /get element \w+ metald_security (\w+) \{ "(\w+)" \}/.exec(input ?? "") ?? [];
+      const packets = sets[set ?? ""]?.elems.find(([k]) => k === key)?.[1] ?? 0;
+      return `table bridge metald_security {\n\tset ${set} {\n\t\ttype ifname\n\t\telements = { "${key}" counter packets ${packets} bytes ${packets * 100} }\n\t}\n}\n`;
+    }
     if (args.join(" ") === "-t -j list ruleset")
       return JSON.stringify({
         nftables: Object.entries(counters).map(([name, packets]) => ({
@@ -96,6 +109,32 @@ describe("counter observer", () => {
     expect(observer.last().size).toBe(0);
     await observer.read();
     expect(fake.calls).toContain("-j list ruleset");
+  });
+
+  it("lists a set that moves with ordinary traffic at most once per SLOW_SET_READINGS readings, and reads a VM's elements of it fresh", async () => {
+    const fake = fakeNft();
+    const observer = createCounterObserver({ nft: fake.nft });
+    await observer.read();
+    fake.hit("rl_pps_burst", "tapc0", 4);
+    fake.calls.length = 0;
+    // Listed in the first reading: not due again for SLOW_SET_READINGS readings.
+    for (let i = 1; i < SLOW_SET_READINGS; i++) {
+      const reading = await observer.read();
+      expect(reading.get("tapc0")?.rl_pps_burst?.packets).toBe(0);
+      if (i === 3) fake.hit("rl_pps_burst", "tapc0", 2);
+    }
+    expect(fake.calls.filter((c) => c.includes("list set"))).toEqual([]);
+    const fresh = await observer.readElements({ rl_pps_burst: ['"tapc0"'] });
+    expect(fresh.get("tapc0")?.rl_pps_burst).toEqual({ packets: 6, bytes: 600 });
+    // Due now: it moved while deferred, so it is listed although it has not moved since.
+    const reading = await observer.read();
+    expect(fake.calls).toContain("-j list set bridge metald_security rl_pps_burst");
+    expect(reading.get("tapc0")?.rl_pps_burst).toEqual({ packets: 6, bytes: 600 });
+    // A set that is not slow is listed at the first reading after it moved.
+    fake.calls.length = 0;
+    fake.hit("source_guard", "tapa0", 1);
+    await observer.read();
+    expect(fake.calls).toContain("-j list set bridge metald_security source_guard");
   });
 
   it("reads one VM's accept-side elements fresh, from nft's text output", () => {

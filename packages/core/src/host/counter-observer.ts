@@ -6,7 +6,13 @@
 // ~0.07 s of CPU at 500 VMs; the terse listing costs the same at 0 and at 500 VMs, ~96 KB.) The last listing of every set is kept, and kept in step with the
 // driver's own element changes, so a reading is still every element's exact count.
 import { seenCounter } from "../nft/counted-lookups.js";
-import { ACCEPT_SIDE_SETS, familyOfSet, OBSERVED_SETS, TABLE_NAME } from "../nft/ruleset-table.js";
+import {
+  ACCEPT_SIDE_SETS,
+  familyOfSet,
+  OBSERVED_SETS,
+  RATE_BURST_SETS,
+  TABLE_NAME,
+} from "../nft/ruleset-table.js";
 import type { SetElements } from "../nft/vm-elements.js";
 import type { PacketCount, PortCounters } from "./set-counters.js";
 import { parseSetCounters } from "./set-counters.js";
@@ -22,8 +28,8 @@ export interface CounterObserver {
   /** The last reading, kept in step with element changes since; runs nothing. */
   last(): PortCounters;
   /**
-   * A fresh reading of one VM's elements of the accept-side sets (which are never observed),
-   * added to the last reading.
+   * A fresh reading of one VM's elements of the accept-side sets (which are never observed) and
+   * of the slow sets (listed only every SLOW_SET_READINGS readings), added to the last reading.
    */
   readElements(elements: SetElements): Promise<PortCounters>;
   /** A VM's elements moved from `before` to `after` (applied). */
@@ -41,6 +47,15 @@ const OBSERVED = new Map(
 );
 /** Above this many sets to list, one `nft -j list ruleset` replaces the per-set listings. */
 const WHOLE_RULESET_AT = 4;
+/**
+ * Sets that move with ordinary traffic (the burst allowance used: any two packets of a VM
+ * closer than its pps limit allows), so their named counter moves at almost every reading and
+ * listing them each time would cost in the number of VMs with a limit (~35 ms at 5,000): they
+ * are listed at most once per this many readings (30 s at the default 2 s), and read fresh per
+ * VM by readElements.
+ */
+export const SLOW_SET_READINGS = 15;
+const SLOW_SETS: ReadonlySet<string> = new Set(RATE_BURST_SETS);
 const BY_COUNTER = new Map([...OBSERVED.keys()].map((set) => [seenCounter(set), set]));
 
 /** The key an element is counted under (as parseSetCounters): its first value, unquoted. */
@@ -79,6 +94,14 @@ export function createCounterObserver(options: CounterObserverOptions): CounterO
   /** Sets to list at the next reading whether or not their counter moved. */
   const stale = new Set<string>();
   let assembled: PortCounters | undefined;
+  /** Readings so far, and the reading each slow set was last listed at. */
+  let readings = 0;
+  const slowListedAt = new Map<string, number>();
+  const due = (set: string) => {
+    if (!SLOW_SETS.has(set)) return true;
+    const at = slowListedAt.get(set);
+    return at === undefined || readings - at >= SLOW_SET_READINGS;
+  };
 
   function assemble(): PortCounters {
     if (assembled) return assembled;
@@ -111,7 +134,13 @@ export function createCounterObserver(options: CounterObserverOptions): CounterO
 
   return {
     async read() {
-      const sets = await moved();
+      readings += 1;
+      const sets: string[] = [];
+      for (const set of await moved()) {
+        // Not due yet: stale, so that a later reading lists it even if it does not move again.
+        if (due(set)) sets.push(set);
+        else stale.add(set);
+      }
       // Many sets at once (the first reading, or an attack on many controls): one listing of
       // the whole ruleset costs less than a command per set.
       const listing =
@@ -133,6 +162,7 @@ export function createCounterObserver(options: CounterObserverOptions): CounterO
         }
         perSet.set(set, byKey);
         stale.delete(set);
+        if (SLOW_SETS.has(set)) slowListedAt.set(set, readings);
         assembled = undefined;
       }
       return assemble();
@@ -142,7 +172,9 @@ export function createCounterObserver(options: CounterObserverOptions): CounterO
 
     async readElements(elements) {
       const lines = Object.entries(elements)
-        .filter(([set, list]) => ACCEPT_SIDE_SETS.has(set) && list.length > 0)
+        .filter(
+          ([set, list]) => (ACCEPT_SIDE_SETS.has(set) || SLOW_SETS.has(set)) && list.length > 0,
+        )
         .map(
           ([set, list]) =>
             `get element ${familyOfSet(set)} ${TABLE_NAME} ${set} { ${list.join(", ")} }\n`,
@@ -182,6 +214,7 @@ export function createCounterObserver(options: CounterObserverOptions): CounterO
     },
 
     clear() {
+      slowListedAt.clear();
       perSet.clear();
       seen.clear();
       stale.clear();

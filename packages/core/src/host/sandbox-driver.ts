@@ -11,7 +11,7 @@ import { createRateClassRegistry, type RateClassChange } from "../nft/rate-class
 import {
   type RateClass,
   rateClassChain,
-  rateClassRuleHandle,
+  rateClassRuleHandles,
   rateClassSet,
   renderMeterCleanup,
   renderRateClass,
@@ -441,9 +441,9 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
         listing = await inHost("nft", ["-a", "list", "chain", family, TABLE_NAME, chain]);
         listings.set(key, listing);
       }
-      const handle = rateClassRuleHandle(c, listing);
-      if (handle === undefined) throw new Error(`rule of rate class ${rateClassSet(c)} not found`);
-      script += `${renderRateClassRemoval(c, TABLE_NAME, handle)}\n`;
+      const handles = rateClassRuleHandles(c, listing);
+      if (handles.length === 0) throw new Error(`rule of rate class ${rateClassSet(c)} not found`);
+      script += `${renderRateClassRemoval(c, TABLE_NAME, handles)}\n`;
     }
     return script;
   }

@@ -27,7 +27,9 @@ describe("named counters on counted set lookups", () => {
     expect(lookups.length).toBeGreaterThan(40);
     for (const [whole, set, rest] of lookups)
       expect(`${whole}${rest}`).toMatch(
-        new RegExp(`^@${set} counter name "${set}_seen" (drop|return|accept|goto \\w+|jump \\w+)`),
+        new RegExp(
+          `^@${set} counter name "${set}_seen" (drop|return|accept|continue|goto \\w+|jump \\w+)`,
+        ),
       );
   });
 

@@ -10,7 +10,7 @@ export function seenCounter(set: string): string {
   return `${set}_seen`;
 }
 
-const VERDICT = /^ (?:drop|accept|return|(?:goto|jump) \w+)(?:\s|$)/;
+const VERDICT = /^ (?:drop|accept|return|continue|(?:goto|jump) \w+)(?:\s|$)/;
 
 /**
  * Adds `counter name "<set>_seen"` after every lookup of a set in `counted`. A lookup must be

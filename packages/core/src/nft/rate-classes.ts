@@ -1,7 +1,8 @@
 // Per-VM limits with nftables: a `limit` inside a shared rule is one bucket for every VM, so
 // each distinct (control, rate, burst) is a rate class: a membership set of VM ports, a
 // dynamic meter set holding one token bucket per port, and one rule. A VM whose limits match
-// existing classes adds set elements only; a new value adds one class (two sets, one rule).
+// existing classes adds set elements only; a new value adds one class (two sets, one rule; a pps
+// class has a second meter and rule that count the burst allowance used).
 // Connection limits work the same way in the inet table with `ct count`.
 import { NFT_U32_MAX } from "../policy/kernel-limits.js";
 import { countLookups } from "./counted-lookups.js";
@@ -56,6 +57,20 @@ export function rateClassSet(c: RateClass): string {
   return c.control === "connections" ? `cl_${c.rate}` : `rl_${rateClassId(c)}`;
 }
 
+/**
+ * The set counting, per port, packets the pps limiter let through although they were over the
+ * sustained rate: the burst allowance used (burst_config.burst_packets).
+ */
+export const BURST_USED_SET = "rl_pps_burst";
+
+/**
+ * A pps class's second meter: the sustained rate with a bucket of one packet (nft refuses a
+ * packet burst of 0), fed only what the class's own limiter let through.
+ */
+export function burstMeterSet(c: RateClass): string {
+  return `rlb_${rateClassId(c)}`;
+}
+
 /** The set counting what a control dropped, per port (per address for connections). */
 export function rateDropSet(control: RateClass["control"]): string {
   return control === "connections" ? "conn_limit_drops" : `rl_${control}_drops`;
@@ -74,7 +89,7 @@ export const RATE_CONTROLS: readonly RateControl[] = [
 export function renderRateClass(c: RateClass, family: string, table: string): string {
   return countLookups(
     renderRateClassStatements(c, family, table),
-    new Set([rateDropSet(c.control)]),
+    new Set([rateDropSet(c.control), BURST_USED_SET]),
   );
 }
 
@@ -102,12 +117,23 @@ function renderRateClassStatements(c: RateClass, family: string, table: string):
   const rate = c.control === "bandwidth" ? `${c.rate} bytes/second` : `${c.rate}/second`;
   const burst = c.burst > 0 ? ` burst ${c.burst} ${unit}` : "";
   const match = MATCH[c.control] === "" ? "" : `${MATCH[c.control]} `;
-  return [
+  const statements = [
     `add set ${family} ${table} ${member} { type ifname; }`,
     // Buckets of ports that fell silent expire, so removing a VM never has to touch them.
     `add set ${family} ${table} ${meter} { type ifname; flags dynamic,timeout; timeout 60s; }`,
     `add rule ${family} ${table} rate_limits ${match}iifname @${member} update @${meter} { iifname limit rate over ${rate}${burst} } iifname @${rateDropSet(c.control)} goto ${sampleChain(rateDropSet(c.control))}`,
-  ].join("\n");
+  ];
+  if (c.control === "pps") {
+    // What the limiter let through reaches this rule: a packet over the sustained rate here was
+    // paid for by the burst allowance. One more meter and rule per class, one more element per
+    // VM: the cost of adding a VM stays flat.
+    const burstMeter = burstMeterSet(c);
+    statements.push(
+      `add set ${family} ${table} ${burstMeter} { type ifname; flags dynamic,timeout; timeout 60s; }`,
+      `add rule ${family} ${table} rate_limits iifname @${member} update @${burstMeter} { iifname limit rate over ${rate} burst 1 packets } iifname @${BURST_USED_SET} continue`,
+    );
+  }
+  return statements.join("\n");
 }
 
 /** The family and chain holding a class's rule. */
@@ -117,32 +143,39 @@ export function rateClassChain(c: RateClass): { family: string; chain: string } 
 }
 
 /**
- * The handle of a class's rule in `nft -a list chain` output, found by the membership set it
- * matches on (`@rl_nd_10_5 ` never matches `@rl_nd_10_50`).
+ * The handles of a class's rules in `nft -a list chain` output, found by the membership set
+ * they match on (`@rl_nd_10_5 ` never matches `@rl_nd_10_50`): one, or two for pps (its limiter
+ * and its burst counter).
  */
-export function rateClassRuleHandle(c: RateClass, chainListing: string): number | undefined {
+export function rateClassRuleHandles(c: RateClass, chainListing: string): number[] {
   const marker = `@${rateClassSet(c)} `;
+  const handles: number[] = [];
   for (const line of chainListing.split("\n")) {
     if (!line.includes(marker)) continue;
     const handle = /# handle (\d+)\s*$/.exec(line);
-    if (handle) return Number(handle[1]);
+    if (handle) handles.push(Number(handle[1]));
   }
-  return undefined;
+  return handles;
 }
 
-/** nft statements that remove a class: its rule (by handle), then its two sets. */
-export function renderRateClassRemoval(c: RateClass, table: string, handle: number): string {
+/** nft statements that remove a class: its rules (by handle), then its sets. */
+export function renderRateClassRemoval(c: RateClass, table: string, handles: number[]): string {
   const { family, chain } = rateClassChain(c);
   return [
-    `delete rule ${family} ${table} ${chain} handle ${handle}`,
+    ...handles.map((handle) => `delete rule ${family} ${table} ${chain} handle ${handle}`),
     `delete set ${family} ${table} ${rateClassSet(c)}`,
-    `delete set ${family} ${table} ${rateMeterSet(c)}`,
+    ...rateMeterSets(c).map((set) => `delete set ${family} ${table} ${set}`),
   ].join("\n");
 }
 
 /** The meter set of a class (its per-VM token buckets or connection counts). */
 export function rateMeterSet(c: RateClass): string {
   return c.control === "connections" ? `clm_${c.rate}` : `rlm_${rateClassId(c)}`;
+}
+
+/** Every dynamic set of a class: its meter, and for pps its burst meter. */
+export function rateMeterSets(c: RateClass): string[] {
+  return c.control === "pps" ? [rateMeterSet(c), burstMeterSet(c)] : [rateMeterSet(c)];
 }
 
 /**
@@ -160,9 +193,10 @@ export function renderMeterCleanup(
   for (const c of classes) {
     const keys = c.control === "connections" ? addresses : ports.map((p) => `"${p}"`);
     if (keys.length === 0) continue;
-    const set = rateMeterSet(c);
-    lines.push(`add element ${family(c)} ${table} ${set} { ${keys.join(", ")} }`);
-    lines.push(`delete element ${family(c)} ${table} ${set} { ${keys.join(", ")} }`);
+    for (const set of rateMeterSets(c)) {
+      lines.push(`add element ${family(c)} ${table} ${set} { ${keys.join(", ")} }`);
+      lines.push(`delete element ${family(c)} ${table} ${set} { ${keys.join(", ")} }`);
+    }
   }
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }

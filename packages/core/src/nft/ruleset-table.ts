@@ -126,6 +126,12 @@ export const RATE_DROP_SETS = [
 ] as const;
 
 /**
+ * Per-port counters of the rate classes that count passed traffic, not drops: packets the pps
+ * limiter let through over the sustained rate (burst allowance used, rate-classes.ts).
+ */
+export const RATE_BURST_SETS = ["rl_pps_burst"] as const;
+
+/**
  * Sets with per-element counters that nothing reads on a timer (events and metrics count
  * drops): they count accepted traffic, so they move with every packet. They carry no named
  * counter; the debug route reads one VM's elements of them when asked.
@@ -143,6 +149,7 @@ export const OBSERVED_SETS: Readonly<Record<(typeof TABLE_FAMILIES)[number], rea
     ...Object.keys(PORT_SETS).filter((name) => !ACCEPT_SIDE_SETS.has(name)),
     ...Object.keys(BRIDGE_DESTINATION_SETS),
     ...RATE_DROP_SETS,
+    ...RATE_BURST_SETS,
   ],
   inet: Object.entries(INET_SETS)
     .filter(([, spec]) => spec.includes("counter;"))
@@ -287,7 +294,9 @@ function renderBridgeTable(): string {
   const portSets = (Object.keys(PORT_SETS) as PortSetName[]).map(
     (name) => `  set ${name} { type ifname; counter; }`,
   );
-  const rateDrops = RATE_DROP_SETS.map((name) => `  set ${name} { type ifname; counter; }`);
+  const rateDrops = [...RATE_DROP_SETS, ...RATE_BURST_SETS].map(
+    (name) => `  set ${name} { type ifname; counter; }`,
+  );
   const sampled = [
     ...(Object.keys(PORT_SETS) as PortSetName[]).filter(
       (name) => name !== "vm_ports" && name !== "inter_tenant_open",

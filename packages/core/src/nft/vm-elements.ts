@@ -4,6 +4,7 @@ import { parseIpv6 } from "../ipam/ipv6-address.js";
 import { EXTENSION_HEADER_TYPES, type SecurityPolicy } from "../policy/security-policy.js";
 import { parseRuleList, ruleElements, ruleListShape } from "../rules/compile-rule-elements.js";
 import {
+  BURST_USED_SET,
   byteBurst,
   packetBurst,
   RATE_CONTROLS,
@@ -175,6 +176,7 @@ export function compileVmElements(
       rateClasses.set(rateClassSet(rateClass), rateClass);
       add(rateClassSet(rateClass), p);
       add(rateDropSet(rateClass.control), p);
+      if (rateClass.control === "pps") add(BURST_USED_SET, p);
     }
     addAddressKeyed(port, add, rateClasses);
   }
