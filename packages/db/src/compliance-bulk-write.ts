@@ -135,30 +135,34 @@ const RESOLVED_COLUMNS = (t: string) =>
   `${t}id, ${t}vm_id, ${t}tenant_id, ${t}framework, ${t}requirement, ${t}outcome, ${t}severity,
    ${t}opened_at, ${t}opened_config_version, ${t}resolved_config_version, ${t}resolution`;
 
-// The findings travel as one JSON array (cheaper than a json[] whose literal escapes every quote).
+// The findings travel as one JSON array (cheaper than a json[] whose literal escapes every quote),
+// each distinct one once: VMs of the same policies evaluated by one reload mostly have equal
+// findings, and each VM names its own by place (findings_k).
 const UPSERT_STATUS = `
 INSERT INTO compliance_vm_status
   (vm_id, tenant_id, status, since, evaluated_at, config_version, frameworks, findings)
 SELECT s.vm_id, s.tenant_id, s.status, s.since, $8, s.config_version, s.frameworks, f.findings
-FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::integer[], $6::jsonb[])
-  WITH ORDINALITY AS s (vm_id, tenant_id, status, since, config_version, frameworks, n)
-JOIN json_array_elements($7::json) WITH ORDINALITY AS f (findings, n) ON f.n = s.n
+FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::integer[], $6::jsonb[],
+  $9::integer[]) AS s (vm_id, tenant_id, status, since, config_version, frameworks, findings_k)
+JOIN json_array_elements($7::json) WITH ORDINALITY AS f (findings, n) ON f.n = s.findings_k
 ON CONFLICT (vm_id) DO UPDATE SET
   tenant_id = EXCLUDED.tenant_id, status = EXCLUDED.status, since = EXCLUDED.since,
   evaluated_at = EXCLUDED.evaluated_at, config_version = EXCLUDED.config_version,
   frameworks = EXCLUDED.frameworks, findings = EXCLUDED.findings`;
 
 // The (framework, requirement, resolution) of a batch repeat: each distinct one is sent once and
-// each row names its place (see distinctColumn).
+// each row names its place (see distinctColumn). What was sent is not returned: each row comes
+// back as its place in the arrays (r.n) with what only the table holds.
 const RESOLVE = `
 UPDATE compliance_violations v
 SET resolved_at = $6, resolved_config_version = r.config_version, resolution = k.resolution
-FROM unnest($1::text[], $2::integer[], $3::integer[]) AS r (vm_id, config_version, key_k)
+FROM unnest($1::text[], $2::integer[], $3::integer[]) WITH ORDINALITY
+  AS r (vm_id, config_version, key_k, n)
 JOIN unnest($4::text[], $5::text[], $7::text[]) WITH ORDINALITY AS k (framework, requirement,
   resolution, n) ON k.n = r.key_k
 WHERE v.vm_id = r.vm_id AND v.framework = k.framework AND v.requirement = k.requirement
   AND v.resolved_at IS NULL
-RETURNING ${RESOLVED_COLUMNS("v.")}`;
+RETURNING r.n, v.id, v.tenant_id, v.outcome, v.severity, v.opened_at, v.opened_config_version`;
 
 // The insert itself keeps open violations unique per VM and requirement (found through the VM
 // index); a partial unique index would triple the cost of opening thousands. Only the row's
@@ -252,7 +256,12 @@ export async function writeComplianceBatch(
     );
     for (const r of gone.rows) tenants.add(r.tenant_id);
   }
-  if (changes.length > 0)
+  if (changes.length > 0) {
+    const findings = distinctColumn(
+      changes.map((c) => JSON.stringify(c.findings)),
+      (json) => json,
+      (json) => json,
+    );
     await tx.query(UPSERT_STATUS, [
       changes.map((c) => c.vmId),
       changes.map((c) => c.tenantId),
@@ -260,9 +269,11 @@ export async function writeComplianceBatch(
       changes.map((c) => c.since.toISOString()),
       changes.map((c) => c.configVersion),
       changes.map((c) => JSON.stringify(c.frameworks)),
-      JSON.stringify(changes.map((c) => c.findings)),
+      `[${findings.values.join(",")}]`,
       at,
+      findings.index,
     ]);
+  }
   timings.statusesMs = since(started);
   started = performance.now();
   if (removed.length > 0) {
@@ -282,7 +293,15 @@ export async function writeComplianceBatch(
       ({ r }) => `${r.framework}\0${r.requirement}\0${r.resolution}`,
       ({ r }) => r,
     );
-    const { rows } = await tx.query<ResolvedRow>(RESOLVE, [
+    const { rows } = await tx.query<{
+      n: string;
+      id: string;
+      tenant_id: string;
+      outcome: string;
+      severity: string;
+      opened_at: string;
+      opened_config_version: number | null;
+    }>(RESOLVE, [
       toResolve.map(({ c }) => c.vmId),
       toResolve.map(({ c }) => c.configVersion),
       keys.index,
@@ -291,7 +310,31 @@ export async function writeComplianceBatch(
       at,
       keys.values.map((k) => k.resolution),
     ]);
-    for (const r of rows) resolved.push(toResolved(r, atDate));
+    // Violations of one batch were mostly opened together: one Date per distinct time.
+    const dates = new Map<string, Date>();
+    for (const row of rows) {
+      const sent = toResolve[Number(row.n) - 1];
+      if (sent === undefined) continue;
+      let openedAt = dates.get(row.opened_at);
+      if (openedAt === undefined) {
+        openedAt = new Date(row.opened_at);
+        dates.set(row.opened_at, openedAt);
+      }
+      resolved.push({
+        id: String(row.id),
+        vmId: sent.c.vmId,
+        tenantId: row.tenant_id,
+        framework: sent.r.framework,
+        requirement: sent.r.requirement,
+        outcome: row.outcome,
+        severity: row.severity,
+        openedAt,
+        openedConfigVersion: nullableNumber(row.opened_config_version),
+        resolvedAt: atDate,
+        resolvedConfigVersion: sent.c.configVersion,
+        resolution: sent.r.resolution,
+      });
+    }
   }
   const toOpen: { c: VmComplianceWrite; o: NewViolation }[] = [];
   for (const c of changes) for (const o of c.opened) toOpen.push({ c, o });
