@@ -135,16 +135,18 @@ const RESOLVED_COLUMNS = (t: string) =>
   `${t}id, ${t}vm_id, ${t}tenant_id, ${t}framework, ${t}requirement, ${t}outcome, ${t}severity,
    ${t}opened_at, ${t}opened_config_version, ${t}resolved_config_version, ${t}resolution`;
 
-// The findings travel as one JSON array (cheaper than a json[] whose literal escapes every quote),
-// each distinct one once: VMs of the same policies evaluated by one reload mostly have equal
-// findings, and each VM names its own by place (findings_k).
+// VMs of the same tenant and policies evaluated by one reload mostly end in the same state
+// (tenant, status, since, version, frameworks, findings): each distinct state is sent once and
+// each VM names its own by place (state_k). The findings travel as one JSON array (cheaper than a
+// json[] whose literal escapes every quote).
 const UPSERT_STATUS = `
 INSERT INTO compliance_vm_status
   (vm_id, tenant_id, status, since, evaluated_at, config_version, frameworks, findings)
-SELECT s.vm_id, s.tenant_id, s.status, s.since, $8, s.config_version, s.frameworks, f.findings
-FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::integer[], $6::jsonb[],
-  $9::integer[]) AS s (vm_id, tenant_id, status, since, config_version, frameworks, findings_k)
-JOIN json_array_elements($7::json) WITH ORDINALITY AS f (findings, n) ON f.n = s.findings_k
+SELECT s.vm_id, d.tenant_id, d.status, d.since, $8, d.config_version, d.frameworks, f.findings
+FROM unnest($1::text[], $2::integer[]) AS s (vm_id, state_k)
+JOIN unnest($3::text[], $4::text[], $5::timestamptz[], $6::integer[], $7::jsonb[]) WITH ORDINALITY
+  AS d (tenant_id, status, since, config_version, frameworks, n) ON d.n = s.state_k
+JOIN json_array_elements($9::json) WITH ORDINALITY AS f (findings, n) ON f.n = s.state_k
 ON CONFLICT (vm_id) DO UPDATE SET
   tenant_id = EXCLUDED.tenant_id, status = EXCLUDED.status, since = EXCLUDED.since,
   evaluated_at = EXCLUDED.evaluated_at, config_version = EXCLUDED.config_version,
@@ -171,12 +173,13 @@ const OPEN = `
 INSERT INTO compliance_violations
   (vm_id, tenant_id, framework, requirement, outcome, severity, detail, opened_at,
    opened_config_version)
-SELECT o.vm_id, o.tenant_id, f.framework, f.requirement, f.outcome, f.severity, f.detail, $9,
-  o.config_version
-FROM unnest($1::text[], $2::text[], $3::integer[], $4::integer[])
-  AS o (vm_id, tenant_id, config_version, finding_k)
-JOIN unnest($5::text[], $6::text[], $7::text[], $8::text[], $10::text[]) WITH ORDINALITY
-  AS f (framework, requirement, outcome, severity, detail, n) ON f.n = o.finding_k
+SELECT o.vm_id, f.tenant_id, f.framework, f.requirement, f.outcome, f.severity, f.detail, $9,
+  f.config_version
+FROM unnest($1::text[], $2::integer[]) AS o (vm_id, finding_k)
+JOIN unnest($3::text[], $4::integer[], $5::text[], $6::text[], $7::text[], $8::text[],
+  $10::text[]) WITH ORDINALITY
+  AS f (tenant_id, config_version, framework, requirement, outcome, severity, detail, n)
+  ON f.n = o.finding_k
 WHERE NOT EXISTS (
   SELECT 1 FROM compliance_violations v
   WHERE v.vm_id = o.vm_id AND v.framework = f.framework AND v.requirement = f.requirement
@@ -257,21 +260,22 @@ export async function writeComplianceBatch(
     for (const r of gone.rows) tenants.add(r.tenant_id);
   }
   if (changes.length > 0) {
-    const findings = distinctColumn(
-      changes.map((c) => JSON.stringify(c.findings)),
-      (json) => json,
-      (json) => json,
+    const states = distinctColumn(
+      changes,
+      (c) =>
+        `${c.tenantId}\0${c.status}\0${c.since.getTime()}\0${c.configVersion}\0${JSON.stringify(c.frameworks)}\0${JSON.stringify(c.findings)}`,
+      (c) => c,
     );
     await tx.query(UPSERT_STATUS, [
       changes.map((c) => c.vmId),
-      changes.map((c) => c.tenantId),
-      changes.map((c) => c.status),
-      changes.map((c) => c.since.toISOString()),
-      changes.map((c) => c.configVersion),
-      changes.map((c) => JSON.stringify(c.frameworks)),
-      `[${findings.values.join(",")}]`,
+      states.index,
+      states.values.map((c) => c.tenantId),
+      states.values.map((c) => c.status),
+      states.values.map((c) => c.since.toISOString()),
+      states.values.map((c) => c.configVersion),
+      states.values.map((c) => JSON.stringify(c.frameworks)),
       at,
-      findings.index,
+      `[${states.values.map((c) => JSON.stringify(c.findings)).join(",")}]`,
     ]);
   }
   timings.statusesMs = since(started);
@@ -339,11 +343,13 @@ export async function writeComplianceBatch(
   const toOpen: { c: VmComplianceWrite; o: NewViolation }[] = [];
   for (const c of changes) for (const o of c.opened) toOpen.push({ c, o });
   if (toOpen.length > 0) {
-    // A reload opens the same few findings on thousands of VMs: each distinct one is sent once.
+    // A reload opens the same few findings on thousands of VMs: each distinct one (with the
+    // tenant and configuration version) is sent once.
     const findings = distinctColumn(
       toOpen,
-      ({ o }) => `${o.framework}\0${o.requirement}\0${o.outcome}\0${o.severity}\0${o.detail}`,
-      ({ o }) => o,
+      ({ c, o }) =>
+        `${c.tenantId}\0${c.configVersion}\0${o.framework}\0${o.requirement}\0${o.outcome}\0${o.severity}\0${o.detail}`,
+      (row) => row,
     );
     const { rows } = await tx.query<{
       id: string;
@@ -352,15 +358,15 @@ export async function writeComplianceBatch(
       requirement: string;
     }>(OPEN, [
       toOpen.map(({ c }) => c.vmId),
-      toOpen.map(({ c }) => c.tenantId),
-      toOpen.map(({ c }) => c.configVersion),
       findings.index,
-      findings.values.map((o) => o.framework),
-      findings.values.map((o) => o.requirement),
-      findings.values.map((o) => o.outcome),
-      findings.values.map((o) => o.severity),
+      findings.values.map(({ c }) => c.tenantId),
+      findings.values.map(({ c }) => c.configVersion),
+      findings.values.map(({ o }) => o.framework),
+      findings.values.map(({ o }) => o.requirement),
+      findings.values.map(({ o }) => o.outcome),
+      findings.values.map(({ o }) => o.severity),
       at,
-      findings.values.map((o) => o.detail),
+      findings.values.map(({ o }) => o.detail),
     ]);
     const ids = new Map<string, string>();
     for (const r of rows) ids.set(`${r.vm_id}\0${r.framework}\0${r.requirement}`, String(r.id));
