@@ -44,6 +44,7 @@ import {
 } from "../../apps/metald/dist/compliance/compliance-subject.js";
 import { createPolicyInterner } from "../../apps/metald/dist/compliance/policy-interner.js";
 import { createEventPipeline } from "../../apps/metald/dist/events/event-pipeline.js";
+import { createSortableIdFactory } from "../../apps/metald/dist/sortable-id.js";
 import { POSTGRES_URL } from "../harness/metald-process.js";
 
 const N = Number(process.env.BENCH_COMPLIANCE_VMS ?? 5_000);
@@ -151,9 +152,12 @@ async function run(db: SqlClient, name: string) {
       : undefined;
   let tenantLayer: (tenantId: string) => PolicyLayer | undefined = () => undefined;
   let announced = 0;
+  const ulid = createSortableIdFactory();
   const pipeline = createEventPipeline({
     repository: createSecurityEventRepository(db),
-    eventId: () => `evt-${randomBytes(10).toString("hex")}`,
+    // The server's event ids: sortable (time first), so the event log's unique index on them
+    // grows at its end as in production.
+    eventId: () => `evt-${ulid()}`,
     now: () => new Date(),
     defaultRetentionDays: 30,
     logger: silent,

@@ -2,7 +2,11 @@
 // resolved, violations opened, tenant statuses, then the security events of the violations) is
 // one statement whatever the batch size. Rows travel as one array per column (unnest): a fixed
 // number of parameters however many rows, and cheaper for the server to take apart than a JSON
-// document (measured: json_to_recordset took longer for the same rows on both databases).
+// document (measured: json_to_recordset took longer for the same rows on both databases). The
+// findings a batch opens or resolves repeat over its VMs: they travel as their distinct values
+// and, per row, a place among them.
+
+import { distinctColumn } from "./distinct-column.js";
 import {
   insertSecurityEvents,
   type NewSecurityEvent,
@@ -131,27 +135,36 @@ const RESOLVED_COLUMNS = (t: string) =>
   `${t}id, ${t}vm_id, ${t}tenant_id, ${t}framework, ${t}requirement, ${t}outcome, ${t}severity,
    ${t}opened_at, ${t}opened_config_version, ${t}resolved_config_version, ${t}resolution`;
 
-// The findings travel as one JSON array (cheaper than a json[] whose literal escapes every quote).
+// VMs of the same tenant and policies evaluated by one reload mostly end in the same state
+// (tenant, status, since, version, frameworks, findings): each distinct state is sent once and
+// each VM names its own by place (state_k). The findings travel as one JSON array (cheaper than a
+// json[] whose literal escapes every quote).
 const UPSERT_STATUS = `
 INSERT INTO compliance_vm_status
   (vm_id, tenant_id, status, since, evaluated_at, config_version, frameworks, findings)
-SELECT s.vm_id, s.tenant_id, s.status, s.since, $8, s.config_version, s.frameworks, f.findings
-FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::integer[], $6::jsonb[])
-  WITH ORDINALITY AS s (vm_id, tenant_id, status, since, config_version, frameworks, n)
-JOIN json_array_elements($7::json) WITH ORDINALITY AS f (findings, n) ON f.n = s.n
+SELECT s.vm_id, d.tenant_id, d.status, d.since, $8, d.config_version, d.frameworks, f.findings
+FROM unnest($1::text[], $2::integer[]) AS s (vm_id, state_k)
+JOIN unnest($3::text[], $4::text[], $5::timestamptz[], $6::integer[], $7::jsonb[]) WITH ORDINALITY
+  AS d (tenant_id, status, since, config_version, frameworks, n) ON d.n = s.state_k
+JOIN json_array_elements($9::json) WITH ORDINALITY AS f (findings, n) ON f.n = s.state_k
 ON CONFLICT (vm_id) DO UPDATE SET
   tenant_id = EXCLUDED.tenant_id, status = EXCLUDED.status, since = EXCLUDED.since,
   evaluated_at = EXCLUDED.evaluated_at, config_version = EXCLUDED.config_version,
   frameworks = EXCLUDED.frameworks, findings = EXCLUDED.findings`;
 
+// The (framework, requirement, resolution) of a batch repeat: each distinct one is sent once and
+// each row names its place (see distinctColumn). What was sent is not returned: each row comes
+// back as its place in the arrays (r.n) with what only the table holds.
 const RESOLVE = `
 UPDATE compliance_violations v
-SET resolved_at = $6, resolved_config_version = r.config_version, resolution = r.resolution
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[])
-  AS r (vm_id, framework, requirement, resolution, config_version)
-WHERE v.vm_id = r.vm_id AND v.framework = r.framework AND v.requirement = r.requirement
+SET resolved_at = $6, resolved_config_version = r.config_version, resolution = k.resolution
+FROM unnest($1::text[], $2::integer[], $3::integer[]) WITH ORDINALITY
+  AS r (vm_id, config_version, key_k, n)
+JOIN unnest($4::text[], $5::text[], $7::text[]) WITH ORDINALITY AS k (framework, requirement,
+  resolution, n) ON k.n = r.key_k
+WHERE v.vm_id = r.vm_id AND v.framework = k.framework AND v.requirement = k.requirement
   AND v.resolved_at IS NULL
-RETURNING ${RESOLVED_COLUMNS("v.")}`;
+RETURNING r.n, v.id, v.tenant_id, v.outcome, v.severity, v.opened_at, v.opened_config_version`;
 
 // The insert itself keeps open violations unique per VM and requirement (found through the VM
 // index); a partial unique index would triple the cost of opening thousands. Only the row's
@@ -160,14 +173,16 @@ const OPEN = `
 INSERT INTO compliance_violations
   (vm_id, tenant_id, framework, requirement, outcome, severity, detail, opened_at,
    opened_config_version)
-SELECT o.vm_id, o.tenant_id, o.framework, o.requirement, o.outcome, o.severity, o.detail, $9,
-  o.config_version
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-  $8::integer[]) AS o (vm_id, tenant_id, framework, requirement, outcome, severity, detail,
-  config_version)
+SELECT o.vm_id, f.tenant_id, f.framework, f.requirement, f.outcome, f.severity, f.detail, $9,
+  f.config_version
+FROM unnest($1::text[], $2::integer[]) AS o (vm_id, finding_k)
+JOIN unnest($3::text[], $4::integer[], $5::text[], $6::text[], $7::text[], $8::text[],
+  $10::text[]) WITH ORDINALITY
+  AS f (tenant_id, config_version, framework, requirement, outcome, severity, detail, n)
+  ON f.n = o.finding_k
 WHERE NOT EXISTS (
   SELECT 1 FROM compliance_violations v
-  WHERE v.vm_id = o.vm_id AND v.framework = o.framework AND v.requirement = o.requirement
+  WHERE v.vm_id = o.vm_id AND v.framework = f.framework AND v.requirement = f.requirement
     AND v.resolved_at IS NULL)
 RETURNING id, vm_id, framework, requirement`;
 
@@ -210,22 +225,6 @@ const toResolved = (r: ResolvedRow, at: Date): ResolvedViolationRecord => ({
   resolution: r.resolution,
 });
 
-/** Column arrays of `rows`, in the order of `pick`'s tuple. */
-function columns<R, T extends unknown[]>(rows: readonly R[], pick: (row: R) => T): unknown[][] {
-  const out: unknown[][] = [];
-  rows.forEach((row, i) => {
-    pick(row).forEach((value, c) => {
-      let column = out[c];
-      if (column === undefined) {
-        column = new Array(rows.length);
-        out[c] = column;
-      }
-      column[i] = value;
-    });
-  });
-  return out;
-}
-
 const since = (start: number) => performance.now() - start;
 
 /** Writes one batch in the caller's transaction (see ComplianceRepository.write). */
@@ -260,19 +259,25 @@ export async function writeComplianceBatch(
     );
     for (const r of gone.rows) tenants.add(r.tenant_id);
   }
-  if (changes.length > 0)
+  if (changes.length > 0) {
+    const states = distinctColumn(
+      changes,
+      (c) =>
+        `${c.tenantId}\0${c.status}\0${c.since.getTime()}\0${c.configVersion}\0${JSON.stringify(c.frameworks)}\0${JSON.stringify(c.findings)}`,
+      (c) => c,
+    );
     await tx.query(UPSERT_STATUS, [
-      ...columns(changes, (c) => [
-        c.vmId,
-        c.tenantId,
-        c.status,
-        c.since.toISOString(),
-        c.configVersion,
-        JSON.stringify(c.frameworks),
-      ]),
-      JSON.stringify(changes.map((c) => c.findings)),
+      changes.map((c) => c.vmId),
+      states.index,
+      states.values.map((c) => c.tenantId),
+      states.values.map((c) => c.status),
+      states.values.map((c) => c.since.toISOString()),
+      states.values.map((c) => c.configVersion),
+      states.values.map((c) => JSON.stringify(c.frameworks)),
       at,
+      `[${states.values.map((c) => JSON.stringify(c.findings)).join(",")}]`,
     ]);
+  }
   timings.statusesMs = since(started);
   started = performance.now();
   if (removed.length > 0) {
@@ -284,40 +289,97 @@ export async function writeComplianceBatch(
     for (const r of closed.rows) tenants.add(r.tenant_id);
     for (const r of closed.rows) resolved.push(toResolved(r, atDate));
   }
-  const toResolve = changes.flatMap((c) =>
-    c.resolved.map((r) => [c.vmId, r.framework, r.requirement, r.resolution, c.configVersion]),
-  );
+  const toResolve: { c: VmComplianceWrite; r: ResolvedKey }[] = [];
+  for (const c of changes) for (const r of c.resolved) toResolve.push({ c, r });
   if (toResolve.length > 0) {
-    const { rows } = await tx.query<ResolvedRow>(RESOLVE, [...columns(toResolve, (r) => r), at]);
-    for (const r of rows) resolved.push(toResolved(r, atDate));
+    const keys = distinctColumn(
+      toResolve,
+      ({ r }) => `${r.framework}\0${r.requirement}\0${r.resolution}`,
+      ({ r }) => r,
+    );
+    const { rows } = await tx.query<{
+      n: string;
+      id: string;
+      tenant_id: string;
+      outcome: string;
+      severity: string;
+      opened_at: string;
+      opened_config_version: number | null;
+    }>(RESOLVE, [
+      toResolve.map(({ c }) => c.vmId),
+      toResolve.map(({ c }) => c.configVersion),
+      keys.index,
+      keys.values.map((k) => k.framework),
+      keys.values.map((k) => k.requirement),
+      at,
+      keys.values.map((k) => k.resolution),
+    ]);
+    // Violations of one batch were mostly opened together: one Date per distinct time.
+    const dates = new Map<string, Date>();
+    for (const row of rows) {
+      const sent = toResolve[Number(row.n) - 1];
+      if (sent === undefined) continue;
+      let openedAt = dates.get(row.opened_at);
+      if (openedAt === undefined) {
+        openedAt = new Date(row.opened_at);
+        dates.set(row.opened_at, openedAt);
+      }
+      resolved.push({
+        id: String(row.id),
+        vmId: sent.c.vmId,
+        tenantId: row.tenant_id,
+        framework: sent.r.framework,
+        requirement: sent.r.requirement,
+        outcome: row.outcome,
+        severity: row.severity,
+        openedAt,
+        openedConfigVersion: nullableNumber(row.opened_config_version),
+        resolvedAt: atDate,
+        resolvedConfigVersion: sent.c.configVersion,
+        resolution: sent.r.resolution,
+      });
+    }
   }
-  const toOpen = changes.flatMap((c) => c.opened.map((o) => ({ c, o })));
+  const toOpen: { c: VmComplianceWrite; o: NewViolation }[] = [];
+  for (const c of changes) for (const o of c.opened) toOpen.push({ c, o });
   if (toOpen.length > 0) {
+    // A reload opens the same few findings on thousands of VMs: each distinct one (with the
+    // tenant and configuration version) is sent once.
+    const findings = distinctColumn(
+      toOpen,
+      ({ c, o }) =>
+        `${c.tenantId}\0${c.configVersion}\0${o.framework}\0${o.requirement}\0${o.outcome}\0${o.severity}\0${o.detail}`,
+      (row) => row,
+    );
     const { rows } = await tx.query<{
       id: string;
       vm_id: string;
       framework: string;
       requirement: string;
     }>(OPEN, [
-      ...columns(toOpen, ({ c, o }) => [
-        c.vmId,
-        c.tenantId,
-        o.framework,
-        o.requirement,
-        o.outcome,
-        o.severity,
-        o.detail,
-        c.configVersion,
-      ]),
+      toOpen.map(({ c }) => c.vmId),
+      findings.index,
+      findings.values.map(({ c }) => c.tenantId),
+      findings.values.map(({ c }) => c.configVersion),
+      findings.values.map(({ o }) => o.framework),
+      findings.values.map(({ o }) => o.requirement),
+      findings.values.map(({ o }) => o.outcome),
+      findings.values.map(({ o }) => o.severity),
       at,
+      findings.values.map(({ o }) => o.detail),
     ]);
-    const ids = new Map(rows.map((r) => [`${r.vm_id} ${r.framework} ${r.requirement}`, r.id]));
+    const ids = new Map<string, string>();
+    for (const r of rows) ids.set(`${r.vm_id}\0${r.framework}\0${r.requirement}`, String(r.id));
     for (const { c, o } of toOpen) {
-      const id = ids.get(`${c.vmId} ${o.framework} ${o.requirement}`);
+      const id = ids.get(`${c.vmId}\0${o.framework}\0${o.requirement}`);
       if (id === undefined) continue;
       opened.push({
-        ...o,
-        id: String(id),
+        framework: o.framework,
+        requirement: o.requirement,
+        outcome: o.outcome,
+        severity: o.severity,
+        detail: o.detail,
+        id,
         vmId: c.vmId,
         tenantId: c.tenantId,
         openedAt: atDate,

@@ -269,6 +269,16 @@ describe.each(["pglite", "postgres"] as const)("compliance records on %s", (kind
     expect(closed.resolved).toHaveLength(4_000);
     expect(closed.events).toHaveLength(4_000);
     expect(closed.resolved[0]).toMatchObject({ openedAt: T0, resolvedAt: T1 });
+    // Each resolved record is the stored row (the write returns it without its detail).
+    for (const vmId of [vms[0], vms[7], vms[1_999]] as string[]) {
+      const stored = await repo.listViolations({ vmId, includeResolved: true, limit: 10 });
+      const returned = closed.resolved.filter((v) => v.vmId === vmId);
+      expect(returned).toHaveLength(2);
+      for (const r of returned) {
+        const { detail: _, ...row } = stored.find((v) => v.id === r.id) ?? { detail: "" };
+        expect(r).toEqual(row);
+      }
+    }
     expect(
       (await repo.openViolationCounts()).filter((c) => c.count >= 2_000).map((c) => c.requirement),
     ).toEqual(["1.1.4"]);

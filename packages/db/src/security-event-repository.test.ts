@@ -67,6 +67,50 @@ describe.each(Object.entries(TEST_DATABASES))("security event log on %s", (_name
     expect(seen).toEqual(stored.map((e) => e.id));
   });
 
+  it("stores each event of a batch with its own time, content and details when many share them and some do not", async () => {
+    const repo = createSecurityEventRepository(t.db);
+    const start = await repo.lastSeq();
+    const at = new Date("2026-11-30T10:00:00.000Z");
+    const later = new Date("2026-11-30T10:00:05.000Z");
+    const shared = { framework: "HIPAA", requirement: "§164.312(b)" };
+    const batch = Array.from({ length: 300 }, (_, i) =>
+      event({
+        vmId: `vm-${i}`,
+        timestamp: i % 7 === 0 ? later : at,
+        retentionDays: i % 2 === 0 ? 30 : 400,
+        eventType: i % 3 === 0 ? "compliance_restored" : "compliance_violation",
+        severity: i % 3 === 0 ? "info" : "error",
+        category: "audit",
+        description: i % 5 === 0 ? `its own: ${i}` : "HIPAA §164.312(b) violated",
+        // Every tenth event has details of its own, equal in content to the shared ones for
+        // half of them; the others share one object.
+        details: i % 10 === 0 ? (i % 20 === 0 ? { ...shared } : { own: i }) : shared,
+      }),
+    );
+    const stored = await repo.insert(batch);
+    expect(stored.map((e) => e.seq)).toEqual(stored.map((_, i) => (stored[0]?.seq ?? 0) + i));
+    const read = await repo.readFeed(start, 1_000);
+    expect(read.map((e) => e.id)).toEqual(batch.map((e) => e.id));
+    read.forEach((e, i) => {
+      const sent = batch[i] as NewSecurityEvent;
+      expect(e.seq).toBe(stored[i]?.seq);
+      expect(e.timestamp.getTime()).toBe(sent.timestamp.getTime());
+      expect(e.eventType).toBe(sent.eventType);
+      expect(e.severity).toBe(sent.severity);
+      expect(e.description).toBe(sent.description);
+      expect(e.details).toEqual(sent.details);
+      expect(e.vmId).toBe(sent.vmId);
+    });
+    // Each event expires after its own retention.
+    const { rows } = await t.db.query<{ id: string; days: number }>(
+      `SELECT id, extract(epoch FROM expires_at - occurred_at) / 86400 AS days
+       FROM security_events WHERE seq > $1 ORDER BY seq`,
+      [start],
+    );
+    expect(rows.map((r) => Number(r.days))).toEqual(batch.map((e) => e.retentionDays));
+    expect(await repo.listCategory("audit", start, 1_000)).toHaveLength(300);
+  });
+
   it("filters by tenant, VM, type, severity and time; reports counts and top offenders", async () => {
     const repo = createSecurityEventRepository(t.db);
     const at = new Date("2026-03-01T12:00:00Z");

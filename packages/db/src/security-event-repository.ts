@@ -1,5 +1,6 @@
 // Security events, in the order they were stored (seq): the event log, its feed and its reports.
 
+import { distinctColumn } from "./distinct-column.js";
 import type { SqlClient, SqlExecutor } from "./sql-client.js";
 
 export interface StoredSecurityEvent {
@@ -161,45 +162,103 @@ export async function insertSecurityEvents(
   events: NewSecurityEvent[],
 ): Promise<StoredSecurityEvent[]> {
   if (events.length === 0) return [];
-  const column = <T>(f: (e: NewSecurityEvent) => T) => events.map(f);
-  const params = [
-    column((e) => e.id),
-    column((e) => e.timestamp.toISOString()),
-    column((e) => new Date(e.timestamp.getTime() + e.retentionDays * 86_400_000).toISOString()),
-    column((e) => e.vmId),
-    column((e) => e.customerId),
-    column((e) => e.eventType),
-    column((e) => e.severity),
-    column((e) => e.sourceIp),
-    column((e) => e.description),
-    column((e) => e.count),
-    column((e) => e.category),
-    JSON.stringify(column((e) => e.details)),
-  ];
+  const n = events.length;
+  const ids = new Array<string>(n);
+  const vmIds = new Array<string | null>(n);
+  const tenants = new Array<string | null>(n);
+  const sources = new Array<string | null>(n);
+  const counts = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const e = events[i] as NewSecurityEvent;
+    ids[i] = e.id;
+    vmIds[i] = e.vmId;
+    tenants[i] = e.customerId;
+    sources[i] = e.sourceIp;
+    counts[i] = e.count;
+  }
+  // Times and contents (type, severity, route, description, details) repeat within a batch: a
+  // reload's compliance events share the write's time and one content per requirement and
+  // outcome. Each distinct one is sent and parsed once. Details are told apart by identity: an
+  // object shared by several events is serialized once; equal objects that are not shared are
+  // sent apart.
+  const times = distinctColumn(
+    events,
+    (e) => `${e.timestamp.getTime()} ${e.retentionDays}`,
+    (e) => [
+      e.timestamp.toISOString(),
+      new Date(e.timestamp.getTime() + e.retentionDays * 86_400_000).toISOString(),
+    ],
+  );
+  const detailsIds = new Map<object, number>();
+  const contents = distinctColumn(
+    events,
+    (e) => {
+      let detailsId = detailsIds.get(e.details);
+      if (detailsId === undefined) {
+        detailsId = detailsIds.size;
+        detailsIds.set(e.details, detailsId);
+      }
+      return `${detailsId}\0${e.eventType}\0${e.severity}\0${e.category}\0${e.description}`;
+    },
+    (e) => e,
+  );
+  const content = <T>(f: (e: NewSecurityEvent) => T) => contents.values.map(f);
   await tx.query("SELECT pg_advisory_xact_lock($1)", [INSERT_LOCK]);
-  // One array per column: cheaper for the server to take apart than one JSON document. The
-  // details are the exception: one JSON array of them costs 35-45 % less to insert than a
-  // jsonb[] (whose array literal escapes every quote of every document; 11,500 compliance events
-  // measured on both databases).
+  // One array per column (a fixed number of parameters, cheaper for the server to take apart
+  // than one JSON document); the repeating columns as places in their distinct values, joined
+  // by ordinality. The details are one JSON array: 35-45 % cheaper to insert than a jsonb[]
+  // (whose array literal escapes every quote of every document; measured on both databases).
   const { rows } = await tx.query<{ seq: string }>(
     `INSERT INTO security_events (id, occurred_at, expires_at, vm_id, tenant_id, event_type, severity,
        source_ip, description, details, count, category)
-     SELECT e.id, e.occurred_at, e.expires_at, e.vm_id, e.tenant_id, e.event_type, e.severity,
-       e.source_ip, e.description, d.details, e.count, e.category
-     FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[],
-       $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::text[])
-     WITH ORDINALITY AS e (id, occurred_at, expires_at, vm_id, tenant_id, event_type, severity,
-       source_ip, description, count, category, n)
-     JOIN jsonb_array_elements($12::jsonb) WITH ORDINALITY AS d (details, n) ON d.n = e.n
+     SELECT e.id, t.occurred_at, t.expires_at, e.vm_id, e.tenant_id, c.event_type, c.severity,
+       e.source_ip, c.description, j.details, e.count, c.category
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::integer[],
+       $7::integer[])
+     WITH ORDINALITY AS e (id, vm_id, tenant_id, source_ip, count, time_k, content_k, n)
+     JOIN unnest($8::timestamptz[], $9::timestamptz[]) WITH ORDINALITY AS t (occurred_at, expires_at, k)
+       ON t.k = e.time_k
+     JOIN unnest($10::text[], $11::text[], $12::text[], $13::text[])
+       WITH ORDINALITY AS c (event_type, severity, category, description, k) ON c.k = e.content_k
+     JOIN jsonb_array_elements($14::jsonb) WITH ORDINALITY AS j (details, k) ON j.k = e.content_k
      ORDER BY e.n
      RETURNING seq`,
-    params,
+    [
+      ids,
+      vmIds,
+      tenants,
+      sources,
+      counts,
+      times.index,
+      contents.index,
+      times.values.map((t) => t[0]),
+      times.values.map((t) => t[1]),
+      content((e) => e.eventType),
+      content((e) => e.severity),
+      content((e) => e.category),
+      content((e) => e.description),
+      `[${content((e) => JSON.stringify(e.details)).join(",")}]`,
+    ],
   );
   // RETURNING follows the insert order, which follows the ORDER BY.
-  return events.map((e, i) => {
-    const { retentionDays: _, category: __, ...event } = e;
-    return { ...event, seq: Number(rows[i]?.seq) };
-  });
+  const stored = new Array<StoredSecurityEvent>(n);
+  for (let i = 0; i < n; i++) {
+    const e = events[i] as NewSecurityEvent;
+    stored[i] = {
+      seq: Number(rows[i]?.seq),
+      id: e.id,
+      timestamp: e.timestamp,
+      vmId: e.vmId,
+      customerId: e.customerId,
+      eventType: e.eventType,
+      severity: e.severity,
+      sourceIp: e.sourceIp,
+      description: e.description,
+      details: e.details,
+      count: e.count,
+    };
+  }
+  return stored;
 }
 
 export function createSecurityEventRepository(db: SqlClient): SecurityEventRepository {

@@ -27,7 +27,7 @@ import {
   createComplianceCache,
   type StoredCompliance,
 } from "./compliance-cache.js";
-import { restoredEvent, violationEvent } from "./compliance-events.js";
+import { createComplianceEvents } from "./compliance-events.js";
 import { complianceInput } from "./compliance-subject.js";
 import { createPolicyInterner } from "./policy-interner.js";
 
@@ -210,26 +210,33 @@ export function createComplianceMonitor(options: ComplianceMonitorOptions): Comp
     try {
       result = await options.compliance.write(plan.writes, removed, at, {
         evaluated: plan.evaluated,
-        events: ({ opened, resolved }) => [
-          ...opened.map((v) => {
+        events: ({ opened, resolved }) => {
+          const events = createComplianceEvents();
+          const prepared: NewSecurityEvent[] = [];
+          for (const v of opened) {
             const vm = plan.vms.get(v.vmId);
-            return options.events.prepare(
-              violationEvent(v, {
-                status: vm?.status ?? "NON_COMPLIANT",
-                retentionDays: vm?.retentionDays,
-              }),
+            prepared.push(
+              options.events.prepare(
+                events.violation(v, {
+                  status: vm?.status ?? "NON_COMPLIANT",
+                  retentionDays: vm?.retentionDays,
+                }),
+              ),
             );
-          }),
-          ...resolved.map((v) => {
+          }
+          for (const v of resolved) {
             const vm = plan.vms.get(v.vmId);
-            return options.events.prepare(
-              restoredEvent(v, {
-                status: vm?.status ?? "REMOVED",
-                retentionDays: vm?.retentionDays,
-              }),
+            prepared.push(
+              options.events.prepare(
+                events.restored(v, {
+                  status: vm?.status ?? "REMOVED",
+                  retentionDays: vm?.retentionDays,
+                }),
+              ),
             );
-          }),
-        ],
+          }
+          return prepared;
+        },
       });
     } catch (error) {
       for (const c of vms) c.basis = undefined;
