@@ -1,8 +1,9 @@
 // Wires the kernel's packet samples into the event pipeline: reads NFLOG, names the VM of
 // each sample, and keeps enhanced monitoring (a tenant's drops sampled at the boosted rate
 // until a deadline) applied to the tenant's current ports and addresses.
-import { type NflogRecord, type SampleAggregator, tapName } from "@metald/core";
+import type { NflogRecord, SampleAggregator } from "@metald/core";
 import type { FastifyBaseLogger } from "fastify";
+import { portNamesOf } from "../vm/counter-keys.js";
 import type { VmView } from "../vm/vm-provisioner.js";
 import { attributionOf, recordSample, type SampleAttribution } from "./nflog-sampler.js";
 
@@ -58,9 +59,7 @@ export async function startPacketSampling(options: {
     const now = Date.now();
     for (const [tenant, e] of enhanced) if (e.until.getTime() <= now) enhanced.delete(tenant);
     const boosted = vms.filter((vm) => enhanced.has(vm.record.tenantId));
-    const ports = boosted.flatMap((vm) =>
-      vm.spec.interfaces.map((_, i) => tapName(vm.record.id, i)),
-    );
+    const ports = boosted.flatMap((vm) => portNamesOf(vm));
     const addresses = boosted.flatMap((vm) =>
       vm.spec.interfaces.flatMap((iface) => iface.addresses.map((a) => a.address)),
     );
