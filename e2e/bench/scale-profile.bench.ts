@@ -12,6 +12,11 @@ const SIZES = (process.env.BENCH_PROFILE_SIZES ?? "1000,2000").split(",").map(Nu
 const DIR = process.env.BENCH_PROFILE_DIR ?? "/tmp/metald-cpu-profile";
 const IDLE_MS = Number(process.env.BENCH_PROFILE_IDLE_MS ?? 30_000);
 const PER_BRIDGE = 500;
+// BENCH_PROFILE_RESTART=1: after the last size, restart metald on the same database and
+// profile its start (host rebuilt, until /health answers) too.
+const RESTART = process.env.BENCH_PROFILE_RESTART === "1";
+// BENCH_PROFILE_PHASES=0 skips the idle, create and scrape phases (to profile only a restart).
+const PHASES = process.env.BENCH_PROFILE_PHASES !== "0";
 
 let serial = 0;
 function createBody(): string {
@@ -109,6 +114,7 @@ async function main(): Promise<void> {
     phases.push({ name, startUs, endUs: nowUs() });
   };
   let vms = 0;
+  let restartPhase: Phase | undefined;
   try {
     for (const size of SIZES) {
       const growStart = Date.now();
@@ -118,6 +124,7 @@ async function main(): Promise<void> {
         vms += batch;
       }
       console.error(`grown to ${size} VMs in ${Date.now() - growStart} ms`);
+      if (!PHASES) continue;
       await new Promise((resolve) => setTimeout(resolve, 3_000));
       await mark(
         `${size} VMs: idle ${IDLE_MS / 1000} s`,
@@ -131,16 +138,27 @@ async function main(): Promise<void> {
         for (let i = 0; i < 20; i++) await (await fetch(metald.metricsUrl)).text();
       });
     }
+    if (RESTART) {
+      const startUs = nowUs();
+      await metald.restart();
+      restartPhase = { name: `restart with ${vms} VMs, to ready`, startUs, endUs: nowUs() };
+    }
   } finally {
     await pool.close();
     await metald.destroy();
   }
+  // One profile per process, named by start time: the first is the one the phases ran in.
   const files = (await readdir(DIR)).filter((f) => f.endsWith(".cpuprofile")).sort();
-  const latest = files[files.length - 1];
-  if (!latest) throw new Error(`no profile written to ${DIR}`);
-  const profile = JSON.parse(await readFile(join(DIR, latest), "utf8")) as Profile;
-  console.log(`profile ${join(DIR, latest)}`);
-  for (const phase of phases) report(profile, phase);
+  const read = async (file: string | undefined) => {
+    if (!file) throw new Error(`no profile written to ${DIR}`);
+    console.log(`profile ${join(DIR, file)}`);
+    return JSON.parse(await readFile(join(DIR, file), "utf8")) as Profile;
+  };
+  if (phases.length > 0) {
+    const profile = await read(files[0]);
+    for (const phase of phases) report(profile, phase);
+  }
+  if (restartPhase) report(await read(files[files.length - 1]), restartPhase);
 }
 
 await main();
