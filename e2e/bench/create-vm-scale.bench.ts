@@ -164,7 +164,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await pool.close();
-    await metald.stop();
+    await metald.destroy();
   }
 }
 

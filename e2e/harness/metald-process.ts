@@ -67,8 +67,10 @@ async function launch(
   env: NodeJS.ProcessEnv,
   log: string[],
   args: string[] = [],
+  nodeArgs: string[] = [],
 ): Promise<{ child: ChildProcess; url: string; metricsUrl: string }> {
-  const child = spawn(process.execPath, [MAIN, "serve", "--listen", "127.0.0.1:0", ...args], {
+  const serve = [MAIN, "serve", "--listen", "127.0.0.1:0", ...args];
+  const child = spawn(process.execPath, [...nodeArgs, ...serve], {
     env: {
       ...process.env,
       METALD_LOG_LEVEL: "info",
@@ -144,6 +146,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** More command-line arguments (after `serve --listen …`). */
   args?: string[];
+  /** Options for node itself, before the script (e.g. `--cpu-prof`, refused in NODE_OPTIONS). */
+  nodeArgs?: string[];
 }
 
 export async function startMetald(
@@ -187,7 +191,7 @@ export async function startMetald(
       await rm(marks, { recursive: true, force: true });
     };
   }
-  let current = await launch(env, log, options.args);
+  let current = await launch(env, log, options.args, options.nodeArgs);
   const process_: MetaldProcess = {
     get url() {
       return current.url;
@@ -203,7 +207,7 @@ export async function startMetald(
     async restart() {
       const code = await stopChild(current.child);
       if (code !== 0) throw new Error(`metald exited with ${code} on SIGTERM`);
-      current = await launch(env, log, options.args);
+      current = await launch(env, log, options.args, options.nodeArgs);
     },
     signal(name) {
       current.child.kill(name);
@@ -214,7 +218,7 @@ export async function startMetald(
         child.once("exit", resolve);
         child.kill("SIGKILL");
       });
-      current = await launch(env, log, options.args);
+      current = await launch(env, log, options.args, options.nodeArgs);
     },
     async stop() {
       await stopChild(current.child);

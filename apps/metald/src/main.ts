@@ -191,6 +191,8 @@ async function serve(flags: {
     linkExists: sandbox && ((name) => sandbox.linkExists(name)),
     readCounters: sandbox && (() => sandbox.readCounters()),
     lastCounters: sandbox && (() => sandbox.lastCounters()),
+    readActiveCounters: sandbox && (() => sandbox.readActiveCounters()),
+    lastActiveCounters: sandbox && (() => sandbox.lastActiveCounters()),
     readVmCounters: sandbox && ((elements) => sandbox.readVmCounters(elements)),
     samples: sandbox && {
       async start(onRecord, onError) {

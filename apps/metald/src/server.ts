@@ -127,6 +127,13 @@ export interface ServerOptions {
   readCounters?: () => Promise<PortCounters>;
   /** The last reading of readCounters, without reading the kernel (what a scrape serves). */
   lastCounters?: () => PortCounters;
+  /**
+   * As readCounters and lastCounters, but only the keys that counted anything: what the
+   * counter poller and the scrape walk, so that their cost follows the VMs that dropped
+   * something rather than every VM. Without them, the full readings serve.
+   */
+  readActiveCounters?: () => Promise<PortCounters>;
+  lastActiveCounters?: () => PortCounters;
   /** A fresh reading with one VM's accept-side counters too (the debug route). */
   readVmCounters?: (elements: SetElements) => Promise<PortCounters>;
   hostId: string;
@@ -344,13 +351,12 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   );
   const liveVms = async () => liveIndex.list();
   const readCounters = options.readCounters ?? (async () => new Map());
+  const lastForScrape = options.lastActiveCounters ?? options.lastCounters;
   if (options.metrics)
     registerEnforcementMetrics({
       registry: options.metrics,
       // A scrape reads no kernel state: the poller's (or the debug route's) last reading.
-      readCounters: options.lastCounters
-        ? async () => options.lastCounters?.() ?? new Map()
-        : readCounters,
+      readCounters: lastForScrape ? async () => lastForScrape() ?? new Map() : readCounters,
       liveVms,
     });
   const rateMetrics = options.metrics
@@ -371,7 +377,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   });
   if (options.readCounters) {
     const poller = startCounterEventPoller({
-      readCounters,
+      readCounters: options.readActiveCounters ?? readCounters,
       liveVms,
       pipeline,
       samples,

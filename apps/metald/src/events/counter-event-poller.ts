@@ -2,18 +2,23 @@
 // dropped packets since the last reading (see eventsFromCounters), naming the sources the
 // kernel's packet samples saw for that VM and control.
 import {
+  type CounterReading,
   countersOf,
   eventsFromCounters,
   type PortCounters,
   type SampleAggregator,
   type SampleSummary,
-  tapName,
 } from "@metald/core";
 import type { FastifyBaseLogger } from "fastify";
+import { counterKeysOf, countsAny } from "../vm/counter-keys.js";
 import type { VmView } from "../vm/vm-provisioner.js";
 import type { EventPipeline } from "./event-pipeline.js";
 
 export interface CounterEventPollerOptions {
+  /**
+   * A fresh reading. It may leave out the keys that never counted anything (absent reads as
+   * zero): a reading then costs in the VMs that dropped something, not in every VM.
+   */
   readCounters: () => Promise<PortCounters>;
   liveVms: () => Promise<VmView[]>;
   pipeline: EventPipeline;
@@ -44,6 +49,8 @@ function sampleDetails(summary: SampleSummary | undefined): Record<string, unkno
 
 export function startCounterEventPoller(options: CounterEventPollerOptions): CounterEventPoller {
   const previous = new Map<string, number>();
+  /** VM → the sets of its last reading, for the VMs whose keys counted at the last poll. */
+  let counting = new Map<string, string[]>();
   let running: Promise<number> | undefined;
 
   async function poll(): Promise<number> {
@@ -55,17 +62,27 @@ export function startCounterEventPoller(options: CounterEventPollerOptions): Cou
       options.logger.error({ err: error }, "computing rates from a counter reading failed");
     }
     const retention = new Map<string, number>();
-    const readings = vms.map((vm) => {
-      const keys = vm.spec.interfaces.flatMap((iface, i) => [
-        tapName(vm.record.id, i),
-        ...iface.addresses.map((a) => a.address),
-      ]);
-      const days = vm.effective[0]?.policy.compliance.dataRetentionDays;
-      if (days !== undefined) retention.set(vm.record.id, days);
+    const readings: CounterReading[] = [];
+    const nowCounting = new Map<string, string[]>();
+    for (const vm of vms) {
+      const vmId = vm.record.id;
+      const keys = counterKeysOf(vm);
       const counts: Record<string, number> = {};
-      for (const [set, c] of Object.entries(countersOf(counters, keys))) counts[set] = c.packets;
-      return { vmId: vm.record.id, customerId: vm.record.tenantId, counts };
-    });
+      if (countsAny(counters, keys)) {
+        for (const [set, c] of Object.entries(countersOf(counters, keys))) counts[set] = c.packets;
+        nowCounting.set(vmId, Object.keys(counts));
+      } else {
+        // Counted at the last poll, zero now (its elements were rebuilt): read as zeros, so
+        // the next count starts from zero as it would with every key listed.
+        const before = counting.get(vmId);
+        if (!before) continue;
+        for (const set of before) counts[set] = 0;
+      }
+      const days = vm.effective[0]?.policy.compliance.dataRetentionDays;
+      if (days !== undefined) retention.set(vmId, days);
+      readings.push({ vmId, customerId: vm.record.tenantId, counts });
+    }
+    counting = nowCounting;
     const events = eventsFromCounters(readings, previous).map((e) => {
       const summary = options.samples.take(e.vmId, e.set);
       return {

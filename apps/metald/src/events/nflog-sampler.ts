@@ -1,12 +1,8 @@
 // Turns the kernel's packet samples (NFLOG, see packet-samples.ts) into PacketSamples for the
 // aggregator: which VM a sample belongs to (by its port, or by its address when the port is
 // not a VM's), and what the packet was (addresses, extension headers, ICMPv6 type).
-import {
-  type NflogRecord,
-  type SampleAggregator,
-  summarizeIpv6Packet,
-  tapName,
-} from "@metald/core";
+import { type NflogRecord, type SampleAggregator, summarizeIpv6Packet } from "@metald/core";
+import { portNamesOf } from "../vm/counter-keys.js";
 import type { VmView } from "../vm/vm-provisioner.js";
 
 /** Controls that drop packets sent *to* the VM: the VM is the outgoing port or destination. */
@@ -30,10 +26,9 @@ export function attributionOf(vms: VmView[]): SampleAttribution {
   const byAddress = new Map<string, { vmId: string }>();
   for (const vm of vms) {
     const ref = { vmId: vm.record.id };
-    vm.spec.interfaces.forEach((iface, i) => {
-      byPort.set(tapName(vm.record.id, i), ref);
+    for (const port of portNamesOf(vm)) byPort.set(port, ref);
+    for (const iface of vm.spec.interfaces)
       for (const a of iface.addresses) byAddress.set(a.address, ref);
-    });
   }
   return { byPort, byAddress };
 }

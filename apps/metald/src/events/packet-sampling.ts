@@ -1,8 +1,9 @@
 // Wires the kernel's packet samples into the event pipeline: reads NFLOG, names the VM of
 // each sample, and keeps enhanced monitoring (a tenant's drops sampled at the boosted rate
 // until a deadline) applied to the tenant's current ports and addresses.
-import { type NflogRecord, type SampleAggregator, tapName } from "@metald/core";
+import type { NflogRecord, SampleAggregator } from "@metald/core";
 import type { FastifyBaseLogger } from "fastify";
+import { portNamesOf } from "../vm/counter-keys.js";
 import type { VmView } from "../vm/vm-provisioner.js";
 import { attributionOf, recordSample, type SampleAttribution } from "./nflog-sampler.js";
 
@@ -47,7 +48,11 @@ export async function startPacketSampling(options: {
 }): Promise<PacketSampling> {
   const { aggregator } = options;
   const enhanced = new Map<string, Enhancement>();
-  let attribution: SampleAttribution = attributionOf([]);
+  // Built from the VMs of the last refresh when a sample first needs it: a refresh follows
+  // every create, and building it walks every VM, while most refreshes see no sample before
+  // the next one.
+  let vmsAtRefresh: VmView[] = [];
+  let attribution: SampleAttribution | undefined;
   let portNames = new Map<number, string>();
   let boostKey = JSON.stringify([[], []]);
   let unattributed: NflogRecord[] = [];
@@ -57,10 +62,8 @@ export async function startPacketSampling(options: {
   async function applyBoost(vms: VmView[]): Promise<{ ports: number; addresses: number }> {
     const now = Date.now();
     for (const [tenant, e] of enhanced) if (e.until.getTime() <= now) enhanced.delete(tenant);
-    const boosted = vms.filter((vm) => enhanced.has(vm.record.tenantId));
-    const ports = boosted.flatMap((vm) =>
-      vm.spec.interfaces.map((_, i) => tapName(vm.record.id, i)),
-    );
+    const boosted = enhanced.size === 0 ? [] : vms.filter((vm) => enhanced.has(vm.record.tenantId));
+    const ports = boosted.flatMap((vm) => portNamesOf(vm));
     const addresses = boosted.flatMap((vm) =>
       vm.spec.interfaces.flatMap((iface) => iface.addresses.map((a) => a.address)),
     );
@@ -74,7 +77,10 @@ export async function startPacketSampling(options: {
 
   const sampleOptions = {
     aggregator,
-    attribution: () => attribution,
+    attribution: () => {
+      attribution ??= attributionOf(vmsAtRefresh);
+      return attribution;
+    },
     portName: (i: number) => portNames.get(i),
   };
 
@@ -93,7 +99,8 @@ export async function startPacketSampling(options: {
     }
     refreshing = (async () => {
       const [vms, indexes] = await Promise.all([options.liveVms(), options.source.portIndexes()]);
-      attribution = attributionOf(vms);
+      vmsAtRefresh = vms;
+      attribution = undefined;
       portNames = indexes;
       await applyBoost(vms);
       // Samples of VMs created since the last refresh: name them now.

@@ -7,12 +7,14 @@
 // (200,000 at 5,000 VMs, a scrape of seconds), while a host's drops come from few VMs. Absent reads as zero in PromQL; `rate()` and
 // `increase()` see a series from its second sample on, so a VM's very first drops count in the
 // series' total but not in the rate of the scrape interval they happened in.
-import { BURST_USED_SET, countersOf, type PortCounters, tapName } from "@metald/core";
+import { BURST_USED_SET, countersOf, type PortCounters } from "@metald/core";
 import { Counter, type Registry } from "prom-client";
+import { counterKeysOf, countsAny, portNamesOf } from "../vm/counter-keys.js";
 import type { VmView } from "../vm/vm-provisioner.js";
 
 export interface EnforcementMetricsOptions {
   registry: Registry;
+  /** The last reading; it may leave out the keys that never counted (absent reads as zero). */
   readCounters: () => Promise<PortCounters>;
   /** Every live VM. */
   liveVms: () => Promise<VmView[]>;
@@ -85,8 +87,10 @@ function countersByVm(vms: VmView[], all: PortCounters): Collected {
   for (const vm of vms) {
     const vmId = vm.record.id;
     const customer = vm.record.tenantId;
+    // Nothing of the VM counted: no series (the common case, one lookup per key).
+    if (!countsAny(all, counterKeysOf(vm))) continue;
     vm.spec.interfaces.forEach((iface, i) => {
-      const port = tapName(vmId, i);
+      const port = portNamesOf(vm)[i] ?? "";
       const keys = [port, ...iface.addresses.map((a) => a.address)];
       const c = countersOf(all, keys);
       const n = (set: string) => c[set]?.packets ?? 0;

@@ -42,6 +42,8 @@ it("turns two readings of a VM's drop counters into per-second rates, bandwidth 
   );
   // One reading: no rates yet.
   expect(await values(registry, "metald_ipv6_rate_limit_current_rate")).toEqual([]);
+  // vm-a was changed (a connection limit added): a new view of it.
+  live = [vm("vm-a", "acme", "2001:db8::a"), b];
   metrics.record(
     live,
     reading([
@@ -54,8 +56,8 @@ it("turns two readings of a VM's drop counters into per-second rates, bandwidth 
     ]),
     3_000,
   );
-  // vm-b never went over a limit: no series. vm-a's connection limit appeared in this
-  // reading: no rate for it yet.
+  // vm-b never went over a limit: no series. vm-a's connection limit appeared with the change
+  // before this reading: no rate for it yet.
   expect(await values(registry, "metald_ipv6_rate_limit_current_rate")).toEqual([
     { labels: { vm_id: "vm-a", limit_type: "pps" }, value: 2_000 },
     { labels: { vm_id: "vm-a", limit_type: "bandwidth" }, value: 3_000 },
@@ -83,4 +85,42 @@ it("turns two readings of a VM's drop counters into per-second rates, bandwidth 
   live = [b];
   expect(await values(registry, "metald_ipv6_rate_limit_current_rate")).toEqual([]);
   expect(await values(registry, "metald_ipv6_ra_guard_violations_rate")).toEqual([]);
+});
+
+it("reads a VM left out of the previous reading as zero when it did not change, and only then", async () => {
+  const registry = new Registry();
+  const quiet = vm("vm-q", "acme", "2001:db8::q");
+  const created = vm("vm-n", "acme", "2001:db8::n");
+  let live = [quiet];
+  const metrics = registerRateMetrics({ registry, liveVms: async () => live });
+  // The readings leave out keys that never counted: nothing of vm-q at first.
+  metrics.record(live, reading([]), 1_000);
+  live = [quiet, created];
+  metrics.record(
+    live,
+    reading([
+      [tapName("vm-q", 0), { rl_pps_drops: count(500), ra_guard: count(2) }],
+      [tapName("vm-n", 0), { rl_pps_drops: count(300) }],
+    ]),
+    3_000,
+  );
+  // vm-q was there, unchanged, and absent: it had counted zero. vm-n is new: no rate yet.
+  expect(await values(registry, "metald_ipv6_rate_limit_current_rate")).toEqual([
+    { labels: { vm_id: "vm-q", limit_type: "pps" }, value: 250 },
+  ]);
+  expect(await values(registry, "metald_ipv6_ra_guard_violations_rate")).toEqual([
+    { labels: { vm_id: "vm-q", customer_id: "acme" }, value: 60 },
+  ]);
+  metrics.record(
+    live,
+    reading([
+      [tapName("vm-q", 0), { rl_pps_drops: count(500), ra_guard: count(2) }],
+      [tapName("vm-n", 0), { rl_pps_drops: count(700) }],
+    ]),
+    5_000,
+  );
+  expect(await values(registry, "metald_ipv6_rate_limit_current_rate")).toEqual([
+    { labels: { vm_id: "vm-q", limit_type: "pps" }, value: 0 },
+    { labels: { vm_id: "vm-n", limit_type: "pps" }, value: 200 },
+  ]);
 });

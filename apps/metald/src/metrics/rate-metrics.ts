@@ -12,9 +12,9 @@ import {
   limitDropTotals,
   type PortCounters,
   raGuardDropTotal,
-  tapName,
 } from "@metald/core";
 import { Gauge, type Registry } from "prom-client";
+import { counterKeysOf, countsAny } from "../vm/counter-keys.js";
 import type { VmView } from "../vm/vm-provisioner.js";
 
 export interface RateMetricsOptions {
@@ -24,7 +24,11 @@ export interface RateMetricsOptions {
 }
 
 export interface RateMetrics {
-  /** One reading of the counters of `vms`, taken at `atMs` (a monotonic clock). */
+  /**
+   * One reading of the counters of `vms`, taken at `atMs` (a monotonic clock). `counters` may
+   * leave out the keys that never counted (absent reads as zero), so that a reading costs in
+   * the VMs that dropped something.
+   */
   record(vms: VmView[], counters: PortCounters, atMs: number): void;
 }
 
@@ -32,11 +36,31 @@ type Sample = { labels: Record<string, string>; value: number };
 
 const key = (vmId: string, what: LimitType | "ra_guard") => `${vmId}\t${what}`;
 
+/**
+ * The previous reading with a zero for each of `keys` it left out. The readings leave a VM out
+ * while nothing of it counted; a VM whose view is the same object as at the previous reading
+ * had the same elements then (a change replaces the view), so absent there meant zero. A VM
+ * created or changed since gets no rate until its second reading, as with full readings.
+ */
+function zeroFilled(
+  previous: CounterSnapshot | undefined,
+  keys: readonly string[],
+): CounterSnapshot | undefined {
+  if (!previous) return undefined;
+  const missing = keys.filter((k) => !previous.totals.has(k));
+  if (missing.length === 0) return previous;
+  const filled = new Map(previous.totals);
+  for (const k of missing) filled.set(k, 0);
+  return { atMs: previous.atMs, totals: filled };
+}
+
 export function registerRateMetrics(options: RateMetricsOptions): RateMetrics {
   let limits: CounterSnapshot | undefined;
   let raGuard: CounterSnapshot | undefined;
   let limitSamples = new Map<string, Sample[]>();
   let raSamples = new Map<string, Sample>();
+  /** The views of the VMs at the previous reading (see zeroFilled). */
+  let previousViews = new Set<VmView>();
 
   const gauge = (
     name: string,
@@ -75,23 +99,33 @@ export function registerRateMetrics(options: RateMetricsOptions): RateMetrics {
       const limitTotals = new Map<string, number>();
       const raTotals = new Map<string, number>();
       const byVm = new Map<string, { vm: VmView; limits: Map<LimitType, number>; ra?: number }>();
+      // Keys of unchanged VMs that count now: absent from the previous reading means zero.
+      const unchangedLimitKeys: string[] = [];
+      const unchangedRaKeys: string[] = [];
       for (const vm of vms) {
         const vmId = vm.record.id;
-        const keys = vm.spec.interfaces.flatMap((iface, i) => [
-          tapName(vmId, i),
-          ...iface.addresses.map((a) => a.address),
-        ]);
+        const keys = counterKeysOf(vm);
+        // Nothing counted: no totals above zero, so no series (see the module comment).
+        if (!countsAny(counters, keys)) continue;
         const counts = countersOf(counters, keys);
+        const unchanged = previousViews.has(vm);
         const vmLimits = limitDropTotals(counts);
-        for (const [limit, total] of vmLimits) limitTotals.set(key(vmId, limit), total);
+        for (const [limit, total] of vmLimits) {
+          limitTotals.set(key(vmId, limit), total);
+          if (unchanged) unchangedLimitKeys.push(key(vmId, limit));
+        }
         const ra = raGuardDropTotal(counts);
-        if (ra !== undefined) raTotals.set(key(vmId, "ra_guard"), ra);
+        if (ra !== undefined) {
+          raTotals.set(key(vmId, "ra_guard"), ra);
+          if (unchanged) unchangedRaKeys.push(key(vmId, "ra_guard"));
+        }
         byVm.set(vmId, { vm, limits: vmLimits, ra });
       }
       const current = { atMs, totals: limitTotals };
       const currentRa = { atMs, totals: raTotals };
-      const limitRates = counterRates(limits, current);
-      const raRates = counterRates(raGuard, currentRa, 60_000);
+      const limitRates = counterRates(zeroFilled(limits, unchangedLimitKeys), current);
+      const raRates = counterRates(zeroFilled(raGuard, unchangedRaKeys), currentRa, 60_000);
+      previousViews = new Set(vms);
       limits = current;
       raGuard = currentRa;
 

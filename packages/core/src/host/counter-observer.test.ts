@@ -93,6 +93,31 @@ describe("counter observer", () => {
     expect(fake.calls).toEqual(["-t -j list ruleset"]);
   });
 
+  it("keeps apart the keys that counted anything, each with all of its sets, zeros included", async () => {
+    const fake = fakeNft();
+    fake.sets.rl_pps_burst?.elems.push(["tapa0", 0]);
+    const observer = createCounterObserver({ nft: fake.nft });
+    await observer.read();
+    expect(observer.lastActive().size).toBe(0);
+    fake.hit("source_guard", "tapa0", 3);
+    await observer.read();
+    const active = observer.lastActive();
+    expect([...active.keys()]).toEqual(["tapa0"]);
+    expect(active.get("tapa0")).toEqual({
+      source_guard: { packets: 3, bytes: 300 },
+      rl_pps_burst: { packets: 0, bytes: 0 },
+    });
+    // The same reading as last(), not a copy: a key's counts agree in both.
+    expect(active.get("tapa0")).toBe(observer.last().get("tapa0"));
+    observer.changed({ source_guard: ['"tapa0"'], rl_pps_burst: ['"tapa0"'] }, {});
+    expect(observer.lastActive().has("tapa0")).toBe(false);
+    fake.hit("egress_default_drop", "2001:db8::1", 2);
+    await observer.read();
+    expect([...observer.lastActive().keys()]).toEqual(["2001:db8::1"]);
+    observer.clear();
+    expect(observer.lastActive().size).toBe(0);
+  });
+
   it("lists a set again when a key loses one of its elements, and after clear everything", async () => {
     const fake = fakeNft();
     const observer = createCounterObserver({ nft: fake.nft });

@@ -89,6 +89,10 @@ export interface SandboxDriver extends HostDriver {
   readCounters(): Promise<PortCounters>;
   /** The last reading (kept in step with VM changes since); runs no command. */
   lastCounters(): PortCounters;
+  /** As readCounters, but only the keys that counted anything (absent reads as zero). */
+  readActiveCounters(): Promise<PortCounters>;
+  /** As lastCounters, but only the keys that counted anything; runs no command. */
+  lastActiveCounters(): PortCounters;
   /** A fresh reading, with one VM's elements of the accept-side sets (vm_ports, vm_sources…). */
   readVmCounters(elements: SetElements): Promise<PortCounters>;
   /** Interface index → name on the host side (to attribute packet samples to ports). */
@@ -782,6 +786,12 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
 
     readCounters: () => owners.run([NFT], () => counters.read()),
     lastCounters: () => counters.last(),
+    readActiveCounters: () =>
+      owners.run([NFT], async () => {
+        await counters.read();
+        return counters.lastActive();
+      }),
+    lastActiveCounters: () => counters.lastActive(),
     readVmCounters: (elements) =>
       owners.run([NFT], async () => {
         await counters.read();

@@ -32,7 +32,10 @@ function portOf(value: unknown): string | undefined {
 }
 
 /** The counters of one VM port: its port name's and those of its addresses, added up. */
-export function countersOf(all: PortCounters, keys: string[]): Record<string, PacketCount> {
+export function countersOf(
+  all: PortCounters,
+  keys: readonly string[],
+): Record<string, PacketCount> {
   const out: Record<string, PacketCount> = {};
   for (const key of keys) {
     for (const [set, count] of Object.entries(all.get(key) ?? {})) {

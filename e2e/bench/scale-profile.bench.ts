@@ -1,0 +1,164 @@
+// Where metald's CPU goes as a host fills: runs metald (sandbox driver, PGlite) under
+// `--cpu-prof`, grows it to each size of BENCH_PROFILE_SIZES (default 1000,2000) through the API
+// and marks three phases per size: 30 s idle, 20 CreateVm, 20 /metrics scrapes. After a clean
+// stop the profile is cut by those marks (V8 stamps samples with the monotonic clock this
+// process reads too) and the top self-time functions of each phase are printed. Root only.
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Pool } from "undici";
+import { startMetald } from "../harness/metald-process.js";
+
+const SIZES = (process.env.BENCH_PROFILE_SIZES ?? "1000,2000").split(",").map(Number);
+const DIR = process.env.BENCH_PROFILE_DIR ?? "/tmp/metald-cpu-profile";
+const IDLE_MS = Number(process.env.BENCH_PROFILE_IDLE_MS ?? 30_000);
+const PER_BRIDGE = 500;
+// BENCH_PROFILE_RESTART=1: after the last size, restart metald on the same database and
+// profile its start (host rebuilt, until /health answers) too.
+const RESTART = process.env.BENCH_PROFILE_RESTART === "1";
+// BENCH_PROFILE_PHASES=0 skips the idle, create and scrape phases (to profile only a restart).
+const PHASES = process.env.BENCH_PROFILE_PHASES !== "0";
+
+let serial = 0;
+function createBody(): string {
+  const n = serial++;
+  return JSON.stringify({
+    config: {
+      cpu: { vcpu_count: 1 },
+      memory: { size_bytes: 268435456 },
+      ipv6_config: {
+        enabled: true,
+        addresses: [`fd00:5c:${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}::1/64`],
+        security: {
+          profile: "SECURITY_PROFILE_HIGH",
+          isolation: {
+            bridge_interface: `br-scale${Math.floor(n / PER_BRIDGE)}`,
+            inter_tenant_policy: "INTER_TENANT_POLICY_BLOCK_ALL",
+          },
+        },
+      },
+    },
+  });
+}
+
+async function createVm(pool: Pool): Promise<void> {
+  const res = await pool.request({
+    path: "/vmprovisioner.v1.VmService/CreateVm",
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: createBody(),
+  });
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`CreateVm answered ${res.statusCode}: ${text}`);
+}
+
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+
+interface Phase {
+  name: string;
+  startUs: number;
+  endUs: number;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function report(profile: Profile, phase: Phase): void {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  let t = profile.startTime;
+  let total = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i] ?? 0;
+    if (t < phase.startUs || t > phase.endUs) continue;
+    const node = byId.get(profile.samples[i] ?? -1);
+    if (!node) continue;
+    const f = node.callFrame;
+    if (f.functionName === "(idle)") continue;
+    const where = f.url
+      .replace(/^.*node_modules\/\.pnpm\//, "")
+      .replace(/^.*\/(apps|packages)\//, "$1/");
+    const key = `${f.functionName || "(anonymous)"} ${where}:${f.lineNumber + 1}`;
+    const dt = (profile.timeDeltas[i + 1] ?? 1000) / 1000;
+    self.set(key, (self.get(key) ?? 0) + dt);
+    total += dt;
+  }
+  const wall = (phase.endUs - phase.startUs) / 1000;
+  console.log(`\n## ${phase.name}: ${Math.round(total)} ms CPU over ${Math.round(wall)} ms wall`);
+  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25);
+  for (const [key, ms] of top) console.log(`${ms.toFixed(0).padStart(7)} ms  ${key}`);
+}
+
+async function main(): Promise<void> {
+  const metald = await startMetald("pglite", {
+    driver: "sandbox",
+    logLevel: "warn",
+    env: {
+      METALD_EVENT_POLL_MS: "2000",
+    },
+    nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${DIR}`, "--cpu-prof-interval=500"],
+  });
+  const pool = new Pool(metald.url, { connections: 4, pipelining: 1 });
+  const phases: Phase[] = [];
+  const mark = async (name: string, task: () => Promise<unknown>) => {
+    const startUs = nowUs();
+    await task();
+    phases.push({ name, startUs, endUs: nowUs() });
+  };
+  let vms = 0;
+  let restartPhase: Phase | undefined;
+  try {
+    for (const size of SIZES) {
+      const growStart = Date.now();
+      while (vms < size) {
+        const batch = Math.min(4, size - vms);
+        await Promise.all(Array.from({ length: batch }, () => createVm(pool)));
+        vms += batch;
+      }
+      console.error(`grown to ${size} VMs in ${Date.now() - growStart} ms`);
+      if (!PHASES) continue;
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      await mark(
+        `${size} VMs: idle ${IDLE_MS / 1000} s`,
+        () => new Promise((resolve) => setTimeout(resolve, IDLE_MS)),
+      );
+      await mark(`${size} VMs: 20 CreateVm`, async () => {
+        for (let i = 0; i < 20; i++) await createVm(pool);
+      });
+      vms += 20;
+      await mark(`${size} VMs: 20 /metrics scrapes`, async () => {
+        for (let i = 0; i < 20; i++) await (await fetch(metald.metricsUrl)).text();
+      });
+    }
+    if (RESTART) {
+      const startUs = nowUs();
+      await metald.restart();
+      restartPhase = { name: `restart with ${vms} VMs, to ready`, startUs, endUs: nowUs() };
+    }
+  } finally {
+    await pool.close();
+    await metald.destroy();
+  }
+  // One profile per process, named by start time: the first is the one the phases ran in.
+  const files = (await readdir(DIR)).filter((f) => f.endsWith(".cpuprofile")).sort();
+  const read = async (file: string | undefined) => {
+    if (!file) throw new Error(`no profile written to ${DIR}`);
+    console.log(`profile ${join(DIR, file)}`);
+    return JSON.parse(await readFile(join(DIR, file), "utf8")) as Profile;
+  };
+  if (phases.length > 0) {
+    const profile = await read(files[0]);
+    for (const phase of phases) report(profile, phase);
+  }
+  if (restartPhase) report(await read(files[files.length - 1]), restartPhase);
+}
+
+await main();
