@@ -27,7 +27,7 @@ import {
 import { formatSpread, summarizeCase } from "./interleaved-summary.js";
 
 const SECONDS = Number(process.env.BENCH_IPERF_SECONDS ?? 3);
-const ROUNDS = Number(process.env.BENCH_THROUGHPUT_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_THROUGHPUT_ROUNDS ?? 7);
 const SIZES = (process.env.BENCH_THROUGHPUT_VMS ?? "10,5000").split(",").map(Number);
 const namespace = `mtput-${randomBytes(3).toString("hex")}`;
 const runner = createCommandRunner();
@@ -190,7 +190,8 @@ async function grow(from: number, to: number): Promise<void> {
 type Samples = Record<Case, { gbit: number[]; pps: number[] }>;
 
 async function measure(): Promise<Samples> {
-  const samples = Object.fromEntries(CASES.map((c) => [c, { gbit: [], pps: [] }])) as Samples;
+  const samples = {} as Samples;
+  for (const c of CASES) samples[c] = { gbit: [], pps: [] };
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? CASES : [...CASES].reverse();
     for (const c of order) {
