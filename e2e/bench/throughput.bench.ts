@@ -187,6 +187,36 @@ async function grow(from: number, to: number): Promise<void> {
   bridgeTable = inNs(namespace, ["nft", "list", "table", "bridge", "metald_security"]);
 }
 
+/**
+ * Packets of the VMs' flow that reached the inet forward hook while `ping` ran: a table of the
+ * benchmark's own, with one counting rule, deleted again so that it costs the runs nothing.
+ */
+function inetHookPackets(): number {
+  const probe = `mtput_probe_${randomBytes(3).toString("hex")}`;
+  inNs(
+    namespace,
+    ["nft", "-f", "-"],
+    `table inet ${probe} {\n  counter seen { }\n  chain forward {\n    type filter hook forward priority 10; policy accept;\n    ip6 saddr 2001:db8:77::2 ip6 daddr 2001:db8:77::1 counter name "seen"\n  }\n}\n`,
+  );
+  try {
+    inNs(clientPlan.guestNamespace, ["ping", "-6", "-c", "3", "-i", "0.2", "-q", "2001:db8:77::1"]);
+    const listing = inNs(namespace, ["nft", "list", "counter", "inet", probe, "seen"]);
+    return Number(/packets (\d+)/.exec(listing)?.[1] ?? "-1");
+  } finally {
+    inNs(namespace, ["nft", "delete", "table", "inet", probe]);
+  }
+}
+
+/** The breakdown relies on the bridge's switch deciding whether the inet hooks see the flow. */
+function checkInetSwitch(): void {
+  setCase("bridge");
+  const off = inetHookPackets();
+  setCase("both");
+  const on = inetHookPackets();
+  if (off !== 0 || on < 3)
+    throw new Error(`nf_call_ip6tables does not switch the inet hooks (off: ${off}, on: ${on})`);
+}
+
 type Samples = Record<Case, { gbit: number[]; pps: number[] }>;
 
 async function measure(): Promise<Samples> {
@@ -216,6 +246,7 @@ try {
     "iperf3 server",
     () => inNs(serverPlan.guestNamespace, ["ss", "-Hltn", "sport", "= :5201"]).trim() !== "",
   );
+  checkInetSwitch();
   let programmed = 2;
   for (const vms of SIZES) {
     await grow(programmed, vms);
