@@ -1,8 +1,17 @@
-// iperf3 between two VMs through the tenant bridge, with no metald tables, and with the full
-// policy (every guard, rule lists, extension-header policy; rate limits off so that they do
-// not cap the result) while 10 and 5,000 VMs are programmed.
-import { execFileSync, spawnSync } from "node:child_process";
+// VM-to-VM throughput through the tenant bridge with and without the full policy (every guard,
+// rule lists both ways, extension-header policy; rate limits off so they do not cap the result)
+// while 10 and 5,000 VMs are programmed. Runs are interleaved: every round measures each case
+// once, in an order reversed every other round, so load from other work on the machine falls on
+// all cases alike; the report gives medians, spread and ratios of medians. The policy's cost is
+// broken down by turning its two halves on and off without reprogramming anything:
+// - bridge: the bridge-family table (first-hop controls) loaded or deleted;
+// - inet: br_netfilter handing bridged IPv6 to the inet/ip6 hooks (conntrack, rule lists)
+//   or not (`nf_call_ip6tables` on the bridge, with the namespace-wide default off).
+// Each case measures TCP (iperf3, Gbit/s) and small packets (iperf3 UDP, 64-byte payload, no
+// rate cap; packets per second the server received).
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { loadavg } from "node:os";
 import {
   compileHostPlan,
   compileVmElements,
@@ -11,18 +20,28 @@ import {
   createNetnsRuntime,
   createSandboxDriver,
   diffElements,
-  type HostPlan,
   type InterfaceSpec,
   renderElementChanges,
-  renderRateClass,
   resolvePolicy,
 } from "@metald/core";
+import { formatSpread, summarizeCase } from "./interleaved-summary.js";
 
-const SECONDS = Number(process.env.BENCH_IPERF_SECONDS ?? 5);
+const SECONDS = Number(process.env.BENCH_IPERF_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_THROUGHPUT_ROUNDS ?? 7);
+const SIZES = (process.env.BENCH_THROUGHPUT_VMS ?? "10,5000").split(",").map(Number);
 const namespace = `mtput-${randomBytes(3).toString("hex")}`;
 const runner = createCommandRunner();
 const driver = createSandboxDriver({ runner, namespace });
 const runtime = createNetnsRuntime(runner);
+
+const CASES = ["none", "bridge", "inet", "both"] as const;
+type Case = (typeof CASES)[number];
+const CASE_LABEL: Record<Case, string> = {
+  none: "no metald chains reached",
+  bridge: "bridge-family chains only",
+  inet: "inet only (br_netfilter + conntrack + rule lists)",
+  both: "full policy (both)",
+};
 
 function spec(id: string, address: string): InterfaceSpec {
   return createInterfaceSpec(id, { addresses: [{ address, prefixLength: 64, path: "" }] });
@@ -44,6 +63,7 @@ function fullPolicy(ingress: string[], egress: string[]) {
 
 const rules = [
   "allow tcp from any to any port 5201",
+  "allow udp from any to any port 5201",
   "allow icmpv6 from any to any",
   "deny all from any to any",
 ];
@@ -53,24 +73,26 @@ const serverPlan = compileHostPlan({ vmId: "vm-tput-server", tenantId: "tput", i
 const clientPlan = compileHostPlan({ vmId: "vm-tput-client", tenantId: "tput", isolated: false }, [
   { spec: spec("eth0", "2001:db8:77::2"), policy: fullPolicy([], rules) },
 ]);
+const bridge = serverPlan.ports[0]?.bridge ?? "";
 
-function inNs(ns: string, args: string[]): string {
-  return execFileSync("ip", ["netns", "exec", ns, ...args]).toString();
+function inNs(ns: string, args: string[], input?: string): string {
+  return execFileSync("ip", ["netns", "exec", ns, ...args], {
+    input,
+    maxBuffer: 1 << 28,
+  }).toString();
 }
 
-async function waitForDad(plan: HostPlan): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    if (
-      !inNs(plan.guestNamespace, ["ip", "-6", "addr", "show", "dev", "eth0"]).includes("tentative")
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 200));
+async function until(what: string, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-function others(count: number): string {
+function others(from: number, to: number): string {
   const lines: string[] = [];
-  for (let i = 0; i < count; i++) {
+  for (let i = from; i < to; i++) {
     const hi = (i >>> 16).toString(16);
     const lo = (i & 0xffff).toString(16);
     const { elements } = compileVmElements(
@@ -90,7 +112,7 @@ function others(count: number): string {
   return lines.join("");
 }
 
-function iperf(): number {
+function iperfTcp(): number {
   const out = inNs(clientPlan.guestNamespace, [
     "iperf3",
     "-6",
@@ -104,73 +126,158 @@ function iperf(): number {
   return result.end.sum_received.bits_per_second / 1e9;
 }
 
-async function setUp(programmed: number): Promise<void> {
+/** Packets per second the server received: small packets show the per-packet cost of rules. */
+function iperfUdpPps(): number {
+  const out = inNs(clientPlan.guestNamespace, [
+    "iperf3",
+    "-6",
+    "-J",
+    "-u",
+    "-b",
+    "0",
+    "-l",
+    "64",
+    "-c",
+    "2001:db8:77::1",
+    "-t",
+    String(SECONDS),
+  ]);
+  const result = JSON.parse(out) as {
+    end: { sum: { packets: number; lost_packets: number; seconds: number } };
+  };
+  const { packets, lost_packets, seconds } = result.end.sum;
+  return (packets - lost_packets) / seconds;
+}
+
+let bridgeTable = "";
+let bridgeLoaded = true;
+
+function setCase(c: Case): void {
+  const wantBridge = c === "bridge" || c === "both";
+  if (wantBridge && !bridgeLoaded) inNs(namespace, ["nft", "-f", "-"], bridgeTable);
+  if (!wantBridge && bridgeLoaded)
+    inNs(namespace, ["nft", "delete", "table", "bridge", "metald_security"]);
+  bridgeLoaded = wantBridge;
+  const call = c === "inet" || c === "both" ? "1" : "0";
+  inNs(namespace, ["ip", "link", "set", bridge, "type", "bridge", "nf_call_ip6tables", call]);
+}
+
+async function setUp(): Promise<void> {
   await driver.init();
   for (const plan of [serverPlan, clientPlan]) {
     await driver.applyVm(plan);
     await runtime.boot(plan);
   }
-  const classes = [...serverPlan.rateClasses, ...clientPlan.rateClasses];
-  const script =
-    classes
-      .map(
-        (c) =>
-          `${renderRateClass(c, c.control === "connections" ? "inet" : "bridge", "metald_security")}\n`,
-      )
-      .join("") + others(programmed - 2);
-  if (script) spawnSync("ip", ["netns", "exec", namespace, "nft", "-f", "-"], { input: script });
-  for (const plan of [serverPlan, clientPlan]) await waitForDad(plan);
+  // The per-bridge switch decides only while the namespace-wide default is off.
+  inNs(namespace, ["sysctl", "-q", "-w", "net.bridge.bridge-nf-call-ip6tables=0"]);
+  for (const plan of [serverPlan, clientPlan])
+    await until(
+      `DAD in ${plan.guestNamespace}`,
+      () =>
+        !inNs(plan.guestNamespace, ["ip", "-6", "addr", "show", "dev", "eth0"]).includes(
+          "tentative",
+        ),
+    );
 }
 
-const rows: string[] = [];
-try {
-  const noRules: number[] = [];
-  const withPolicy: Record<number, number[]> = { 10: [], 5000: [] };
-  for (let run = 0; run < 2; run++) {
-    for (const n of [10, 5000]) {
-      await setUp(n);
-      spawnSync("ip", ["netns", "exec", serverPlan.guestNamespace, "iperf3", "-s", "-D", "-1"]);
-      await new Promise((r) => setTimeout(r, 300));
-      withPolicy[n]?.push(iperf());
-    }
-    execFileSync("ip", [
-      "netns",
-      "exec",
-      namespace,
-      "nft",
-      "delete",
-      "table",
-      "bridge",
-      "metald_security",
-    ]);
-    execFileSync("ip", [
-      "netns",
-      "exec",
-      namespace,
-      "nft",
-      "delete",
-      "table",
-      "inet",
-      "metald_security",
-    ]);
-    spawnSync("ip", ["netns", "exec", serverPlan.guestNamespace, "iperf3", "-s", "-D", "-1"]);
-    await new Promise((r) => setTimeout(r, 300));
-    noRules.push(iperf());
+async function grow(from: number, to: number): Promise<void> {
+  setCase("both");
+  const script = others(from, to);
+  if (script) inNs(namespace, ["nft", "-f", "-"], script);
+  bridgeTable = inNs(namespace, ["nft", "list", "table", "bridge", "metald_security"]);
+}
+
+/**
+ * Packets of the VMs' flow that reached the inet forward hook while `ping` ran: a table of the
+ * benchmark's own, with one counting rule, deleted again so that it costs the runs nothing.
+ */
+function inetHookPackets(): number {
+  const probe = `mtput_probe_${randomBytes(3).toString("hex")}`;
+  inNs(
+    namespace,
+    ["nft", "-f", "-"],
+    `table inet ${probe} {\n  counter seen { }\n  chain forward {\n    type filter hook forward priority 10; policy accept;\n    ip6 saddr 2001:db8:77::2 ip6 daddr 2001:db8:77::1 counter name "seen"\n  }\n}\n`,
+  );
+  try {
+    inNs(clientPlan.guestNamespace, ["ping", "-6", "-c", "3", "-i", "0.2", "-q", "2001:db8:77::1"]);
+    const listing = inNs(namespace, ["nft", "list", "counter", "inet", probe, "seen"]);
+    return Number(/packets (\d+)/.exec(listing)?.[1] ?? "-1");
+  } finally {
+    inNs(namespace, ["nft", "delete", "table", "inet", probe]);
   }
-  const fmt = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  rows.push(`| no metald tables | ${fmt(noRules)} | 100 % |`);
-  for (const n of [10, 5000]) {
-    const xs = withPolicy[n] ?? [];
-    rows.push(
-      `| full policy, ${n} VMs programmed | ${fmt(xs)} | ${((100 * mean(xs)) / mean(noRules)).toFixed(0)} % |`,
-    );
+}
+
+/** The breakdown relies on the bridge's switch deciding whether the inet hooks see the flow. */
+function checkInetSwitch(): void {
+  setCase("bridge");
+  const off = inetHookPackets();
+  setCase("both");
+  const on = inetHookPackets();
+  if (off !== 0 || on < 3)
+    throw new Error(`nf_call_ip6tables does not switch the inet hooks (off: ${off}, on: ${on})`);
+}
+
+type Samples = Record<Case, { gbit: number[]; pps: number[] }>;
+
+async function measure(): Promise<Samples> {
+  const samples = {} as Samples;
+  for (const c of CASES) samples[c] = { gbit: [], pps: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? CASES : [...CASES].reverse();
+    for (const c of order) {
+      setCase(c);
+      samples[c].gbit.push(iperfTcp());
+      samples[c].pps.push(iperfUdpPps());
+    }
+  }
+  return samples;
+}
+
+const started = new Date();
+const loadBefore = loadavg();
+const results: { vms: number; samples: Samples }[] = [];
+let server: ReturnType<typeof spawn> | undefined;
+try {
+  await setUp();
+  server = spawn("ip", ["netns", "exec", serverPlan.guestNamespace, "iperf3", "-s", "-6"], {
+    stdio: "ignore",
+  });
+  await until(
+    "iperf3 server",
+    () => inNs(serverPlan.guestNamespace, ["ss", "-Hltn", "sport", "= :5201"]).trim() !== "",
+  );
+  checkInetSwitch();
+  let programmed = 2;
+  for (const vms of SIZES) {
+    await grow(programmed, vms);
+    programmed = Math.max(programmed, vms);
+    results.push({ vms, samples: await measure() });
   }
 } finally {
+  server?.kill();
   await driver.removeVm(serverPlan).catch(() => undefined);
   await driver.removeVm(clientPlan).catch(() => undefined);
   spawnSync("ip", ["netns", "delete", namespace]);
 }
-console.log(`| iperf3 VM to VM, ${SECONDS} s | Gbit/s (runs) | of no-rule |`);
-console.log("|---|---|---|");
-for (const row of rows) console.log(row);
+const loadAfter = loadavg();
+const seconds = Math.round((Date.now() - started.getTime()) / 1000);
+console.log(
+  `iperf3 VM to VM, ${SECONDS} s per run, ${ROUNDS} interleaved rounds; ${started.toISOString()}, ` +
+    `${seconds} s in all; load average (1/5/15 min) ${loadBefore.map((l) => l.toFixed(1)).join("/")} ` +
+    `before, ${loadAfter.map((l) => l.toFixed(1)).join("/")} after`,
+);
+console.log("");
+console.log(
+  "| VMs programmed | case | TCP Gbit/s median (min–max) | of no-rule | UDP 64 B pps median (min–max) | of no-rule |",
+);
+console.log("|---|---|---|---|---|---|");
+for (const { vms, samples } of results) {
+  for (const c of CASES) {
+    const gbit = summarizeCase(samples[c].gbit, samples.none.gbit);
+    const pps = summarizeCase(samples[c].pps, samples.none.pps);
+    console.log(
+      `| ${vms.toLocaleString("en-US")} | ${CASE_LABEL[c]} | ${formatSpread(gbit, 2)} | ` +
+        `${gbit.percentOfBaseline.toFixed(0)} % | ${formatSpread(pps, 0)} | ${pps.percentOfBaseline.toFixed(0)} % |`,
+    );
+  }
+}

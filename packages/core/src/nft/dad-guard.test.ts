@@ -33,11 +33,16 @@ describe("DAD guard", () => {
   const bridge = renderBaseTable().split("table inet")[0] ?? "";
 
   it("checks the target of every DAD probe before the source guard lets :: through", () => {
+    // from_vm checks the headers of ICMPv6 and then goes to source_from_vm, whose `::` return
+    // ends the frame's checks.
     const fromVm = chain(bridge, "from_vm");
     const probe = fromVm.indexOf("ip6 saddr :: icmpv6 type nd-neighbor-solicit jump dad_from_vm");
-    const unspecified = fromVm.findIndex((line) => line.startsWith("ip6 saddr :: icmpv6 type {"));
     expect(probe).toBeGreaterThanOrEqual(0);
-    expect(probe).toBeLessThan(unspecified);
+    expect(probe).toBeLessThan(fromVm.lastIndexOf("goto source_from_vm"));
+    expect(fromVm.every((line) => !line.startsWith("ip6 saddr :: icmpv6 type {"))).toBe(true);
+    expect(chain(bridge, "source_from_vm")).toContain(
+      "ip6 saddr :: icmpv6 type { nd-neighbor-solicit, mld2-listener-report } return",
+    );
   });
 
   it("lets a probe for an address the VM may advertise pass, and drops and counts the rest", () => {

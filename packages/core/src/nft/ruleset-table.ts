@@ -171,6 +171,12 @@ export function familyOfSet(name: string): string {
 /** Private ranges refused by block_private_addresses: ULA, site-local, IPv4-mapped. */
 export const PRIVATE_RANGES = ["fc00::/7", "fec0::/10", "::ffff:0:0/96"];
 
+/**
+ * Next headers that end the IPv6 header chain at once with a transport header no first-hop
+ * control looks into (DHCPv6 is matched on the UDP port wherever the header chain ends).
+ */
+const PLAIN_TRANSPORT = "{ tcp, udp }";
+
 const MLD_TYPES =
   "{ mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report }";
 
@@ -323,7 +329,9 @@ ${destinationSets.join("\n")}
   chain prerouting {
     type filter hook prerouting priority -200; policy accept;
     # Before reassembly (br_netfilter runs after this hook), whichever port the frame came from.
-    exthdr frag exists ip6 daddr @eh_frag_to drop
+    # TCP or UDP right after the IPv6 header means no fragment header: only other packets have
+    # their header chain walked.
+    ip6 nexthdr != ${PLAIN_TRANSPORT} exthdr frag exists ip6 daddr @eh_frag_to drop
     iifname @vm_ports jump from_vm
   }
 
@@ -336,11 +344,13 @@ ${destinationSets.join("\n")}
     iifname @quarantine drop
     # The sender's tenant travels with the frame, for the receiving port's check.
     meta mark set iifname map @port_tenant
+    # TCP or UDP right after the IPv6 header: no extension header and no ICMPv6, so none of the
+    # header controls below can match, and each would walk the header chain again.
+    ip6 nexthdr ${PLAIN_TRANSPORT} goto source_from_vm
     exthdr frag exists ip6 saddr fe80::/10 iifname @nd_frag_guard drop
     exthdr frag exists ip6 daddr ff02::/16 iifname @nd_frag_guard drop
     icmpv6 type nd-router-advert iifname @ra_guard drop
     icmpv6 type nd-redirect iifname @redirect_guard drop
-    udp sport 547 iifname @dhcp_guard drop
     icmpv6 type nd-neighbor-advert jump na_from_vm
     ip6 saddr :: icmpv6 type nd-neighbor-solicit jump dad_from_vm
     exthdr hbh exists jump hbh_from_vm
@@ -350,6 +360,12 @@ ${destinationSets.join("\n")}
     exthdr dst exists iifname @eh_dst drop
     exthdr mh exists iifname @eh_mh drop
     meta l4proto esp iifname @eh_esp drop
+    goto source_from_vm
+  }
+
+  # What applies to every packet from a VM (reached by goto: a return here leaves from_vm).
+  chain source_from_vm {
+    udp sport 547 iifname @dhcp_guard drop
     jump rate_limits
     ip6 saddr :: icmpv6 type { nd-neighbor-solicit, mld2-listener-report } return
     iifname . ip6 saddr @vm_sources return
@@ -382,6 +398,8 @@ ${destinationSets.join("\n")}
   chain to_vm {
     oifname @quarantine_in drop
     meta mark != 0 jump tenant_check
+    # No extension header and no ICMPv6 (as in from_vm): none of the checks below can match.
+    ip6 nexthdr ${PLAIN_TRANSPORT} return
     icmpv6 type nd-router-advert jump ra_to_vm
     exthdr hbh exists jump hbh_to_vm
     exthdr rt exists oifname @eh_rt_in drop
