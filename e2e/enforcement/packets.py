@@ -14,7 +14,7 @@ import json
 import sys
 
 from scapy.all import (ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RA,
-                       ICMPv6NDOptPrefixInfo, ICMPv6MLReport2, Ether, IPv6, IPv6ExtHdrDestOpt,
+                       ICMPv6NDOptPrefixInfo, ICMPv6MLDMultAddrRec, ICMPv6MLQuery, ICMPv6MLReport2, Ether, IPv6, IPv6ExtHdrDestOpt,
                        IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, PadN, RouterAlert,
                        conf, fragment6, get_if_hwaddr, in6_getnsma, in6_getnsmac, inet_pton, sendp,
                        sniff, socket, UDP, Raw)
@@ -62,6 +62,15 @@ def frames(kind, iface, src, dst, target):
     if kind == "mld":
         report = ICMPv6MLReport2()
         return [Ether(src=mac, dst="33:33:00:00:00:16") / IPv6(src=src, dst="ff02::16", hlim=1) / IPv6ExtHdrHopByHop(options=[RouterAlert()]) / report]
+    if kind == "mld-join":
+        # MLDv2 report with one CHANGE_TO_EXCLUDE record (RFC 3810 5.2.12): "I listen to TARGET".
+        report = ICMPv6MLReport2(records=[ICMPv6MLDMultAddrRec(rtype=4, dst=target)])
+        return [Ether(src=mac, dst="33:33:00:00:00:16") / IPv6(src=src, dst="ff02::16", hlim=1) / IPv6ExtHdrHopByHop(options=[RouterAlert()]) / report]
+    if kind == "mld-query":
+        # MLDv1 general query with a 1 ms maximum response delay: a snooping bridge counts a
+        # querier as present only once that delay has passed after the first query.
+        query = ICMPv6MLQuery(mrd=1, mladdr="::")
+        return [eth_mc / IPv6(src=src, dst="ff02::1", hlim=1) / IPv6ExtHdrHopByHop(options=[RouterAlert()]) / query]
     if kind == "dhcp-reply":
         return [eth_mc / IPv6(src=src, dst="ff02::1") / UDP(sport=547, dport=546) / Raw(b"\x07\x00\x00\x01")]
     if kind == "redirect":
