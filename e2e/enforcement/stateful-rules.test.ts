@@ -164,24 +164,6 @@ describe.skipIf(!canSendRealPackets)(
       });
       try {
         await waitForAddresses(flooder);
-        // The server answers the echoes that get through; to do so it would solicit the new
-        // flooder's address, and the flooder's advertisement in reply, over the limit too, would
-        // be counted among the drops. A static neighbour entry keeps the flood the only traffic.
-        const link = JSON.parse(
-          await inGuest(flooder, "ip", ["-j", "link", "show", "dev", flooder.iface]),
-        ) as { address: string }[];
-        await inGuest(server, "ip", [
-          "-6",
-          "neigh",
-          "replace",
-          flooder.address,
-          "lladdr",
-          link[0]?.address ?? "",
-          "dev",
-          server.iface,
-          "nud",
-          "permanent",
-        ]);
         const before = packets(await counters(metald.url, flooder.vmId), "rl_pps_drops");
         const seen = await capture(server, "echo", 3, flooder.address);
         const sent = await send(flooder, "echo", {
@@ -192,7 +174,11 @@ describe.skipIf(!canSendRealPackets)(
         const received = await seen.result;
         const dropped = packets(await counters(metald.url, flooder.vmId), "rl_pps_drops") - before;
         expect(dropped).toBeGreaterThan(200);
-        expect(received + dropped).toBe(sent);
+        // Every echo is either delivered or dropped. The drop counter is per port, so a packet
+        // of the guest's own (neighbor discovery, MLD) over the limit in the same window is
+        // counted too: full runs saw 301 for 300 sent, with a static neighbour entry as well.
+        expect(received + dropped).toBeGreaterThanOrEqual(sent);
+        expect(received + dropped).toBeLessThanOrEqual(sent + 2);
       } finally {
         await postJson(`${metald.url}/vmprovisioner.v1.VmService/DeleteVm`, {
           vm_id: flooder.vmId,
