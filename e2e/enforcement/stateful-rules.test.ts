@@ -151,7 +151,7 @@ describe.skipIf(!canSendRealPackets)(
       }
     });
 
-    it("max_pps_per_vm: a flood beyond the VM's packet rate is cut, delivered + dropped == sent", async () => {
+    it("max_pps_per_vm: a flood beyond the VM's packet rate is cut, every echo delivered or counted as dropped", async () => {
       const flooder = await guest("2001:db8:f::8", {
         ipv6_config: {
           addresses: ["2001:db8:f::8/64"],
