@@ -55,14 +55,21 @@ function inNs(ns: string, args: string[]): string {
   return execFileSync("ip", ["netns", "exec", ns, ...args]).toString();
 }
 
-async function waitForDad(plan: HostPlan): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    if (
-      !inNs(plan.guestNamespace, ["ip", "-6", "addr", "show", "dev", "eth0"]).includes("tentative")
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 200));
+/** Polls `check` every 100 ms until it holds; throws after 10 s naming what it waited for. */
+async function until(what: string, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+async function waitForDad(plan: HostPlan): Promise<void> {
+  await until(
+    "duplicate address detection",
+    () =>
+      !inNs(plan.guestNamespace, ["ip", "-6", "addr", "show", "dev", "eth0"]).includes("tentative"),
+  );
 }
 
 interface Sample {
@@ -78,7 +85,9 @@ interface Sample {
 
 async function udpRun(): Promise<Sample> {
   spawnSync("ip", ["netns", "exec", serverPlan.guestNamespace, "iperf3", "-s", "-D", "-1"]);
-  await new Promise((r) => setTimeout(r, 300));
+  await until("iperf3 to listen", () =>
+    inNs(serverPlan.guestNamespace, ["ss", "-Htln", "sport", "= :5201"]).includes("5201"),
+  );
   const out = inNs(clientPlan.guestNamespace, [
     "iperf3",
     "-6",
