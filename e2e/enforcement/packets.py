@@ -4,7 +4,8 @@
   packets.py send IFACE KIND [--src ADDR] [--dst ADDR] [--target ADDR] [--count N]
   packets.py sniff IFACE SECONDS KIND [--src ADDR] [--expect N]
       prints {"ready": true} once its socket is bound and receiving, then how many matching
-      packets arrived within SECONDS (or as soon as N of them did, with --expect)
+      packets arrived within SECONDS (or as soon as N of them did, with --expect); KIND own-other
+      counts the frames the interface itself sends, echo requests excepted
 
 Frames always carry the interface's own MAC as source: a bridge drops frames whose source MAC
 is not a valid unicast address (scapy fills in zeros when it cannot resolve one).
@@ -79,7 +80,11 @@ def frames(kind, iface, src, dst, target):
     raise SystemExit(f"unknown kind {kind}")
 
 
-def matches(kind, pkt, src):
+def matches(kind, pkt, src, own_mac):
+    if kind == "own-other":
+        # Everything the interface itself sends except echo requests: what a guest emits on its
+        # own (router solicitations, MLD reports, neighbor discovery) while it is flooded.
+        return Ether in pkt and pkt[Ether].src == own_mac and ICMPv6EchoRequest not in pkt
     if IPv6 not in pkt:
         return False
     if src and pkt[IPv6].src != src:
@@ -123,12 +128,13 @@ def main():
     else:
         # L2ListenSocket binds to the interface in its constructor (and flushes what arrived
         # before the bind): from here on every frame is queued for us, so "ready" is true.
+        own_mac = get_if_hwaddr(args.iface)
         sock = conf.L2listen(iface=args.iface)
         print(json.dumps({"ready": True}), flush=True)
         # count counts only frames that pass lfilter: stop at the expected number, else wait out
         # the window (a negative result is "nothing within SECONDS").
         seen = sniff(opened_socket=sock, timeout=args.seconds, count=args.expect,
-                     lfilter=lambda p: matches(args.kind, p, args.src))
+                     lfilter=lambda p: matches(args.kind, p, args.src, own_mac))
         sock.close()
         print(json.dumps({"count": len(seen)}), flush=True)
 
