@@ -4,8 +4,9 @@
   packets.py send IFACE KIND [--src ADDR] [--dst ADDR] [--target ADDR] [--count N]
   packets.py sniff IFACE SECONDS KIND [--src ADDR] [--expect N]
       prints {"ready": true} once its socket is bound and receiving, then how many matching
-      packets arrived within SECONDS (or as soon as N of them did, with --expect); KIND own-other
-      counts the frames the interface itself sends, echo requests excepted
+      packets arrived within SECONDS (or as soon as N of them did, with --expect)
+  packets.py sniff IFACE SECONDS own-other [--except KIND]
+      counts the frames the interface itself sends that are not of KIND (echo by default)
 
 Frames always carry the interface's own MAC as source: a bridge drops frames whose source MAC
 is not a valid unicast address (scapy fills in zeros when it cannot resolve one).
@@ -80,11 +81,7 @@ def frames(kind, iface, src, dst, target):
     raise SystemExit(f"unknown kind {kind}")
 
 
-def matches(kind, pkt, src, own_mac):
-    if kind == "own-other":
-        # Everything the interface itself sends except echo requests: what a guest emits on its
-        # own (router solicitations, MLD reports, neighbor discovery) while it is flooded.
-        return Ether in pkt and pkt[Ether].src == own_mac and ICMPv6EchoRequest not in pkt
+def matches(kind, pkt, src):
     if IPv6 not in pkt:
         return False
     if src and pkt[IPv6].src != src:
@@ -120,6 +117,7 @@ def main():
     cap.add_argument("kind")
     cap.add_argument("--src", default=None)
     cap.add_argument("--expect", type=int, default=0)
+    cap.add_argument("--except", dest="except_kind", default="echo")
     args = parser.parse_args()
     if args.command == "send":
         batch = frames(args.kind, args.iface, args.src, args.dst, args.target)
@@ -133,8 +131,14 @@ def main():
         print(json.dumps({"ready": True}), flush=True)
         # count counts only frames that pass lfilter: stop at the expected number, else wait out
         # the window (a negative result is "nothing within SECONDS").
-        seen = sniff(opened_socket=sock, timeout=args.seconds, count=args.expect,
-                     lfilter=lambda p: matches(args.kind, p, args.src, own_mac))
+        if args.kind == "own-other":
+            # What the interface itself sends besides the flood (--except's kind): router
+            # solicitations, advertisements answering a neighbour, MLD reports.
+            wanted = lambda p: (Ether in p and p[Ether].src == own_mac
+                                and not matches(args.except_kind, p, None))
+        else:
+            wanted = lambda p: matches(args.kind, p, args.src)
+        seen = sniff(opened_socket=sock, timeout=args.seconds, count=args.expect, lfilter=wanted)
         sock.close()
         print(json.dumps({"count": len(seen)}), flush=True)
 

@@ -63,6 +63,8 @@ const READY_TIMEOUT_MS = 15_000;
 export interface CaptureOptions {
   /** Stop as soon as this many matching packets arrived instead of waiting out the window. */
   expect?: number;
+  /** With kind "own-other": the flood's kind, left out of the count. */
+  except?: string;
 }
 
 /**
@@ -77,7 +79,7 @@ export async function capture(
   seconds: number,
   src?: string,
   options: CaptureOptions = {},
-): Promise<{ result: Promise<number> }> {
+): Promise<{ result: Promise<number>; stop(): void }> {
   const args = [
     "netns",
     "exec",
@@ -91,6 +93,7 @@ export async function capture(
   ];
   if (src) args.push("--src", src);
   if (options.expect) args.push("--expect", String(options.expect));
+  if (options.except) args.push("--except", options.except);
   const child = spawn("ip", args, { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
@@ -127,7 +130,27 @@ export async function capture(
   // Both promises settle on exit; `result` is the caller's to await, `ready` may reject first.
   result.catch(() => undefined);
   await ready;
-  return { result };
+  // scapy's sniff ends on SIGINT and still prints its count.
+  return { result, stop: () => child.kill("SIGINT") };
+}
+
+/**
+ * Counts what a guest's own port sends besides a flood of one kind (router solicitations of the
+ * kernel's backoff, advertisements answering a neighbour): a port's drop counter counts those
+ * too when they come over a limit. Call `count()` after the last counter reading: the capture
+ * runs until then.
+ */
+export async function captureOwnTraffic(
+  guest: Guest,
+  flood: "echo" | "ns",
+): Promise<{ count(): Promise<number> }> {
+  const own = await capture(guest, "own-other", 120, undefined, { except: flood });
+  return {
+    count() {
+      own.stop();
+      return own.result;
+    },
+  };
 }
 
 export type Counters = Record<string, { packets: number; bytes: number }>;
