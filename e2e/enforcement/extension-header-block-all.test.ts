@@ -78,17 +78,17 @@ describe.runIf(canSendRealPackets)(
 
     it.each(HEADERS)("drops %s from the VM and counts it in %s", async (kind, set) => {
       const before = packets(await counters(metald.url, blocker.vmId), set);
-      const seen = await capture(peer, kind, 3, blocker.address);
+      const seen = await capture(peer, kind, 30, blocker.address);
       await send(blocker, kind, { src: blocker.address, dst: peer.address, count: 3 });
-      expect(await seen.result).toBe(0);
+      expect(await seen.stop()).toBe(0);
       expect(packets(await counters(metald.url, blocker.vmId), set) - before).toBe(3);
     });
 
     it.each(HEADERS)("drops %s to the VM and counts it in %s_in", async (kind, set) => {
       const before = packets(await counters(metald.url, blocker.vmId), `${set}_in`);
-      const seen = await capture(blocker, kind, 3, peer.address);
+      const seen = await capture(blocker, kind, 30, peer.address);
       await send(peer, kind, { src: peer.address, dst: blocker.address, count: 3 });
-      expect(await seen.result).toBe(0);
+      expect(await seen.stop()).toBe(0);
       expect(packets(await counters(metald.url, blocker.vmId), `${set}_in`) - before).toBe(3);
     });
 

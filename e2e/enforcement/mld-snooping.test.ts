@@ -70,10 +70,10 @@ describe.runIf(canSendRealPackets)("MLD snooping with real packets (sandbox)", (
 
   /** Sends three echo requests to GROUP from the sender; resolves what each VM captured. */
   const sendToGroup = async (l: Link) => {
-    const member = await capture(l.member, "echo", 3, l.sender.address);
-    const nonMember = await capture(l.nonMember, "echo", 3, l.sender.address);
+    const member = await capture(l.member, "echo", 30, l.sender.address);
+    const nonMember = await capture(l.nonMember, "echo", 30, l.sender.address);
     const sent = await send(l.sender, "echo", { src: l.sender.address, dst: GROUP, count: 3 });
-    return { sent, member: await member.result, nonMember: await nonMember.result };
+    return { sent, member: await member.stop(), nonMember: await nonMember.stop() };
   };
 
   const join = (l: Link) => send(l.member, "mld-join", { src: l.member.linkLocal, target: GROUP });

@@ -141,9 +141,9 @@ describe.runIf(canSendRealPackets)("a VM with two interfaces on two bridges (san
         .toBe(1);
 
       const before = await portCounter(index, "ra_guard");
-      const rogue = await capture(neighbour, "ra", 2, port.linkLocal);
+      const rogue = await capture(neighbour, "ra", 30, port.linkLocal);
       await send(port, "ra-plain", { src: port.linkLocal, count: 3 });
-      expect(await rogue.result).toBe(0);
+      expect(await rogue.stop()).toBe(0);
       expect((await portCounter(index, "ra_guard")) - before).toBe(3);
     },
     45_000,

@@ -4,7 +4,8 @@
   packets.py send IFACE KIND [--src ADDR] [--dst ADDR] [--target ADDR] [--count N]
   packets.py sniff IFACE SECONDS KIND [--src ADDR] [--expect N]
       prints {"ready": true} once its socket is bound and receiving, then how many matching
-      packets arrived within SECONDS (or as soon as N of them did, with --expect)
+      packets arrived within SECONDS, or as soon as N of them did (--expect), or until half a
+      second after SIGUSR1
   packets.py sniff IFACE SECONDS own-other [--except KIND]
       counts the frames the interface itself sends that are not of KIND (echo by default)
 
@@ -13,7 +14,10 @@ is not a valid unicast address (scapy fills in zeros when it cannot resolve one)
 """
 import argparse
 import json
+import select
+import signal
 import sys
+import time
 
 from scapy.all import (ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RA,
                        ICMPv6NDOptPrefixInfo, ICMPv6MLDMultAddrRec, ICMPv6MLQuery, ICMPv6MLReport2, Ether, IPv6, IPv6ExtHdrDestOpt,
@@ -23,6 +27,7 @@ from scapy.all import (ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6ND_NA, ICMPv6ND
 
 conf.verb = 0
 ALL_NODES_MAC = "33:33:00:00:00:01"
+STOP_GRACE_S = 0.5
 
 
 def multicast_mac(address):
@@ -127,10 +132,10 @@ def main():
         # L2ListenSocket binds to the interface in its constructor (and flushes what arrived
         # before the bind): from here on every frame is queued for us, so "ready" is true.
         own_mac = get_if_hwaddr(args.iface)
+        stop = []
+        signal.signal(signal.SIGUSR1, lambda *_: stop.append(time.monotonic()))
         sock = conf.L2listen(iface=args.iface)
         print(json.dumps({"ready": True}), flush=True)
-        # count counts only frames that pass lfilter: stop at the expected number, else wait out
-        # the window (a negative result is "nothing within SECONDS").
         if args.kind == "own-other":
             # What the interface itself sends besides the flood (--except's kind): router
             # solicitations, advertisements answering a neighbour, MLD reports.
@@ -138,10 +143,31 @@ def main():
                                 and not matches(args.except_kind, p, None))
         else:
             wanted = lambda p: matches(args.kind, p, args.src)
-        seen = sniff(opened_socket=sock, timeout=args.seconds, count=args.expect, lfilter=wanted)
+        count = count_frames(sock, wanted, args.seconds, args.expect, stop)
+        # A late "that was all" must not kill the process while it exits (Python puts its own
+        # handlers back to the default, termination, when it shuts down; an ignored signal stays).
+        signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+        print(json.dumps({"count": count}), flush=True)
         sock.close()
-        print(json.dumps({"count": len(seen)}), flush=True)
 
+
+def count_frames(sock, wanted, seconds, expect, stop):
+    """Counts wanted frames until EXPECT of them came, SECONDS passed, or half a second after
+    SIGUSR1 (the caller's "that was all": a frame sent just before it may still sit in a
+    backlog queue of the kernel, which a busy machine empties late)."""
+    deadline = time.monotonic() + seconds
+    count = 0
+    while not (expect and count >= expect):
+        end = min(deadline, stop[0] + STOP_GRACE_S) if stop else deadline
+        left = end - time.monotonic()
+        if left <= 0:
+            break
+        ready, _, _ = select.select([sock], [], [], min(left, 0.1))
+        if ready:
+            pkt = sock.recv()
+            if pkt is not None and wanted(pkt):
+                count += 1
+    return count
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -63,7 +63,7 @@ const READY_TIMEOUT_MS = 15_000;
 export interface CaptureOptions {
   /** Stop as soon as this many matching packets arrived instead of waiting out the window. */
   expect?: number;
-  /** With kind "own-other": the flood's kind, left out of the count. */
+  /** With kind "own-other" (what the guest itself sends): the kind left out of the count. */
   except?: string;
 }
 
@@ -71,7 +71,9 @@ export interface CaptureOptions {
  * Starts a capture; resolves once scapy's socket is bound to the guest's interface (packets sent
  * from then on are seen); `result` gives how many matching packets came. Without `expect` the
  * capture lasts `seconds`: a result of 0 means "nothing within that window", which tests pair
- * with a positive control (the guard's counter moved by the number sent).
+ * with a positive control (the guard's counter moved by the number sent). `stop()` ends it
+ * once what was sent has arrived, half a second later (for counts that must not depend on a
+ * window's length, however slowly the machine runs).
  */
 export async function capture(
   guest: Guest,
@@ -79,7 +81,7 @@ export async function capture(
   seconds: number,
   src?: string,
   options: CaptureOptions = {},
-): Promise<{ result: Promise<number>; stop(): void }> {
+): Promise<{ result: Promise<number>; stop(): Promise<number> }> {
   const args = [
     "netns",
     "exec",
@@ -121,36 +123,21 @@ export async function capture(
   });
   // "close", not "exit": the count line may still sit in the pipe when the process exits.
   const result = new Promise<number>((resolve, reject) => {
-    child.on("close", (code) => {
+    child.on("close", (code, signal) => {
       const line = out.split("\n").find((l) => l.includes('"count"'));
       if (code === 0 && line) resolve((JSON.parse(line) as { count: number }).count);
-      else reject(new Error(`capture failed (${code}): ${err}`));
+      else reject(new Error(`capture failed (${code ?? signal}): ${err}`));
     });
   });
   // Both promises settle on exit; `result` is the caller's to await, `ready` may reject first.
   result.catch(() => undefined);
   await ready;
-  // scapy's sniff ends on SIGINT and still prints its count.
-  return { result, stop: () => child.kill("SIGINT") };
-}
-
-/**
- * Counts what a guest's own port sends besides a flood of one kind (router solicitations of the
- * kernel's backoff, advertisements answering a neighbour): a port's drop counter counts those
- * too when they come over a limit. Call `count()` after the last counter reading: the capture
- * runs until then.
- */
-export async function captureOwnTraffic(
-  guest: Guest,
-  flood: "echo" | "ns",
-): Promise<{ count(): Promise<number> }> {
-  const own = await capture(guest, "own-other", 120, undefined, { except: flood });
-  return {
-    count() {
-      own.stop();
-      return own.result;
-    },
+  const stop = () => {
+    // SIGUSR1: "that was all"; the capture still counts what arrives in the next half second.
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGUSR1");
+    return result;
   };
+  return { result, stop };
 }
 
 export type Counters = Record<string, { packets: number; bytes: number }>;
