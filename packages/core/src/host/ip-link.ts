@@ -60,16 +60,22 @@ export const ipAddr = {
 };
 
 export const ipRoute = {
-  addDefault: (gateway: string, device: string) => [
+  /**
+   * The guest's default route through `device`. `onlink`: the gateway is declared on that link,
+   * so it need not lie in a prefix of the interface's (possibly still tentative) addresses.
+   */
+  replaceDefault: (gateway: string, device: string) => [
     "-6",
     "route",
-    "add",
+    "replace",
     "default",
     "via",
     gateway,
     "dev",
     device,
+    "onlink",
   ],
+  showDefaultJson: (device: string) => ["-j", "-6", "route", "show", "default", "dev", device],
 };
 
 export const ipNetns = {
