@@ -266,6 +266,7 @@ export type { HostPlan, LinkStep, MachinePlan, PortPlan, SysctlStep } from "./pl
 export {
   bridgeOf,
   type EffectiveInterfacePolicy,
+  fieldsNotEnforcedOnHost,
   type HostEnforcementFacts,
   NOT_ENFORCED_REASONS,
   type NotEnforcedField,

@@ -33,5 +33,6 @@ describe("which counter events a VM's monitoring settings record", () => {
     const off = policy({ monitoring: { enableSecurityLogging: false } });
     expect(recordsSecurityEvent([off, policy({})], "info")).toBe(true);
     expect(recordsSecurityEvent([off, off], "info")).toBe(false);
+    expect(recordsSecurityEvent([], "info")).toBe(true);
   });
 });

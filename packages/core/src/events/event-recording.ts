@@ -30,10 +30,13 @@ export function policyRecordsEvent(policy: SecurityPolicy, severity: EventSeveri
   );
 }
 
-/** A VM's event (its counters sum every interface): recorded if any interface's policy keeps it. */
+/**
+ * A VM's event (its counters sum every interface): recorded if any interface's policy keeps it;
+ * with no policy at all nothing turned recording off, so it is recorded.
+ */
 export function recordsSecurityEvent(
   policies: readonly SecurityPolicy[],
   severity: EventSeverity,
 ): boolean {
-  return policies.some((policy) => policyRecordsEvent(policy, severity));
+  return policies.length === 0 || policies.some((policy) => policyRecordsEvent(policy, severity));
 }

@@ -15,7 +15,11 @@ import { resolvePolicy } from "../policy/resolve-policy.js";
 import type { PolicyLayer, SecurityPolicy } from "../policy/security-policy.js";
 import type { VmSpec } from "../policy/vm-spec.js";
 import { compileHostPlan } from "./compile-host-plan.js";
-import { type HostEnforcementFacts, notEnforcedFields } from "./not-enforced-fields.js";
+import {
+  fieldsNotEnforcedOnHost,
+  type HostEnforcementFacts,
+  notEnforcedFields,
+} from "./not-enforced-fields.js";
 
 type Outcome =
   /** What the host, the event log or the compliance evaluation is given changes; where, in words. */
@@ -590,6 +594,18 @@ describe("every accepted VM configuration field acts, is refused, or is reported
       // Labels and fields decided elsewhere: accepted, nothing reported for them here.
       expect(set.notEnforced).toEqual(base.notEnforced);
     }
+  });
+
+  it("precheck's host-wide list holds every field reported whatever the VM's other values", () => {
+    // These depend on another value of the VM or on its bridge, not on the host alone.
+    const conditional = new Set([
+      "isolation.enable_mld_snooping",
+      "source_validation.reverse_path_filtering",
+    ]);
+    const hostWide = fieldsNotEnforcedOnHost({ ...HOST, driver: "linux" }).map((f) => f.field);
+    for (const [, c] of cases)
+      if ("reported" in c.outcome && !conditional.has(c.outcome.reported))
+        expect(hostWide).toContain(c.outcome.reported);
   });
 
   it("the first drive is the root device whether or not is_root_device says so", () => {

@@ -290,3 +290,45 @@ export function notEnforcedFields(
     );
   return out;
 }
+
+/**
+ * The fields no VM can have enforced on this host, whatever its values (for `metald precheck`):
+ * VLAN fields by the probed capabilities, the rest by what metald does not do.
+ */
+export function fieldsNotEnforcedOnHost(
+  host: Omit<HostEnforcementFacts, "bridgeMldSnooping">,
+): { field: string; reason: string }[] {
+  const r = NOT_ENFORCED_REASONS;
+  const vlan = vlanReason({ ...host, bridgeMldSnooping: () => undefined });
+  return [
+    { field: "isolation.customer_vlan", reason: vlan },
+    { field: "isolation.additional_vlans", reason: vlan },
+    { field: "interface.vlan.priority", reason: r.vlanPriority },
+    { field: "isolation.network_namespace", reason: r.networkNamespace },
+    { field: "rate_limits.method", reason: r.method },
+    { field: "rate_limits.burst_config.recovery_time_s", reason: r.recoveryTime },
+    { field: "monitoring.enable_metrics", reason: r.enableMetrics },
+    { field: "monitoring.metrics_interval_s", reason: r.metricsInterval },
+    { field: "monitoring.siem_config", reason: r.siem },
+    { field: "security_policy.enable_deep_packet_inspection", reason: r.deepPacketInspection },
+    ...(host.driver === "sandbox"
+      ? []
+      : [
+          {
+            field: "ipv6.gateway",
+            reason: host.driver === "linux" ? r.gatewayLinux : r.gatewayDryRun,
+          },
+        ]),
+    { field: "ipv6.dns_servers", reason: r.dnsServers },
+    { field: "ipv6.enable_privacy_extensions", reason: r.privacy },
+    { field: "ipv6.enable_stable_privacy", reason: r.privacy },
+    { field: "ipv6.temp_valid_lifetime", reason: r.privacy },
+    { field: "security_profile.security_groups", reason: r.securityGroups },
+    { field: "security_profile.enable_network_microsegmentation", reason: r.microsegmentation },
+    { field: "cpu.max_vcpu_count", reason: r.maxVcpus },
+    { field: "compliance.audit_config.log_destination", reason: r.auditDestination },
+    { field: "compliance.audit_config.include_performance_data", reason: r.auditPerformanceData },
+    { field: "compliance.audit_config.encrypt_logs", reason: r.auditEncryption },
+    { field: "compliance.encryption.allowed_ciphers", reason: r.allowedCiphers },
+  ];
+}
