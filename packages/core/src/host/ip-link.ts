@@ -50,6 +50,8 @@ export const ipLink = {
   show: (name: string) => ["link", "show", "dev", name],
   showJson: (name?: string) => (name ? ["-j", "link", "show", name] : ["-j", "link", "show"]),
   showMasterJson: (master: string) => ["-j", "link", "show", "master", master],
+  /** With the link kind's attributes (a bridge's mcast_snooping). */
+  showDetailsJson: (name: string) => ["-d", "-j", "link", "show", "dev", name],
 };
 
 export const ipAddr = {
@@ -75,7 +77,6 @@ export const ipRoute = {
     device,
     "onlink",
   ],
-  showDefaultJson: (device: string) => ["-j", "-6", "route", "show", "default", "dev", device],
 };
 
 export const ipNetns = {

@@ -691,7 +691,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       const known = bridgeSnooping.get(bridge);
       if (known !== undefined) return known;
       if (!(await bridgeExists(bridge))) return undefined;
-      const out = await ip(["-d", "-j", "link", "show", "dev", bridge]);
+      const out = await ip(ipLink.showDetailsJson(bridge));
       const info = (
         JSON.parse(out || "[]") as { linkinfo?: { info_data?: { mcast_snooping?: number } } }[]
       )[0]?.linkinfo?.info_data;
