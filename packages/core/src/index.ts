@@ -266,12 +266,11 @@ export type { HostPlan, LinkStep, MachinePlan, PortPlan, SysctlStep } from "./pl
 export {
   bridgeOf,
   type EffectiveInterfacePolicy,
-  fieldsNotEnforcedOnHost,
   type HostEnforcementFacts,
-  NOT_ENFORCED_REASONS,
   type NotEnforcedField,
   notEnforcedFields,
 } from "./plan/not-enforced-fields.js";
+export { fieldsNotEnforcedOnHost, NOT_ENFORCED_REASONS } from "./plan/not-enforced-reasons.js";
 export {
   type ConfigChange,
   type ConfigJson,

@@ -15,11 +15,8 @@ import { resolvePolicy } from "../policy/resolve-policy.js";
 import type { PolicyLayer, SecurityPolicy } from "../policy/security-policy.js";
 import type { VmSpec } from "../policy/vm-spec.js";
 import { compileHostPlan } from "./compile-host-plan.js";
-import {
-  fieldsNotEnforcedOnHost,
-  type HostEnforcementFacts,
-  notEnforcedFields,
-} from "./not-enforced-fields.js";
+import { type HostEnforcementFacts, notEnforcedFields } from "./not-enforced-fields.js";
+import { fieldsNotEnforcedOnHost } from "./not-enforced-reasons.js";
 
 type Outcome =
   /** What the host, the event log or the compliance evaluation is given changes; where, in words. */
