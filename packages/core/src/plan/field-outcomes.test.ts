@@ -635,6 +635,30 @@ describe("every accepted VM configuration field acts, is refused, or is reported
     expect(with_(undefined)).not.toContain("isolation.enable_mld_snooping");
   });
 
+  it("reports strict_ingress and strict_egress without prefixes only while the source guard is off", () => {
+    const strict = (sourceGuard: boolean) =>
+      outcomes(
+        configWith("ipv6_config.security.source_validation.strict_ingress", {
+          value: true,
+          with: {
+            ...CUSTOM,
+            "source_validation.strict_egress": true,
+            "source_validation.source_guard": sourceGuard,
+          },
+          outcome: { acts: "" },
+        }),
+        HOST,
+      ).notEnforced;
+    expect(strict(false)).toEqual(
+      expect.arrayContaining([
+        "source_validation.strict_ingress",
+        "source_validation.strict_egress",
+      ]),
+    );
+    expect(strict(true)).not.toContain("source_validation.strict_ingress");
+    expect(strict(true)).not.toContain("source_validation.strict_egress");
+  });
+
   it("names the host's missing VLAN support in the reason", () => {
     const config = configWith("network[0].vlan_id", VM["network[0].vlan_id"]);
     const request = fromJson(CreateVmRequestSchema, { config } as never);
