@@ -16,6 +16,8 @@ describe.runIf(canRun)("metald precheck", () => {
     expect(result.status, out).toBe(0);
     expect(out).toContain("✅ metald_security tables load");
     expect(out).toMatch(/(✅|⚠️ ) 802\.1Q VLAN devices/);
+    // What the host cannot act on is listed, the VLAN id among it on this kernel.
+    expect(out).toMatch(/⚠️ {2}fields this host does not enforce: .*isolation\.customer_vlan/);
     expect(out).toContain("Pre-check completed successfully!");
   });
 });

@@ -32,6 +32,7 @@ import { createVmServiceImpl } from "./connect/vm-service.js";
 import type { EventPipeline } from "./events/event-pipeline.js";
 import type { AddressAllocator } from "./ipam/address-allocator.js";
 import type { ConfigHistory } from "./vm/config-history.js";
+import type { NotEnforcedReport } from "./vm/not-enforced-report.js";
 import type { VmMigration } from "./vm/vm-migration.js";
 import type { VmProvisioner } from "./vm/vm-provisioner.js";
 
@@ -49,6 +50,8 @@ export function createRoutes(deps: {
   provisionerFor: (ctx: HandlerContext) => VmProvisioner;
   /** Moves VMs to this host (VmService.MigrateVm). */
   migration?: VmMigration;
+  /** Which accepted fields this host does not enforce (GetVmNetworkSecurity.not_enforced). */
+  notEnforced?: NotEnforcedReport;
   events: SecurityEventRepository;
   pipeline: EventPipeline;
   tenants: TenantRepository;
@@ -68,7 +71,10 @@ export function createRoutes(deps: {
   verifyAuditTrail?: () => Promise<AuditVerification>;
 }) {
   return (router: ConnectRouter) => {
-    router.service(VmService, createVmServiceImpl(deps.provisionerFor, deps.migration));
+    router.service(
+      VmService,
+      createVmServiceImpl(deps.provisionerFor, deps.migration, deps.notEnforced),
+    );
     router.service(SecurityEventService, createSecurityEventServiceImpl(deps));
     router.service(TenantService, createTenantServiceImpl(deps));
     router.service(Ipv6PoolService, createIpv6PoolServiceImpl(deps));

@@ -10,6 +10,7 @@ import {
   createSampleAggregator,
   DEFAULT_VM_FILE_DIRECTORIES,
   formatPoolPrefix,
+  type HostCapabilities,
   type HostDriver,
   type HostPathPolicy,
   type PortCounters,
@@ -76,6 +77,7 @@ import { registerVmSecurityRoutes } from "./http/vm-security-routes.js";
 import { createAddressAllocator, DEFAULT_POOL } from "./ipam/address-allocator.js";
 import { registerEnforcementMetrics } from "./metrics/enforcement-metrics.js";
 import { registerEventMetrics } from "./metrics/event-metrics.js";
+import { registerNotEnforcedMetrics } from "./metrics/not-enforced-metrics.js";
 import { registerPoolMetrics } from "./metrics/pool-metrics.js";
 import { registerRateMetrics } from "./metrics/rate-metrics.js";
 import { createSortableIdFactory } from "./sortable-id.js";
@@ -85,6 +87,7 @@ import { createBridgeAccess } from "./vm/bridge-access.js";
 import { createConfigHistory } from "./vm/config-history.js";
 import { createHostChangeLock } from "./vm/host-change-lock.js";
 import { loadLiveVmIndex } from "./vm/live-vm-index.js";
+import { createNotEnforcedReport } from "./vm/not-enforced-report.js";
 import { createVmMigration } from "./vm/vm-migration.js";
 import { createVmProvisioner } from "./vm/vm-provisioner.js";
 
@@ -415,7 +418,17 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     await pipeline.close();
   });
   const provisionerOf = (req: FastifyRequest) => scopeProvisioner(provisioner, req.principal);
-  registerVmSecurityRoutes(app, provisionerOf);
+  // The host's capabilities, probed once when first needed: after the reconcile below (the
+  // probe needs the driver's namespace), before the first request or scrape.
+  let capabilitiesProbe: Promise<HostCapabilities> | undefined;
+  const probeCapabilities = () => {
+    capabilitiesProbe ??= options.driver.compat();
+    return capabilitiesProbe;
+  };
+  const notEnforced = createNotEnforcedReport(options.driver, probeCapabilities);
+  if (options.metrics)
+    registerNotEnforcedMetrics({ registry: options.metrics, liveVms, report: notEnforced });
+  registerVmSecurityRoutes(app, provisionerOf, notEnforced);
   registerVmRoutes(app, provisionerOf);
   const configHistory = createConfigHistory({
     repository: createConfigHistoryRepository(options.db),
@@ -515,7 +528,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   // The fleet's registry: this host registers once it listens (its URL is known then) with the
   // capabilities its driver probed once now; the heartbeat runs no probe.
   const hostRegistry = createHostRepository(options.db);
-  const capabilities = options.driver.compat();
+  const capabilities = probeCapabilities();
   capabilities.catch(() => undefined);
   let heartbeat: HostHeartbeat | undefined;
   app.addHook("onClose", async () => heartbeat?.stop());
@@ -542,6 +555,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
       routes: createRoutes({
         provisionerFor: (ctx) => scopeProvisioner(provisioner, ctx.values.get(PRINCIPAL)),
         migration,
+        notEnforced,
         events: securityEvents,
         pipeline,
         tenants: tenantRepository,

@@ -78,6 +78,7 @@ export {
   eventsFromCounters,
 } from "./events/counter-events.js";
 export { type CounterSnapshot, counterRates } from "./events/counter-rates.js";
+export { policyRecordsEvent, recordsSecurityEvent } from "./events/event-recording.js";
 export {
   LIMIT_TYPES,
   type LimitType,
@@ -262,6 +263,14 @@ export {
   tenantBridgeName,
 } from "./plan/device-names.js";
 export type { HostPlan, LinkStep, MachinePlan, PortPlan, SysctlStep } from "./plan/host-plan.js";
+export {
+  bridgeOf,
+  type EffectiveInterfacePolicy,
+  type HostEnforcementFacts,
+  type NotEnforcedField,
+  notEnforcedFields,
+} from "./plan/not-enforced-fields.js";
+export { fieldsNotEnforcedOnHost, NOT_ENFORCED_REASONS } from "./plan/not-enforced-reasons.js";
 export {
   type ConfigChange,
   type ConfigJson,

@@ -4,7 +4,12 @@
 
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { type CommandRunner, createSandboxDriver, type SysctlHardening } from "@metald/core";
+import {
+  type CommandRunner,
+  createSandboxDriver,
+  fieldsNotEnforcedOnHost,
+  type SysctlHardening,
+} from "@metald/core";
 
 export interface Check {
   name: string;
@@ -66,6 +71,14 @@ export async function runPrecheck(
         "bridge VLAN filtering",
         caps.bridgeVlanFiltering,
         caps.bridgeVlanFiltering ? "available" : "absent: VLAN ids are stored, not programmed",
+        "warning",
+      );
+      // Accepted, shown back, and not acted on here: GetVmNetworkSecurity lists them per VM.
+      const silent = fieldsNotEnforcedOnHost({ driver: "linux", ...caps });
+      add(
+        "fields this host does not enforce",
+        false,
+        `${silent.map((f) => f.field).join(", ")} (per VM: GetVmNetworkSecurity not_enforced; docs/enforcement.md)`,
         "warning",
       );
     } catch (error) {

@@ -21,6 +21,7 @@ import {
 } from "@metald/proto";
 import { PRINCIPAL } from "../auth/principal-context.js";
 import { interfacePatch, securityPatch } from "../vm/config-edits.js";
+import type { NotEnforcedReport } from "../vm/not-enforced-report.js";
 import type { VmMigration } from "../vm/vm-migration.js";
 import type { VmProvisioner, VmView } from "../vm/vm-provisioner.js";
 import { guarded } from "./to-connect-error.js";
@@ -122,6 +123,7 @@ export function actorOf(ctx: HandlerContext): string {
 export function createVmServiceImpl(
   provisionerFor: (ctx: HandlerContext) => VmProvisioner,
   migration?: VmMigration,
+  notEnforced?: NotEnforcedReport,
 ): Partial<ServiceImpl<typeof VmService>> {
   return {
     migrateVm: (req, ctx) =>
@@ -258,13 +260,15 @@ export function createVmServiceImpl(
         const provisioner = provisionerFor(ctx);
         const vm = await provisioner.get(requireVmId(req.vmId));
         if (!vm) throw notFound(req.vmId);
+        const provenance = provisioner.provenance(vm);
         return {
           vmId: vm.record.id,
           profile: profileToProto(vm.spec.profile),
           isolated: vm.record.isolated,
           configVersion: vm.record.configVersion,
           lastUpdated: timestampFromDate(vm.record.updatedAt),
-          interfaces: provisioner.provenance(vm).map((p, i) => ({
+          notEnforced: (await notEnforced?.of(vm, provenance)) ?? [],
+          interfaces: provenance.map((p, i) => ({
             interfaceId: p.interfaceId,
             effective: toIPv6SecurityConfig(p.policy, vm.spec.profile),
             sources: Object.entries(p.sources).map(([field, source]) => ({

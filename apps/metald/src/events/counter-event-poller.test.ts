@@ -1,4 +1,10 @@
-import { createSampleAggregator, type PortCounters, tapName } from "@metald/core";
+import {
+  createSampleAggregator,
+  type PortCounters,
+  resolvePolicy,
+  type SecurityPolicy,
+  tapName,
+} from "@metald/core";
 import type { FastifyBaseLogger } from "fastify";
 import { expect, it } from "vitest";
 import type { VmView } from "../vm/vm-provisioner.js";
@@ -55,6 +61,43 @@ it("raises events from readings that leave out the VMs that never counted, count
     expect(await poller.pollOnce()).toBe(1);
     expect(emitted[1]).toMatchObject({ vmId: "vm-busy", eventType: "source_spoofing", count: 8 });
     expect(emitted.every((e) => e.vmId !== "vm-quiet")).toBe(true);
+  } finally {
+    poller.stop();
+  }
+});
+
+it("records no event of a VM whose monitoring turns security logging off or keeps higher severities", async () => {
+  const policy = (monitoring: Partial<SecurityPolicy["monitoring"]>) =>
+    resolvePolicy({ profile: "HIGH", request: { monitoring } }).policy;
+  const withPolicy = (id: string, address: string, p: SecurityPolicy) =>
+    ({ ...vm(id, address), effective: [{ interfaceId: "eth0", policy: p }] }) as VmView;
+  const silent = withPolicy("vm-silent", "2001:db8::3", policy({ enableSecurityLogging: false }));
+  const errorsOnly = withPolicy("vm-errors", "2001:db8::4", policy({ securityLogLevel: "ERROR" }));
+  const logged = withPolicy("vm-logged", "2001:db8::5", policy({}));
+  const readings: PortCounters[] = [
+    new Map([
+      // source_guard raises a critical event, ra_guard a warning.
+      [tapName("vm-silent", 0), { source_guard: count(2), ra_guard: count(0) }],
+      [tapName("vm-errors", 0), { source_guard: count(3), ra_guard: count(4) }],
+      [tapName("vm-logged", 0), { source_guard: count(0), ra_guard: count(6) }],
+    ]),
+  ];
+  const emitted: EventInput[] = [];
+  let polls = 0;
+  const poller = startCounterEventPoller({
+    readCounters: async () => readings[polls++] ?? new Map(),
+    liveVms: async () => [silent, errorsOnly, logged],
+    pipeline: collectingPipeline(emitted),
+    samples: createSampleAggregator(),
+    intervalMs: 3_600_000,
+    logger: { error: () => {} } as unknown as FastifyBaseLogger,
+  });
+  try {
+    await poller.pollOnce();
+    expect(emitted.map((e) => [e.vmId, e.eventType, e.count]).sort()).toEqual([
+      ["vm-errors", "source_spoofing", 3],
+      ["vm-logged", "ra_guard_block", 6],
+    ]);
   } finally {
     poller.stop();
   }

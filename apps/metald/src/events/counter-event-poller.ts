@@ -6,8 +6,10 @@ import {
   countersOf,
   eventsFromCounters,
   type PortCounters,
+  recordsSecurityEvent,
   type SampleAggregator,
   type SampleSummary,
+  type SecurityPolicy,
 } from "@metald/core";
 import type { FastifyBaseLogger } from "fastify";
 import { counterKeysOf, countsAny } from "../vm/counter-keys.js";
@@ -63,6 +65,8 @@ export function startCounterEventPoller(options: CounterEventPollerOptions): Cou
     }
     const retention = new Map<string, number>();
     const readings: CounterReading[] = [];
+    // The monitoring settings of the VMs read, for which of their events are recorded.
+    const policies = new Map<string, SecurityPolicy[]>();
     const nowCounting = new Map<string, string[]>();
     for (const vm of vms) {
       const vmId = vm.record.id;
@@ -81,10 +85,16 @@ export function startCounterEventPoller(options: CounterEventPollerOptions): Cou
       const days = vm.effective[0]?.policy.compliance.dataRetentionDays;
       if (days !== undefined) retention.set(vmId, days);
       readings.push({ vmId, customerId: vm.record.tenantId, counts });
+      policies.set(
+        vmId,
+        vm.effective.map((e) => e.policy),
+      );
     }
     counting = nowCounting;
-    const events = eventsFromCounters(readings, previous).map((e) => {
+    const events = eventsFromCounters(readings, previous).flatMap((e) => {
+      // Taken either way: samples of an event not recorded must not wait for a later one.
       const summary = options.samples.take(e.vmId, e.set);
+      if (!recordsSecurityEvent(policies.get(e.vmId) ?? [], e.severity)) return [];
       return {
         vmId: e.vmId,
         customerId: e.customerId,

@@ -1,6 +1,6 @@
 // REST and /debug routes on a VM's security, as the guides call them:
 //   PATCH /api/v1/vms/{id}/security   partial IPv6SecurityConfig (the migration script's form)
-//   GET   /api/v1/vms/{id}/security   {.ipv6_security}
+//   GET   /api/v1/vms/{id}/security   {.ipv6_security, .not_enforced}
 //   GET   /debug/vm/{id}/security-policy  {.ingress_rules, .egress_rules, .interfaces[]}
 import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { toInterfaceView, toIPv6SecurityConfig } from "@metald/core";
@@ -8,6 +8,7 @@ import { IPv6SecurityConfigSchema, SecurityPolicySchema } from "@metald/proto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { findJsonFieldError } from "../connect/json-field-error.js";
 import { securityPatch } from "../vm/config-edits.js";
+import type { NotEnforcedReport } from "../vm/not-enforced-report.js";
 import type { VmProvisioner, VmView } from "../vm/vm-provisioner.js";
 import { sendError, sendNotFound } from "./http-errors.js";
 
@@ -23,6 +24,7 @@ function securityJson(vm: VmView) {
 export function registerVmSecurityRoutes(
   app: FastifyInstance,
   provisionerFor: (req: FastifyRequest) => VmProvisioner,
+  notEnforced?: NotEnforcedReport,
 ): void {
   app.patch<{ Params: { id: string } }>("/api/v1/vms/:id/security", async (req, reply) => {
     const problem = findJsonFieldError(IPv6SecurityConfigSchema, req.body ?? {});
@@ -54,12 +56,21 @@ export function registerVmSecurityRoutes(
   });
 
   app.get<{ Params: { id: string } }>("/api/v1/vms/:id/security", async (req, reply) => {
-    const vm = await provisionerFor(req).get(req.params.id);
+    const provisioner = provisionerFor(req);
+    const vm = await provisioner.get(req.params.id);
     if (!vm) return sendNotFound(reply, `vm ${JSON.stringify(req.params.id)}`);
+    const fields = (await notEnforced?.of(vm, provisioner.provenance(vm))) ?? [];
     return {
       vm_id: vm.record.id,
       config_version: vm.record.configVersion,
       ipv6_security: securityJson(vm),
+      not_enforced: fields.map((f) => ({
+        field: f.field,
+        interface_id: f.interfaceId,
+        reason: f.reason,
+        source: f.source,
+        value: f.value,
+      })),
     };
   });
 

@@ -41,6 +41,13 @@ export function createDryRunDriver(): DryRunDriver {
     async applyVm(plan) {
       applied.set(plan.vmId, plan);
     },
+    // As a kernel would: the first plan that made the bridge set it.
+    async bridgeMldSnooping(bridge) {
+      for (const plan of applied.values())
+        for (const link of plan.links)
+          if (link.kind === "bridge" && link.name === bridge) return link.mldSnooping;
+      return undefined;
+    },
     async removeVm(plan) {
       applied.delete(plan.vmId);
     },

@@ -22,6 +22,8 @@ export interface HostDriver {
   readonly name: "linux" | "sandbox" | "dry-run";
   /** Probes what this host can do; never claims what it cannot. */
   compat(): Promise<HostCapabilities>;
+  /** A bridge's multicast (MLD) snooping as the host has it; undefined when it does not exist. */
+  bridgeMldSnooping(bridge: string): Promise<boolean | undefined>;
   /** Prepares the host (an empty metald_security table); VMs are applied again after it. */
   init(): Promise<void>;
   /** Makes the host match `plan` for its VM, atomically: on failure nothing of it remains. */

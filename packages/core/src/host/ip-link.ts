@@ -50,6 +50,8 @@ export const ipLink = {
   show: (name: string) => ["link", "show", "dev", name],
   showJson: (name?: string) => (name ? ["-j", "link", "show", name] : ["-j", "link", "show"]),
   showMasterJson: (master: string) => ["-j", "link", "show", "master", master],
+  /** With the link kind's attributes (a bridge's mcast_snooping). */
+  showDetailsJson: (name: string) => ["-d", "-j", "link", "show", "dev", name],
 };
 
 export const ipAddr = {
@@ -60,15 +62,20 @@ export const ipAddr = {
 };
 
 export const ipRoute = {
-  addDefault: (gateway: string, device: string) => [
+  /**
+   * The guest's default route through `device`. `onlink`: the gateway is declared on that link,
+   * so it need not lie in a prefix of the interface's (possibly still tentative) addresses.
+   */
+  replaceDefault: (gateway: string, device: string) => [
     "-6",
     "route",
-    "add",
+    "replace",
     "default",
     "via",
     gateway,
     "dev",
     device,
+    "onlink",
   ],
 };
 

@@ -151,6 +151,9 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   // nothing it already knows: bridges on the host side, each port's interface index (packet
   // samples name ports by index), the addresses each guest interface was given.
   const knownBridges = new Set<string>();
+  // Each bridge's multicast snooping as the kernel has it: written when metald creates the
+  // bridge, read once for one it did not; a bridge's setting is never changed afterwards.
+  const bridgeSnooping = new Map<string, boolean>();
   const ifindexes = new Map<string, number>();
   let ifindexesKnown = false;
   const guestAddresses = new Map<string, string[]>();
@@ -234,12 +237,14 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     if (!(await bridges.owns(bridge))) return;
     if (!(await linkExists(bridge, sbx))) {
       knownBridges.delete(bridge);
+      bridgeSnooping.delete(bridge);
       return bridges.forget(bridge);
     }
     const ports = JSON.parse((await ip(ipLink.showMasterJson(bridge))) || "[]") as unknown[];
     if (ports.length === 0) {
       await ip(ipLink.delete(bridge));
       knownBridges.delete(bridge);
+      bridgeSnooping.delete(bridge);
       await bridges.forget(bridge);
     }
   }
@@ -342,6 +347,9 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       ifindexes.set(name, index);
     for (const name of created)
       if (!plan.ports.some((p) => p.name === name)) knownBridges.add(name);
+    for (const link of plan.links)
+      if (link.kind === "bridge" && created.has(link.name))
+        bridgeSnooping.set(link.name, link.mldSnooping);
     if (guest.length > 0) {
       // Unfinished until the batch applied: a stop in between makes the reconcile look inside.
       if (!newNamespace) await marks.mark(ns);
@@ -511,6 +519,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     // What the driver knew is read again from the kernel.
     guestAddresses.clear();
     knownBridges.clear();
+    bridgeSnooping.clear();
     const indexesOf = () => {
       ifindexes.clear();
       for (const [name, link] of links) {
@@ -678,6 +687,19 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
 
     compat: () => probeCapabilities((args) => ip(args)),
 
+    async bridgeMldSnooping(bridge) {
+      const known = bridgeSnooping.get(bridge);
+      if (known !== undefined) return known;
+      if (!(await bridgeExists(bridge))) return undefined;
+      const out = await ip(ipLink.showDetailsJson(bridge));
+      const info = (
+        JSON.parse(out || "[]") as { linkinfo?: { info_data?: { mcast_snooping?: number } } }[]
+      )[0]?.linkinfo?.info_data;
+      if (info?.mcast_snooping === undefined) return undefined;
+      bridgeSnooping.set(bridge, info.mcast_snooping === 1);
+      return info.mcast_snooping === 1;
+    },
+
     async init() {
       await prepareSandbox();
       await owners.run([NFT], async () => {
@@ -808,6 +830,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       if (sbx && existing.has(sbx)) await runner.run("ip", ipNetns.delete(sbx));
       applied.clear();
       knownBridges.clear();
+      bridgeSnooping.clear();
       ifindexes.clear();
       ifindexesKnown = false;
       guestAddresses.clear();

@@ -1,8 +1,9 @@
 // Starts and stops a VM's guest. The netns runtime's guest is the VM's namespace: booting
-// brings its interfaces up with their addresses; shutting down takes them down.
+// brings its interfaces up with their addresses and default routes; shutting down takes them
+// down.
 import type { HostPlan } from "../plan/host-plan.js";
 import type { CommandRunner } from "./command-runner.js";
-import { inNamespace, ipLink } from "./ip-link.js";
+import { inNamespace, ipLink, ipRoute } from "./ip-link.js";
 
 export interface VmRuntime {
   readonly name: "netns" | "firecracker" | "none";
@@ -15,6 +16,16 @@ export function createNetnsRuntime(runner: CommandRunner): VmRuntime {
     for (const port of plan.ports) {
       const args = up ? ipLink.setUp(port.guestInterface) : ipLink.setDown(port.guestInterface);
       await runner.run("ip", inNamespace(plan.guestNamespace, args));
+      // The kernel takes a route only through a link that is up, and drops it when the link
+      // goes down: the interface's gateway is the guest's default route from each boot on.
+      if (up && port.gateway !== "")
+        await runner.run(
+          "ip",
+          inNamespace(
+            plan.guestNamespace,
+            ipRoute.replaceDefault(port.gateway, port.guestInterface),
+          ),
+        );
     }
   };
   return {

@@ -12,6 +12,7 @@ import { Tabs } from "../../../shared/ui/tabs";
 import { useCaller } from "../../auth/api/get-host-info";
 import { useGetVm } from "../api/get-vm";
 import { useGetVmNetworkSecurity } from "../api/get-vm-network-security";
+import { NotEnforcedFields } from "./not-enforced-fields";
 import { SecurityProvenance } from "./security-provenance";
 import { VmActions } from "./vm-actions";
 import { VmEnforcementSection } from "./vm-enforcement-section";
@@ -180,9 +181,13 @@ export function VmPage() {
                     onRetry={() => security.refetch()}
                   />
                 ) : (
-                  security.data.interfaces.map((status) => (
-                    <SecurityProvenance key={status.interfaceId} status={status} />
-                  ))
+                  <>
+                    <h3>Not enforced on this host</h3>
+                    <NotEnforcedFields fields={security.data.notEnforced} />
+                    {security.data.interfaces.map((status) => (
+                      <SecurityProvenance key={status.interfaceId} status={status} />
+                    ))}
+                  </>
                 )}
               </div>
             </>
