@@ -68,6 +68,15 @@ export async function runPrecheck(
         caps.bridgeVlanFiltering ? "available" : "absent: VLAN ids are stored, not programmed",
         "warning",
       );
+      const guardNote = caps.notes.find((n) => n.startsWith("no eBPF port guard"));
+      add(
+        "eBPF port guard (clang-built classifier, bpffs, cls_bpf)",
+        caps.portGuard === true,
+        caps.portGuard === true
+          ? "loads: max_chain_length and RA option filtering are enforced"
+          : `${guardNote ?? "absent"} (scripts/setup.sh installs clang, libbpf-dev and bpftool)`,
+        "warning",
+      );
     } catch (error) {
       add("metald_security tables load", false, (error as Error).message);
     } finally {
