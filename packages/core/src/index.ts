@@ -29,6 +29,8 @@ export {
   createAuditChainVerifier,
 } from "./audit/verify-audit-chain.js";
 export {
+  attachLines,
+  detachLine,
   GUARD_DROP_DESCRIPTIONS,
   GUARD_DROP_SETS,
   GUARD_FLAGS,
