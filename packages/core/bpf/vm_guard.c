@@ -176,9 +176,14 @@ static __always_inline void walk_chain(struct __sk_buff *skb, __u8 next, struct 
 		}
 		next = head[0];
 	}
-	/* MAX_HEADERS read and still an extension header follows: more than the walk reads. */
-	if (is_extension_header(next))
+	/* MAX_HEADERS read: either the upper-layer header follows, or more than the walk reads. */
+	if (is_extension_header(next)) {
 		c->headers++;
+		return;
+	}
+	c->upper = next;
+	c->offset = offset;
+	c->complete = 1;
 }
 
 static __always_inline int ra_option_blocked(__u8 type, __u8 flags, enum reason *why)
