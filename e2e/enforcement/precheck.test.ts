@@ -1,5 +1,5 @@
-// `metald precheck` on this machine: IPv6, nftables, the tables load, the eBPF port guard loads,
-// and the kernel's missing VLAN support is reported as such, not faked.
+// `metald precheck` on this machine: IPv6, nftables, the tables load, and the kernel's missing
+// VLAN support (and the eBPF port guard, where it cannot load) is reported as such, not faked.
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { kernelTestsCanRun } from "@metald/core/testing";
@@ -16,8 +16,8 @@ describe.runIf(canRun)("metald precheck", () => {
     expect(result.status, out).toBe(0);
     expect(out).toContain("✅ metald_security tables load");
     expect(out).toMatch(/(✅|⚠️ ) 802\.1Q VLAN devices/);
-    // This machine builds and loads the eBPF port guard (scripts/setup.sh installs clang).
-    expect(out).toContain("✅ eBPF port guard");
+    // Loaded (port-guard.test.ts proves it here), or reported as a warning with its reason.
+    expect(out).toMatch(/(✅|⚠️ ) eBPF port guard/);
     expect(out).toContain("Pre-check completed successfully!");
   });
 });
