@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(nftables iproute2 iputils-ping python3-scapy thc-ipv6 iperf3 prometheus jq curl tcpdump bc chromium rsyslog rsyslog-gnutls)
+DEBIAN_PACKAGES=(nftables iproute2 clang libbpf-dev bpftool iputils-ping python3-scapy thc-ipv6 iperf3 prometheus jq curl tcpdump bc chromium rsyslog rsyslog-gnutls)
 PNPM_VERSION=10.34.8
 
 missing=()

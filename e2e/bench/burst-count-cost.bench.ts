@@ -6,6 +6,7 @@
 // count), and neither (the limiter deleted too).
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import {
   compileHostPlan,
   createCommandRunner,
@@ -168,6 +169,8 @@ try {
   await driver.removeVm(serverPlan).catch(() => undefined);
   await driver.removeVm(clientPlan).catch(() => undefined);
   spawnSync("ip", ["netns", "delete", namespace]);
+  // The eBPF port guard's pins (HIGH VMs have one; the driver pins it per namespace).
+  rmSync(`/sys/fs/bpf/metald/${namespace}`, { recursive: true, force: true });
 }
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);

@@ -11,6 +11,7 @@
 // rate cap; packets per second the server received).
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import {
   compileHostPlan,
@@ -258,6 +259,8 @@ try {
   await driver.removeVm(serverPlan).catch(() => undefined);
   await driver.removeVm(clientPlan).catch(() => undefined);
   spawnSync("ip", ["netns", "delete", namespace]);
+  // The eBPF port guard's pins (HIGH VMs have one; the driver pins it per namespace).
+  rmSync(`/sys/fs/bpf/metald/${namespace}`, { recursive: true, force: true });
 }
 const loadAfter = loadavg();
 const seconds = Math.round((Date.now() - started.getTime()) / 1000);

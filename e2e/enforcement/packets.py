@@ -2,6 +2,8 @@
 """Crafts and captures the packets of the enforcement suite (scapy, run inside a VM's namespace).
 
   packets.py send IFACE KIND [--src ADDR] [--dst ADDR] [--target ADDR] [--count N]
+      KIND ra-opt-{prefix,mtu,route,rdnss,none}: an RA carrying that option (none: only the
+      source link-layer address); chain-N: an echo request behind N destination-options headers
   packets.py sniff IFACE SECONDS KIND [--src ADDR] [--expect N]
       prints {"ready": true} once its socket is bound and receiving, then how many matching
       packets arrived within SECONDS, or as soon as N of them did (--expect), or until half a
@@ -20,6 +22,7 @@ import sys
 import time
 
 from scapy.all import (ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RA,
+                       ICMPv6NDOptMTU, ICMPv6NDOptRDNSS, ICMPv6NDOptRouteInfo, ICMPv6NDOptSrcLLAddr,
                        ICMPv6NDOptPrefixInfo, ICMPv6MLDMultAddrRec, ICMPv6MLQuery, ICMPv6MLReport2, Ether, IPv6, IPv6ExtHdrDestOpt,
                        IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, PadN, RouterAlert,
                        conf, fragment6, get_if_hwaddr, in6_getnsma, in6_getnsmac, inet_pton, sendp,
@@ -33,6 +36,20 @@ STOP_GRACE_S = 0.5
 def multicast_mac(address):
     raw = inet_pton(socket.AF_INET6, address)
     return "33:33:" + ":".join(f"{b:02x}" for b in raw[-4:])
+
+
+RA_OPTIONS = {
+    "prefix": lambda: ICMPv6NDOptPrefixInfo(prefix="2001:db8:bad::", prefixlen=64),
+    "mtu": lambda: ICMPv6NDOptMTU(mtu=1280),
+    "route": lambda: ICMPv6NDOptRouteInfo(prefix="2001:db8:bad::", plen=48),
+    "rdnss": lambda: ICMPv6NDOptRDNSS(dns=["2001:db8:bad::53"]),
+}
+
+
+def ra_with(option, mac):
+    """An RA whose only option besides the source link-layer address is `option` (or none)."""
+    ra = ICMPv6ND_RA() / ICMPv6NDOptSrcLLAddr(lladdr=mac)
+    return ra / RA_OPTIONS[option]() if option != "none" else ra
 
 
 def frames(kind, iface, src, dst, target):
@@ -51,6 +68,22 @@ def frames(kind, iface, src, dst, target):
         # the ICMPv6 header starts in the second fragment.
         pkt = IPv6(src=src, dst="ff02::1") / IPv6ExtHdrFragment() / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\x00" * 100)]) / ra
         return [eth_mc / f for f in fragment6(pkt, 96)]
+    if kind.startswith("ra-opt-"):
+        option = kind[len("ra-opt-"):]
+        if option.endswith("-dstopt"):
+            # The option filter must walk the header chain: the RA sits behind Destination Options.
+            return [eth_mc / IPv6(src=src, dst="ff02::1") / IPv6ExtHdrDestOpt() / ra_with(option[:-len("-dstopt")], mac)]
+        return [eth_mc / IPv6(src=src, dst="ff02::1") / ra_with(option, mac)]
+    if kind == "ra-frag-opts":
+        # The RA header and its first option in the first fragment, the RDNSS option in the
+        # second: the first fragment alone looks harmless (RFC 7113).
+        pkt = IPv6(src=src, dst="ff02::1") / IPv6ExtHdrFragment() / ra_with("rdnss", mac)
+        return [eth_mc / f for f in fragment6(pkt, 80)]
+    if kind.startswith("chain-"):
+        pkt = eth_to / IPv6(src=src, dst=dst)
+        for _ in range(int(kind[len("chain-"):])):
+            pkt = pkt / IPv6ExtHdrDestOpt()
+        return [pkt / ICMPv6EchoRequest(data=b"metald")]
     if kind == "echo":
         return [eth_to / IPv6(src=src, dst=dst) / ICMPv6EchoRequest(data=b"metald")]
     if kind == "ns":
@@ -93,7 +126,7 @@ def matches(kind, pkt, src):
         return False
     if kind.startswith("ra"):
         return ICMPv6ND_RA in pkt or (IPv6ExtHdrFragment in pkt and pkt[IPv6].dst == "ff02::1")
-    if kind in ("echo", "hbh", "dstopt", "rh", "rh0"):
+    if kind in ("echo", "hbh", "dstopt", "rh", "rh0") or kind.startswith("chain"):
         return ICMPv6EchoRequest in pkt
     if kind == "na":
         return ICMPv6ND_NA in pkt

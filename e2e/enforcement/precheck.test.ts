@@ -1,5 +1,5 @@
 // `metald precheck` on this machine: IPv6, nftables, the tables load, and the kernel's missing
-// VLAN support is reported as such, not faked.
+// VLAN support (and the eBPF port guard, where it cannot load) is reported as such, not faked.
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { kernelTestsCanRun } from "@metald/core/testing";
@@ -18,6 +18,8 @@ describe.runIf(canRun)("metald precheck", () => {
     expect(out).toMatch(/(✅|⚠️ ) 802\.1Q VLAN devices/);
     // What the host cannot act on is listed, the VLAN id among it on this kernel.
     expect(out).toMatch(/⚠️ {2}fields this host does not enforce: .*isolation\.customer_vlan/);
+    // Loaded (port-guard.test.ts proves it here), or reported as a warning with its reason.
+    expect(out).toMatch(/(✅|⚠️ ) eBPF port guard/);
     expect(out).toContain("Pre-check completed successfully!");
   });
 });

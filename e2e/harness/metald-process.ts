@@ -189,6 +189,8 @@ export async function startMetald(
         });
       }
       await rm(marks, { recursive: true, force: true });
+      // The eBPF port guard's pins (vm-guard.ts); its programs go with the namespace's links.
+      await rm(join("/sys/fs/bpf/metald", sandbox), { recursive: true, force: true });
     };
   }
   let current = await launch(env, log, options.args, options.nodeArgs);

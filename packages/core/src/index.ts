@@ -29,6 +29,17 @@ export {
   createAuditChainVerifier,
 } from "./audit/verify-audit-chain.js";
 export {
+  attachLines,
+  detachLine,
+  GUARD_DROP_DESCRIPTIONS,
+  GUARD_DROP_SETS,
+  GUARD_FLAGS,
+  type GuardDropSet,
+  guardSetsOf,
+  type PortGuard,
+  portGuardOf,
+} from "./bpf/port-guard.js";
+export {
   type ComplianceRule,
   type EncryptionRequirement,
   type EvidenceKind,
@@ -215,6 +226,13 @@ export {
   SysctlHardeningError,
   type SysctlHardeningOptions,
 } from "./host/sysctl-hardening.js";
+export {
+  createVmGuard,
+  DEFAULT_GUARD_OBJECT,
+  type GuardedPort,
+  type VmGuard,
+  type VmGuardOptions,
+} from "./host/vm-guard.js";
 export { createNetnsRuntime, createNoRuntime, type VmRuntime } from "./host/vm-runtime.js";
 export {
   type AddressPoolRange,

@@ -74,11 +74,24 @@ export async function runPrecheck(
         "warning",
       );
       // Accepted, shown back, and not acted on here: GetVmNetworkSecurity lists them per VM.
-      const silent = fieldsNotEnforcedOnHost({ driver: "linux", ...caps });
+      const silent = fieldsNotEnforcedOnHost({
+        driver: "linux",
+        ...caps,
+        portGuard: caps.portGuard === true,
+      });
       add(
         "fields this host does not enforce",
         false,
         `${silent.map((f) => f.field).join(", ")} (per VM: GetVmNetworkSecurity not_enforced; docs/enforcement.md)`,
+        "warning",
+      );
+      const guardNote = caps.notes.find((n) => n.startsWith("no eBPF port guard"));
+      add(
+        "eBPF port guard (clang-built classifier, bpffs, cls_bpf)",
+        caps.portGuard === true,
+        caps.portGuard === true
+          ? "loads: max_chain_length and RA option filtering are enforced"
+          : `${guardNote ?? "absent"} (scripts/setup.sh installs clang, libbpf-dev and bpftool)`,
         "warning",
       );
     } catch (error) {

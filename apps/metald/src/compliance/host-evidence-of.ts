@@ -23,7 +23,12 @@ export function hostEvidenceOf(
       unverifiedReason: `the host probe found no working nftables (${probe.notes.join("; ")})`,
       vlanDevices: false,
     };
-  return { packetFiltering: true, unverifiedReason: "", vlanDevices: probe.vlanDevices };
+  return {
+    packetFiltering: true,
+    unverifiedReason: "",
+    vlanDevices: probe.vlanDevices,
+    portGuard: probe.portGuard === true,
+  };
 }
 
 export async function probeHostEvidence(driver: HostDriver): Promise<HostEvidence> {

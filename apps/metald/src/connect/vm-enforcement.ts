@@ -2,7 +2,12 @@
 // counters of the VM's elements at the kernel's last reading, and the VM's set elements. Pure:
 // the plan and the reading come in, nothing is read here.
 import type { HostPlan, PacketCount, PortCounters } from "@metald/core";
-import { BRIDGE_DESTINATION_SETS, PORT_SETS } from "@metald/core";
+import {
+  BRIDGE_DESTINATION_SETS,
+  GUARD_DROP_DESCRIPTIONS,
+  guardSetsOf,
+  PORT_SETS,
+} from "@metald/core";
 
 export type ControlCategory =
   | "ra_guard"
@@ -83,6 +88,18 @@ export const COUNTED_CONTROLS: ReadonlyMap<string, CountedControl> = new Map([
   port("eh_esp_in", "extension_headers"),
   port("inter_tenant_drops", "isolation"),
   ...described("extension_headers", [["eh_frag_to", BRIDGE_DESTINATION_SETS.eh_frag_to]]),
+  // The eBPF port guard's counters (packages/core/bpf/vm_guard.c).
+  ...described("extension_headers", [
+    ["eh_chain", GUARD_DROP_DESCRIPTIONS.eh_chain],
+    ["eh_chain_in", GUARD_DROP_DESCRIPTIONS.eh_chain_in],
+  ]),
+  ...described("ra_guard", [
+    ["ra_opt_prefix_in", GUARD_DROP_DESCRIPTIONS.ra_opt_prefix_in],
+    ["ra_opt_mtu_in", GUARD_DROP_DESCRIPTIONS.ra_opt_mtu_in],
+    ["ra_opt_route_in", GUARD_DROP_DESCRIPTIONS.ra_opt_route_in],
+    ["ra_opt_rdnss_in", GUARD_DROP_DESCRIPTIONS.ra_opt_rdnss_in],
+    ["ra_opt_unverifiable_in", GUARD_DROP_DESCRIPTIONS.ra_opt_unverifiable_in],
+  ]),
   ...described("rate_limit", [
     ["rl_ra_drops", "rate limit: router advertisements from the VM over max_ra_rate"],
     ["rl_nd_drops", "rate limit: neighbor discovery from the VM over nd_rate_limit"],
@@ -164,8 +181,11 @@ export function vmEnforcementOf(
   if (reading) {
     plan.ports.forEach((p, i) => {
       const keys = new Set([p.name, ...p.addresses.map(withoutLength), p.linkLocal]);
+      // The eBPF port guard's counters belong to the port's guard settings, not to elements.
+      const guarded = new Set<string>(guardSetsOf(p.guard));
       for (const [set, { category, control }] of COUNTED_CONTROLS) {
-        if (!(plan.elements[set] ?? []).some((e) => keys.has(elementKey(e)))) continue;
+        if (!guarded.has(set) && !(plan.elements[set] ?? []).some((e) => keys.has(elementKey(e))))
+          continue;
         const sum = sumOf(reading, keys, set);
         counters.push({
           interfaceId: interfaceIds[i] ?? "",

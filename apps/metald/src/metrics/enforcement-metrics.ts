@@ -24,7 +24,19 @@ type Labels = Record<string, string>;
 type Sample = { labels: Labels; value: number };
 
 // set name → what it counts, per metric
-const RA_GUARD = ["ra_guard", "ra_guard_in", "nd_frag_guard", "redirect_guard", "dhcp_guard"];
+const RA_GUARD = [
+  "ra_guard",
+  "ra_guard_in",
+  "nd_frag_guard",
+  "redirect_guard",
+  "dhcp_guard",
+  // the eBPF port guard's RA option filter
+  "ra_opt_prefix_in",
+  "ra_opt_mtu_in",
+  "ra_opt_route_in",
+  "ra_opt_rdnss_in",
+  "ra_opt_unverifiable_in",
+];
 const VALIDATION: Record<string, string> = {
   source_guard: "spoofing",
   nd_guard: "nd_spoofing",
@@ -49,6 +61,9 @@ const HEADERS: Record<string, [string, string]> = {
   eh_dst_in: ["destination_options", "policy_inbound"],
   eh_mh_in: ["mobility", "policy_inbound"],
   eh_esp_in: ["esp", "policy_inbound"],
+  // the eBPF port guard: chains longer than max_chain_length
+  eh_chain: ["chain_length", "max_chain_length"],
+  eh_chain_in: ["chain_length", "max_chain_length_inbound"],
 };
 const RATE_LIMITS: Record<string, string> = {
   rl_nd_drops: "nd",

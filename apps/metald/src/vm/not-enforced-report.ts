@@ -50,6 +50,7 @@ export function createNotEnforcedReport(
       driver: driver.name,
       vlanDevices: caps.vlanDevices,
       bridgeVlanFiltering: caps.bridgeVlanFiltering,
+      portGuard: caps.portGuard === true,
       bridgeMldSnooping: (bridge: string) => snooping.get(bridge),
     };
     return vms.map((vm) => notEnforcedFields(vm.spec, effective ?? vm.effective, facts));

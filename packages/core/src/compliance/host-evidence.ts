@@ -16,6 +16,8 @@ export interface HostEvidence {
   unverifiedReason: string;
   /** 802.1Q VLAN devices exist on this kernel (the probe creates one). */
   vlanDevices: boolean;
+  /** The eBPF port guard loads here: max_chain_length and RA option filtering are enforced. */
+  portGuard?: boolean;
 }
 
 /** Until the host is probed: nothing host-enforced can be shown. */
@@ -33,8 +35,12 @@ export function gapReason(gap: HostGap, host: HostEvidence): string | undefined 
         ? undefined
         : "this host has no 802.1Q VLAN devices: the VLAN is stored, not created (tenant marks still separate tenants)";
     case "ra_block_config":
-      return "RA option filtering (ra_guard.block_config) is not enforced: nftables cannot walk ICMPv6 option lists";
+      return host.portGuard
+        ? undefined
+        : "RA option filtering (ra_guard.block_config) is not enforced: this host cannot load the eBPF port guard";
     case "eh_max_chain_length":
-      return "extension_headers.max_chain_length is not enforced: nftables cannot count a header chain";
+      return host.portGuard
+        ? undefined
+        : "extension_headers.max_chain_length is not enforced: this host cannot load the eBPF port guard";
   }
 }

@@ -4,7 +4,7 @@ import { type ComplianceRule, onOff, type RuleCheck, raGuardCheck } from "./comp
 
 /**
  * Extension-header filtering: BLOCK_ALL or SELECTIVE are enforced; ALLOW_ALL restricted only by
- * max_chain_length relies on a control no host enforces.
+ * max_chain_length relies on the eBPF port guard, which some hosts cannot load.
  */
 export function extensionHeaderFiltering(policy: SecurityPolicy): RuleCheck {
   const eh = policy.extensionHeaders;

@@ -146,6 +146,48 @@ export const COUNTER_EVENT_KINDS: Record<string, EventKind> = {
     "fragments to the VM that reassembly refused (overlapping, unaligned or incomplete) dropped",
     { reason: "reassembly_rejected" },
   ),
+  eh_chain: kind(
+    "extension_header_block",
+    "warning",
+    "packets from the VM with more extension headers than max_chain_length dropped",
+    { reason: "chain_length" },
+  ),
+  eh_chain_in: kind(
+    "extension_header_block",
+    "warning",
+    "packets to the VM with more extension headers than max_chain_length dropped",
+    { reason: "chain_length" },
+  ),
+  ra_opt_prefix_in: kind(
+    "ra_guard_block",
+    "warning",
+    "router advertisements with a prefix information option blocked (block_prefix_info)",
+    { reason: "ra_option" },
+  ),
+  ra_opt_mtu_in: kind(
+    "ra_guard_block",
+    "warning",
+    "router advertisements with an MTU option blocked (block_mtu_options)",
+    { reason: "ra_option" },
+  ),
+  ra_opt_route_in: kind(
+    "ra_guard_block",
+    "warning",
+    "router advertisements with a route information option blocked (block_route_info)",
+    { reason: "ra_option" },
+  ),
+  ra_opt_rdnss_in: kind(
+    "ra_guard_block",
+    "warning",
+    "router advertisements with an RDNSS option blocked (block_rdnss)",
+    { reason: "ra_option" },
+  ),
+  ra_opt_unverifiable_in: kind(
+    "ra_guard_block",
+    "warning",
+    "router advertisements or link-local fragments whose options cannot all be read dropped (RFC 7112, 7113)",
+    { reason: "ra_option_unverifiable" },
+  ),
   quarantine: kind("quarantine_block", "info", "frames from the quarantined VM dropped"),
   quarantine_in: kind("quarantine_block", "info", "frames to the quarantined VM dropped"),
 };

@@ -22,6 +22,11 @@ export const RA_GUARD_SETS: readonly string[] = [
   "nd_frag_guard",
   "redirect_guard",
   "dhcp_guard",
+  "ra_opt_prefix_in",
+  "ra_opt_mtu_in",
+  "ra_opt_route_in",
+  "ra_opt_rdnss_in",
+  "ra_opt_unverifiable_in",
 ];
 
 interface Count {

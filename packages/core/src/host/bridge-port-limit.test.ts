@@ -39,7 +39,7 @@ const planOf = (n: number, tenantId = "acme") =>
 describe("the bridge port limit", () => {
   it("refuses the 1,025th port of one bridge as resource exhaustion naming the bridge, before any host command", async () => {
     const { runner, calls } = fakeRunner();
-    const driver = createSandboxDriver({ runner, mode: "linux", sysctls });
+    const driver = createSandboxDriver({ runner, mode: "linux", sysctls, vmGuard: false });
     for (let n = 0; n < BRIDGE_PORT_LIMIT; n++) await driver.applyVm(planOf(n));
     const before = calls.n;
     const refused = await driver.applyVm(planOf(BRIDGE_PORT_LIMIT)).catch((e: unknown) => e);
@@ -54,7 +54,7 @@ describe("the bridge port limit", () => {
 
   it("counts the ports a reconcile leaves in place", async () => {
     const { runner } = fakeRunner();
-    const driver = createSandboxDriver({ runner, mode: "linux", sysctls });
+    const driver = createSandboxDriver({ runner, mode: "linux", sysctls, vmGuard: false });
     const plans = Array.from({ length: BRIDGE_PORT_LIMIT }, (_, n) => planOf(n));
     await driver.reconcile(plans, []);
     await expect(driver.applyVm(planOf(BRIDGE_PORT_LIMIT))).rejects.toBeInstanceOf(BridgeFullError);

@@ -9,6 +9,7 @@ export type HostStep =
   | "addresses"
   | "sysctls"
   | "nftables"
+  | "guard"
   | "remove";
 
 const STEP_TEXT: Record<HostStep, string> = {
@@ -18,6 +19,7 @@ const STEP_TEXT: Record<HostStep, string> = {
   addresses: "assigning the VM's addresses",
   sysctls: "setting the port's IPv6 kernel parameters",
   nftables: "programming the VM's nftables rules",
+  guard: "programming the VM's eBPF port guard",
   remove: "removing the VM's host resources",
 };
 

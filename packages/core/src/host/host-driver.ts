@@ -5,6 +5,11 @@ export interface HostCapabilities {
   vlanDevices: boolean;
   bridgeVlanFiltering: boolean;
   nftables: boolean;
+  /**
+   * The eBPF port guard loads (clang-built object, bpffs, cls_bpf): max_chain_length and RA
+   * option filtering are enforced. Absent: not probed (treated as false).
+   */
+  portGuard?: boolean;
   /** Why a capability is missing, for operators. */
   notes: string[];
 }

@@ -41,7 +41,7 @@ const spec = createInterfaceSpec("eth0", {
 describe("the linux driver", () => {
   it("programs the host's own namespace with a tap per VM port, argument arrays only", async () => {
     const { runner, calls, sysctls } = recordingRunner();
-    const driver = createSandboxDriver({ runner, mode: "linux", sysctls });
+    const driver = createSandboxDriver({ runner, mode: "linux", sysctls, vmGuard: false });
     const plan = compileHostPlan(
       { vmId: "vm-linux", tenantId: "acme", isolated: false, tenantMark: 1 },
       [{ spec, policy: resolvePolicy({ profile: "HIGH" }).policy }],
@@ -61,7 +61,7 @@ describe("the linux driver", () => {
 
   it("writes a port's sysctls only once every port and bridge of the VM exists", async () => {
     const { runner, calls, sysctls } = recordingRunner();
-    const driver = createSandboxDriver({ runner, mode: "linux", sysctls });
+    const driver = createSandboxDriver({ runner, mode: "linux", sysctls, vmGuard: false });
     const backup = createInterfaceSpec("backup", {
       macAddress: "",
       addresses: [{ address: "2001:db8:1::10", prefixLength: 64, path: "" }],

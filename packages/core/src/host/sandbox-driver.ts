@@ -4,6 +4,7 @@
 // the machine's own network is untouched. Needs root.
 import { access } from "node:fs/promises";
 import { join } from "node:path";
+import { mergeCounters } from "../bpf/port-guard.js";
 import { formatIpv6, parseIpv6 } from "../ipam/ipv6-address.js";
 import { linuxNameProblem } from "../net/linux-name.js";
 import { SAMPLE_BOOST_ADDRESSES, SAMPLE_BOOST_PORTS } from "../nft/packet-samples.js";
@@ -53,6 +54,7 @@ import {
   portDefaultEntries,
   type SysctlWriter,
 } from "./sysctl-writer.js";
+import { createVmGuard, type GuardedPort, type VmGuard } from "./vm-guard.js";
 
 export interface SandboxDriverOptions {
   runner: CommandRunner;
@@ -76,6 +78,12 @@ export interface SandboxDriverOptions {
   nftChannel?: (namespace: string | undefined) => NftTransactions;
   /** Writes sysctls of the host's own namespace (linux mode); default /proc/sys directly. */
   sysctls?: SysctlWriter;
+  /**
+   * The eBPF port guard (max_chain_length, RA option filtering); default one loading the
+   * built classifier, pinned under /sys/fs/bpf/metald/<namespace>. false: none (the probe
+   * then reports those settings as not enforced).
+   */
+  vmGuard?: VmGuard | false;
 }
 
 export interface SandboxDriver extends HostDriver {
@@ -119,6 +127,8 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   // with their users) under NFT. Concurrent requests for other bridges proceed meanwhile.
   const owners = createKeyedMutex();
   const NFT = "nft";
+  // The guard's maps and attachments (vm-guard.ts).
+  const GUARD = "guard";
   const bridgeKeys = (plan: HostPlan) => [...new Set(plan.ports.map((p) => `bridge:${p.bridge}`))];
   const ip = (args: string[], namespace: string | undefined = sbx) =>
     runner.run("ip", inNamespace(namespace, args));
@@ -159,6 +169,13 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   const guestAddresses = new Map<string, string[]>();
   // Callers hold NFT: readings and element changes never interleave.
   const counters = createCounterObserver({ nft: (args, input) => inHost("nft", args, input) });
+  // The eBPF port guard, where the host can load it; a port's settings are not enforced (and
+  // compat() says so) where it cannot.
+  const guard: VmGuard | undefined =
+    options.vmGuard === false
+      ? undefined
+      : (options.vmGuard ?? createVmGuard({ runner, namespace: sbx }));
+  const guardReady = async () => guard !== undefined && (await guard.unavailable()) === undefined;
   // The ports metald put on each bridge (a bridge holds at most 1,024), under the bridge keys.
   const bridgePorts = createBridgePorts();
   let boost = { ports: [] as string[], addresses: [] as string[] };
@@ -460,6 +477,32 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     return script;
   }
 
+  /** The plan's ports as the guard needs them (interface indexes read once if unknown). */
+  async function guardedPorts(plan: HostPlan): Promise<GuardedPort[]> {
+    const out: GuardedPort[] = [];
+    for (const port of plan.ports) {
+      let ifindex = ifindexes.get(port.name);
+      if (ifindex === undefined) {
+        const [link] = JSON.parse((await ip(ipLink.showJson(port.name))) || "[]") as {
+          ifindex: number;
+        }[];
+        if (link === undefined) throw new Error(`port ${port.name} not found`);
+        ifindex = link.ifindex;
+        ifindexes.set(port.name, ifindex);
+      }
+      out.push({ name: port.name, ifindex, guard: port.guard });
+    }
+    return out;
+  }
+
+  /** Brings the plan's ports to their guard settings, where the host can load the guard. */
+  async function applyGuard(plan: HostPlan): Promise<void> {
+    if (!guard || !(await guardReady())) return;
+    await owners.run([GUARD], () =>
+      step(plan, "guard", undefined, async () => guard.apply(await guardedPorts(plan))),
+    );
+  }
+
   /**
    * Moves a VM's elements to `elements` (with its rate classes) in one nft transaction, under
    * the NFT key: classes it is first to need are created before, classes it was last to use
@@ -487,6 +530,10 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       }),
     );
   }
+
+  /** The guard's drop counters (none where it is not loaded). */
+  const readGuard = () =>
+    guard ? owners.run([GUARD], () => guard.read()) : Promise.resolve(new Map());
 
   async function prepareSandbox(): Promise<void> {
     // A namespace made anew: a channel opened before holds the old one.
@@ -596,6 +643,12 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       throw error;
     }
     for (const plan of plans) applied.set(plan.vmId, plan.elements);
+    // The guard loaded afresh, on exactly the plans' ports that need it.
+    if (guard && (await guardReady())) {
+      const ports: GuardedPort[] = [];
+      for (const plan of plans) ports.push(...(await guardedPorts(plan)));
+      await owners.run([GUARD], () => guard.reload(ports));
+    }
     // Leftovers of VMs that no longer exist (deleted while metald was down, or half-created),
     // in one batch.
     const removed: string[] = [];
@@ -685,7 +738,15 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     namespace: sbx,
     linkExists: (name) => linkExists(name, sbx),
 
-    compat: () => probeCapabilities((args) => ip(args)),
+    async compat() {
+      const caps = await probeCapabilities((args) => ip(args));
+      const problem = guard ? await guard.unavailable() : "the eBPF port guard is turned off";
+      if (problem)
+        caps.notes.push(
+          `no eBPF port guard (max_chain_length and RA option filtering not enforced): ${problem}`,
+        );
+      return { ...caps, portGuard: problem === undefined };
+    },
 
     async bridgeMldSnooping(bridge) {
       const known = bridgeSnooping.get(bridge);
@@ -714,6 +775,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       const undo = await applyLinks(plan);
       try {
         await applyElements(plan, plan.elements, plan.rateClasses);
+        await applyGuard(plan);
       } catch (error) {
         await owners.run(bridgeKeys(plan), async () => {
           for (const task of undo) await task().catch(() => undefined);
@@ -762,6 +824,17 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
           TABLE_NAME,
         );
       await applyElements(plan, {}, [], meters);
+      if (guard && plan.ports.some((p) => ifindexes.has(p.name)))
+        await owners.run([GUARD], () =>
+          step(plan, "guard", undefined, () =>
+            guard.forget(
+              plan.ports.flatMap((p) => {
+                const ifindex = ifindexes.get(p.name);
+                return ifindex === undefined ? [] : [{ name: p.name, ifindex, guard: undefined }];
+              }),
+            ),
+          ),
+        );
       await owners.run(bridgeKeys(plan), () =>
         step(plan, "remove", undefined, async () => {
           for (const port of plan.ports) {
@@ -806,18 +879,19 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       });
     },
 
-    readCounters: () => owners.run([NFT], () => counters.read()),
-    lastCounters: () => counters.last(),
+    readCounters: () =>
+      owners.run([NFT], async () => mergeCounters(await counters.read(), await readGuard())),
+    lastCounters: () => mergeCounters(counters.last(), guard?.last() ?? new Map()),
     readActiveCounters: () =>
       owners.run([NFT], async () => {
         await counters.read();
-        return counters.lastActive();
+        return mergeCounters(counters.lastActive(), await readGuard());
       }),
-    lastActiveCounters: () => counters.lastActive(),
+    lastActiveCounters: () => mergeCounters(counters.lastActive(), guard?.last() ?? new Map()),
     readVmCounters: (elements) =>
       owners.run([NFT], async () => {
         await counters.read();
-        return counters.readElements(elements);
+        return mergeCounters(await counters.readElements(elements), await readGuard());
       }),
 
     async destroy(guestNamespaces) {
@@ -836,6 +910,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       guestAddresses.clear();
       counters.clear();
       bridgePorts.clear();
+      await owners.run([GUARD], async () => guard?.unload());
     },
   };
 }

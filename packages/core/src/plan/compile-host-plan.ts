@@ -1,4 +1,6 @@
 // Compiles a VM's interfaces and effective policies into its host plan (pure, deterministic).
+
+import { portGuardOf } from "../bpf/port-guard.js";
 import { formatCidr, networkOf, parseIpv6Cidr } from "../ipam/ipv6-address.js";
 import { linkLocalFromMac } from "../ipam/link-local.js";
 import { compileVmElements } from "../nft/vm-elements.js";
@@ -52,6 +54,7 @@ export function compileHostPlan(context: PlanContext, interfaces: PlannedInterfa
       sysctls.push({ key: `net/ipv6/conf/${tap}/${key}`, value: "0" });
     }
     const mac = spec.macAddress || macAddressFor(vmId, index);
+    const guard = portGuardOf(policy);
     ports.push({
       name: tap,
       bridge,
@@ -62,6 +65,7 @@ export function compileHostPlan(context: PlanContext, interfaces: PlannedInterfa
       linkLocal: linkLocalFromMac(mac),
       gateway: spec.gateway,
       vlan,
+      ...(guard ? { guard } : {}),
     });
   }
   const { elements, rateClasses } = compileVmElements(

@@ -26,9 +26,7 @@ type Outcome =
   /** notEnforcedFields names this field. */
   | { reported: string }
   /** A name or label shown back, nothing to enforce. */
-  | { label: string }
-  /** Decided in another change under way (docs/enforcement.md). */
-  | { elsewhere: string };
+  | { label: string };
 
 interface Case {
   value: unknown;
@@ -49,6 +47,7 @@ const HOST: HostEnforcementFacts = {
   driver: "sandbox",
   vlanDevices: false,
   bridgeVlanFiltering: false,
+  portGuard: true,
   bridgeMldSnooping: () => undefined,
 };
 
@@ -71,19 +70,19 @@ const SECURITY: Record<string, Case> = {
   },
   "ra_guard.block_config.block_prefix_info": {
     value: false,
-    outcome: { elsewhere: "ra_guard.block_config (eBPF)" },
+    outcome: { acts: "the port guard's RA option flags" },
   },
   "ra_guard.block_config.block_mtu_options": {
     value: false,
-    outcome: { elsewhere: "ra_guard.block_config (eBPF)" },
+    outcome: { acts: "the port guard's RA option flags" },
   },
   "ra_guard.block_config.block_route_info": {
     value: false,
-    outcome: { elsewhere: "ra_guard.block_config (eBPF)" },
+    outcome: { acts: "the port guard's RA option flags" },
   },
   "ra_guard.block_config.block_rdnss": {
     value: false,
-    outcome: { elsewhere: "ra_guard.block_config (eBPF)" },
+    outcome: { acts: "the port guard's RA option flags" },
   },
   "source_validation.strict_ingress": {
     value: true,
@@ -125,7 +124,7 @@ const SECURITY: Record<string, Case> = {
   "extension_headers.allowed_types": { value: [43], outcome: { acts: "eh_* elements" } },
   "extension_headers.max_chain_length": {
     value: 1,
-    outcome: { elsewhere: "extension_headers.max_chain_length (eBPF)" },
+    outcome: { acts: "the port guard's chain limit" },
   },
   "extension_headers.fragment_policy": {
     value: "FRAGMENT_POLICY_BLOCK",
@@ -588,7 +587,7 @@ describe("every accepted VM configuration field acts, is refused, or is reported
     } else if ("acts" in outcome) {
       expect(set.observed).not.toBe(base.observed);
     } else {
-      // Labels and fields decided elsewhere: accepted, nothing reported for them here.
+      // Labels: accepted and shown back, nothing reported for them.
       expect(set.notEnforced).toEqual(base.notEnforced);
     }
   });
@@ -621,6 +620,31 @@ describe("every accepted VM configuration field acts, is refused, or is reported
     expect(outcomes(config, { ...HOST, driver: "linux" }).notEnforced).toContain("ipv6.gateway");
     const plan = JSON.parse(outcomes(config, HOST).observed).plan;
     expect(plan.ports[0].gateway).toBe("2001:db8:1::1");
+  });
+
+  it("reports RA option filtering and max_chain_length where the port guard does not load", () => {
+    const config = {
+      ipv6_config: {
+        addresses: ["2001:db8:1::10/64"],
+        security: {
+          ...CUSTOM,
+          ra_guard: { enabled: true, block_config: { block_rdnss: true } },
+          extension_headers: { max_chain_length: 2 },
+        },
+      },
+    };
+    const reported = (portGuard: boolean) => outcomes(config, { ...HOST, portGuard }).notEnforced;
+    expect(reported(false)).toEqual(
+      expect.arrayContaining([
+        "ra_guard.block_config.block_rdnss",
+        "extension_headers.max_chain_length",
+      ]),
+    );
+    expect(reported(false)).not.toContain("ra_guard.block_config.block_prefix_info");
+    expect(reported(true)).not.toContain("extension_headers.max_chain_length");
+    expect(fieldsNotEnforcedOnHost({ ...HOST, portGuard: false }).map((f) => f.field)).toContain(
+      "extension_headers.max_chain_length",
+    );
   });
 
   it("reports MLD snooping only when the bridge's own setting differs", () => {

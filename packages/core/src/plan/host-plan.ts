@@ -1,5 +1,7 @@
 // What the host must look like for one VM: links, sysctls and nftables set elements.
 // Plans are data; drivers apply them.
+
+import type { PortGuard } from "../bpf/port-guard.js";
 import type { RateClass } from "../nft/rate-classes.js";
 import type { SetElements } from "../nft/vm-elements.js";
 
@@ -28,6 +30,8 @@ export interface PortPlan {
   linkLocal: string;
   gateway: string;
   vlan: number;
+  /** What the eBPF port guard enforces on this port (vm_guard.c); absent: no guard. */
+  guard?: PortGuard;
 }
 
 /** What a VM runtime needs to start the guest (Firecracker's machine configuration). */

@@ -2,6 +2,7 @@
 // "is what the API shows back actually enforced?" (docs/enforcement.md, "Fields: acts,
 // refused, or reported"). Pure: the host's facts (driver, probed capabilities, each bridge's
 // MLD snooping as the kernel has it) are passed in.
+import { portGuardOf } from "../bpf/port-guard.js";
 import type { PolicySource } from "../policy/resolve-policy.js";
 import type { SecurityPolicy } from "../policy/security-policy.js";
 import { DEFAULT_POLICY } from "../policy/security-profiles.js";
@@ -13,6 +14,8 @@ export interface HostEnforcementFacts {
   driver: "linux" | "sandbox" | "dry-run";
   vlanDevices: boolean;
   bridgeVlanFiltering: boolean;
+  /** The eBPF port guard loads (RA option filtering and max_chain_length are enforced). */
+  portGuard: boolean;
   /** A bridge's multicast snooping as the kernel has it; undefined when not known (yet). */
   bridgeMldSnooping: (bridge: string) => boolean | undefined;
 }
@@ -81,6 +84,30 @@ export function notEnforcedFields(
         iface.vlanPriority,
         NOT_ENFORCED_REASONS.vlanPriority,
       );
+    if (!host.portGuard) {
+      const block = policy.raGuard.blockConfig;
+      const guard = portGuardOf(policy);
+      for (const [field, on] of [
+        ["block_prefix_info", block.blockPrefixInfo],
+        ["block_mtu_options", block.blockMtuOptions],
+        ["block_route_info", block.blockRouteInfo],
+        ["block_rdnss", block.blockRdnss],
+      ] as const)
+        if (on && guard)
+          add(
+            `ra_guard.block_config.${field}`,
+            `raGuard.blockConfig.${field.replace(/_(\w)/g, (_, c: string) => c.toUpperCase())}`,
+            true,
+            NOT_ENFORCED_REASONS.portGuard,
+          );
+      if (policy.extensionHeaders.maxChainLength > 0)
+        add(
+          "extension_headers.max_chain_length",
+          "extensionHeaders.maxChainLength",
+          policy.extensionHeaders.maxChainLength,
+          NOT_ENFORCED_REASONS.portGuard,
+        );
+    }
     const bridge = bridgeOf(policy, spec.tenantId);
     const snooping = host.bridgeMldSnooping(bridge);
     if (snooping !== undefined && snooping !== iso.enableMldSnooping)

@@ -7,6 +7,8 @@ export const NOT_ENFORCED_REASONS = {
   vlan: "metald creates no VLAN devices or bridge VLANs; tenants are separated by their own bridge and the per-tenant frame mark instead",
   vlanPriority:
     "an 802.1p priority travels in a VLAN tag, and metald sends the VM's frames untagged",
+  portGuard:
+    "the eBPF port guard does not load on this host (metald precheck says why): RA options and extension-header chains are not walked",
   networkNamespace:
     "a VM's network side is its own namespace (sandbox) or its own tap (linux); a named namespace is not created",
   reversePathFiltering:
@@ -67,7 +69,17 @@ export function fieldsNotEnforcedOnHost(
 ): { field: string; reason: string }[] {
   const r = NOT_ENFORCED_REASONS;
   const vlan = vlanReason(host);
+  const guard = host.portGuard
+    ? []
+    : [
+        "ra_guard.block_config.block_prefix_info",
+        "ra_guard.block_config.block_mtu_options",
+        "ra_guard.block_config.block_route_info",
+        "ra_guard.block_config.block_rdnss",
+        "extension_headers.max_chain_length",
+      ].map((field) => ({ field, reason: r.portGuard }));
   return [
+    ...guard,
     { field: "isolation.customer_vlan", reason: vlan },
     { field: "isolation.additional_vlans", reason: vlan },
     { field: "interface.vlan.priority", reason: r.vlanPriority },

@@ -3,11 +3,13 @@
 // (CI) a missing requirement fails the test file, naming what is missing, so nothing is skipped
 // silently.
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { DEFAULT_GUARD_OBJECT } from "../host/vm-guard.js";
 
 /** Debian's python3, the one with scapy (the python3 first on PATH may lack it). */
 export const SCAPY_PYTHON = "/usr/bin/python3";
 
-export type KernelRequirement = "root" | "ip" | "nft" | "scapy" | "tcpdump" | "sysctl";
+export type KernelRequirement = "root" | "ip" | "nft" | "scapy" | "tcpdump" | "sysctl" | "bpf";
 
 export const REQUIRE_KERNEL_TESTS_FLAG = "METALD_REQUIRE_KERNEL_TESTS";
 
@@ -32,6 +34,10 @@ const PROBES: Record<KernelRequirement, { present: () => boolean; missing: strin
   sysctl: {
     present: () => succeeds("sysctl", ["--version"]),
     missing: "the sysctl command (procps)",
+  },
+  bpf: {
+    present: () => existsSync(DEFAULT_GUARD_OBJECT) && succeeds("bpftool", ["version"]),
+    missing: "the eBPF port guard: bpftool and vm_guard.o built with clang (scripts/setup.sh)",
   },
 };
 

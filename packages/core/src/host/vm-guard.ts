@@ -1,0 +1,220 @@
+// The eBPF port guard on the host: loads the clang-built classifier once per metald host side
+// (its programs and maps pinned under bpffs, in a directory named after that side), attaches
+// it with tc to the ports whose VM has one of its settings, and keeps each port's settings and
+// drop counters in the pinned maps (bpftool). One `tc -batch` and one `bpftool batch` per change.
+import { access, mkdir, rm, statfs } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import {
+  attachLines,
+  detachLine,
+  dropDeleteLine,
+  guardCounters,
+  type PortGuard,
+  parseGuardDrops,
+  settingsDeleteLine,
+  settingsUpdateLine,
+} from "../bpf/port-guard.js";
+import type { CommandRunner } from "./command-runner.js";
+import type { PortCounters } from "./set-counters.js";
+
+/** Where the build puts the object (packages/core/dist/bpf), from src/ and dist/ alike. */
+export const DEFAULT_GUARD_OBJECT = fileURLToPath(
+  new URL("../../dist/bpf/vm_guard.o", import.meta.url),
+);
+const BPFFS = "/sys/fs/bpf";
+const BPF_FS_MAGIC = 0xcafe4a11;
+
+export interface VmGuardOptions {
+  runner: CommandRunner;
+  /** The network namespace holding the ports (the sandbox's); undefined: the host's own. */
+  namespace: string | undefined;
+  /** The compiled classifier (default: DEFAULT_GUARD_OBJECT). */
+  object?: string;
+  /** bpffs directory of this host side's pins (default /sys/fs/bpf/metald/<namespace|host>). */
+  pinDir?: string;
+}
+
+/** A port as the guard needs it: its name, interface index and settings (none: no guard). */
+export interface GuardedPort {
+  name: string;
+  ifindex: number;
+  guard: PortGuard | undefined;
+}
+
+export interface VmGuard {
+  readonly pinDir: string;
+  /** Why the guard cannot run here (no object, no bpffs, the load refused), or undefined. */
+  unavailable(): Promise<string | undefined>;
+  /** Loads the program afresh (every port's settings and counts start again). */
+  reload(ports: GuardedPort[]): Promise<void>;
+  /** Brings these ports to their settings: attached and set, or detached and cleared. */
+  apply(ports: GuardedPort[]): Promise<void>;
+  /** Clears these ports' settings and counters (their links are about to go). */
+  forget(ports: GuardedPort[]): Promise<void>;
+  /** The drop counters of the guarded ports, by port name. */
+  read(): Promise<PortCounters>;
+  /** The last reading; runs no command. */
+  last(): PortCounters;
+  /** Detaches from nothing (links go with their namespace) and removes the pins. */
+  unload(): Promise<void>;
+}
+
+export function createVmGuard(options: VmGuardOptions): VmGuard {
+  const { runner, namespace } = options;
+  const object = options.object ?? DEFAULT_GUARD_OBJECT;
+  const pinDir = options.pinDir ?? `${BPFFS}/metald/${namespace ?? "host"}`;
+  const settingsMap = `${pinDir}/settings`;
+  const dropsMap = `${pinDir}/drops`;
+  // ifindex → the port's name, for ports whose settings are written; ports the program is
+  // attached to.
+  const written = new Map<number, string>();
+  const attached = new Set<string>();
+  let loaded = false;
+  let lastReading: PortCounters = new Map();
+  let problem: Promise<string | undefined> | undefined;
+
+  // tc must see bpffs: `tc -n`/`ip netns exec` remount /sys, nsenter only changes the network.
+  const tcBatch = (lines: string[], force = false) =>
+    lines.length === 0
+      ? Promise.resolve("")
+      : namespace
+        ? runner.run(
+            "nsenter",
+            [`--net=/run/netns/${namespace}`, "tc", ...(force ? ["-force"] : []), "-batch", "-"],
+            { input: `${lines.join("\n")}\n` },
+          )
+        : runner.run("tc", [...(force ? ["-force"] : []), "-batch", "-"], {
+            input: `${lines.join("\n")}\n`,
+          });
+  const bpftoolBatch = (lines: string[]) =>
+    lines.length === 0
+      ? Promise.resolve("")
+      : runner.run("bpftool", ["batch", "file", "-"], { input: `${lines.join("\n")}\n` });
+
+  async function mountBpffs(): Promise<void> {
+    const fs = await statfs(BPFFS).catch(() => undefined);
+    if (fs && fs.type === BPF_FS_MAGIC) return;
+    await runner.run("mount", ["-t", "bpf", "bpf", BPFFS]);
+  }
+
+  async function load(): Promise<void> {
+    await mountBpffs();
+    await rm(pinDir, { recursive: true, force: true });
+    await mkdir(pinDir, { recursive: true });
+    await runner.run("bpftool", [
+      "prog",
+      "loadall",
+      object,
+      pinDir,
+      "type",
+      "classifier",
+      "pinmaps",
+      pinDir,
+    ]);
+    written.clear();
+    attached.clear();
+    lastReading = new Map();
+    loaded = true;
+  }
+
+  async function probe(): Promise<string | undefined> {
+    try {
+      await access(object);
+    } catch {
+      return `the classifier ${object} was not built (clang missing at build time?)`;
+    }
+    try {
+      if (!loaded) await load();
+      return undefined;
+    } catch (error) {
+      return `the classifier does not load: ${(error as Error).message}`;
+    }
+  }
+
+  async function apply(ports: GuardedPort[]): Promise<void> {
+    if (ports.every((p) => p.guard === undefined && !attached.has(p.name))) return;
+    if (!loaded) await load();
+    const tc: string[] = [];
+    const maps: string[] = [];
+    const detached: GuardedPort[] = [];
+    for (const port of ports) {
+      if (port.guard) {
+        // Settings first: an attached program without them passes everything.
+        maps.push(settingsUpdateLine(settingsMap, port.ifindex, port.guard));
+        if (!attached.has(port.name)) tc.push(...attachLines(port.name, pinDir));
+      } else if (attached.has(port.name)) {
+        tc.push(detachLine(port.name));
+        detached.push(port);
+      }
+    }
+    await bpftoolBatch(maps);
+    await tcBatch(tc);
+    for (const port of ports) {
+      if (port.guard) {
+        written.set(port.ifindex, port.name);
+        attached.add(port.name);
+      }
+    }
+    if (detached.length > 0) await forget(detached);
+  }
+
+  async function forget(ports: GuardedPort[]): Promise<void> {
+    if (!loaded) return;
+    const gone = new Set(ports.map((p) => p.ifindex));
+    const lines = ports
+      .filter((p) => written.has(p.ifindex))
+      .map((p) => settingsDeleteLine(settingsMap, p.ifindex));
+    // An interface index is reused by a later link: its counts must not carry over.
+    const drops = parseGuardDrops(
+      await runner.run("bpftool", ["-j", "map", "dump", "pinned", dropsMap]),
+    );
+    for (const drop of drops)
+      if (gone.has(drop.ifindex)) lines.push(dropDeleteLine(dropsMap, drop.ifindex, drop.reason));
+    await bpftoolBatch(lines);
+    for (const port of ports) {
+      written.delete(port.ifindex);
+      attached.delete(port.name);
+      lastReading.delete(port.name);
+    }
+  }
+
+  return {
+    pinDir,
+    unavailable() {
+      problem ??= probe();
+      return problem;
+    },
+
+    async reload(ports) {
+      await load();
+      // Ports that had the old program keep it until detached: detach from every port
+      // without settings (-force: most have no clsact qdisc).
+      await tcBatch(
+        ports.filter((p) => p.guard === undefined).map((p) => detachLine(p.name)),
+        true,
+      ).catch(() => undefined);
+      await apply(ports);
+    },
+
+    apply,
+    forget,
+
+    async read() {
+      if (!loaded || attached.size === 0) return lastReading;
+      const out = await runner.run("bpftool", ["-j", "map", "dump", "pinned", dropsMap]);
+      lastReading = guardCounters(parseGuardDrops(out), (ifindex) => written.get(ifindex));
+      return lastReading;
+    },
+
+    last: () => lastReading,
+
+    async unload() {
+      await rm(pinDir, { recursive: true, force: true });
+      written.clear();
+      attached.clear();
+      lastReading = new Map();
+      loaded = false;
+      problem = undefined;
+    },
+  };
+}
