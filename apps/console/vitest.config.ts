@@ -8,5 +8,7 @@ export default defineConfig({
     include: ["src/**/*.test.{ts,tsx}"],
     setupFiles: ["src/test/setup.ts"],
     restoreMocks: true,
+    // jsdom renders slowly on a busy machine; waits inside tests have their own deadlines.
+    testTimeout: 30_000,
   },
 });

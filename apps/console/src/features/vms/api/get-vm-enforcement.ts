@@ -18,10 +18,6 @@ export function getVmEnforcementQueryOptions(transport: Transport, vmId: string)
   return createQueryOptions(getVmEnforcementMethod, { vmId }, { transport });
 }
 
-export function useGetVmEnforcement(vmId: string) {
-  return useQuery(
-    getVmEnforcementMethod,
-    { vmId },
-    { refetchInterval: ENFORCEMENT_REFRESH_MS, staleTime: 0 },
-  );
+export function useGetVmEnforcement(vmId: string, refreshMs = ENFORCEMENT_REFRESH_MS) {
+  return useQuery(getVmEnforcementMethod, { vmId }, { refetchInterval: refreshMs, staleTime: 0 });
 }

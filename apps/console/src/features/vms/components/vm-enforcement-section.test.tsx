@@ -42,7 +42,7 @@ describe("the VM's enforcement", () => {
   it("shows each control's counters and asks again until they move", async () => {
     let packets = 0n;
     const { transport, requests } = enforcement(() => packets);
-    renderWithTransport(<VmEnforcementSection vmId="vm-a" />, transport);
+    renderWithTransport(<VmEnforcementSection vmId="vm-a" refreshMs={50} />, transport);
     const counters = await screen.findByRole("table", { name: "Counters per control" });
     const row = within(counters).getByRole("row", { name: /RA guard/ });
     expect(row.textContent).toContain("tap-a0");

@@ -88,8 +88,15 @@ function ElementTable({ elements }: { elements: EnforcementElement[] }) {
   );
 }
 
-export function VmEnforcementSection({ vmId }: { vmId: string }) {
-  const enforcement = useGetVmEnforcement(vmId);
+export function VmEnforcementSection({
+  vmId,
+  refreshMs,
+}: {
+  vmId: string;
+  /** How often to ask again (default: the server's counter reading interval). */
+  refreshMs?: number;
+}) {
+  const enforcement = useGetVmEnforcement(vmId, refreshMs);
   if (enforcement.isPending) return <LoadingState label="Reading the VM's enforcement…" />;
   if (enforcement.isError)
     return (
