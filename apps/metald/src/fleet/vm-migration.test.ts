@@ -2,7 +2,6 @@
 // row (so the VM is never unenforced where it runs), the source removes its copy once it reads
 // the move, a retry changes nothing, a refused program leaves everything as it was, a running
 // VM does not leave a stale host, and a change the source makes during a move is refused.
-import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import {
   createDryRunDriver,
   createNoRuntime,
@@ -18,28 +17,12 @@ import {
   VmBusyError,
 } from "@metald/db";
 import { TEST_DATABASES, type TestDatabase } from "@metald/db/testing";
-import { CreateVmRequestSchema, VmConfigSchema } from "@metald/proto";
-import type { FastifyBaseLogger } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toConnectError } from "../connect/to-connect-error.js";
+import { createVmRequest, quietLogger } from "../testing/test-requests.js";
 import { createHostChangeLock } from "../vm/host-change-lock.js";
 import { createVmMigration } from "../vm/vm-migration.js";
 import { createVmProvisioner, VmOwnedElsewhereError, VmStateError } from "../vm/vm-provisioner.js";
-
-const quiet: FastifyBaseLogger = {
-  level: "silent",
-  fatal: () => undefined,
-  error: () => undefined,
-  warn: () => undefined,
-  info: () => undefined,
-  debug: () => undefined,
-  trace: () => undefined,
-  silent: () => undefined,
-  child: () => quiet,
-};
-
-const request = (config: JsonValue) =>
-  create(CreateVmRequestSchema, { config: fromJson(VmConfigSchema, config) });
 
 async function hostOf(db: SqlClient, vmId: string): Promise<string | undefined> {
   const { rows } = await db.query<{ host_id: string }>("SELECT host_id FROM vms WHERE id = $1", [
@@ -77,7 +60,7 @@ describe("MigrateVm on pglite", () => {
         hostLock: createHostChangeLock(),
         clock: { now: () => new Date() },
         auditId: () => "audit-unused",
-        logger: quiet,
+        logger: quietLogger,
       });
       const refused = await migration
         .migrateHere("vm-any", "operator", "")
@@ -141,7 +124,7 @@ describe("MigrateVm on postgres", () => {
       hostLock,
       defaultProfile: "MEDIUM",
       defaultTenant: "default",
-      logger: quiet,
+      logger: quietLogger,
     });
     await createHostRepository(t.db).register({
       hostId,
@@ -165,7 +148,7 @@ describe("MigrateVm on postgres", () => {
       hostLock,
       clock,
       auditId,
-      logger: quiet,
+      logger: quietLogger,
       onReleased: (vmId) => released.push(vmId),
     });
     await migration.start();
@@ -176,7 +159,7 @@ describe("MigrateVm on postgres", () => {
     const a = await host(`${name}-a`);
     const b = await host(`${name}-b`);
     const { vmId } = await a.provisioner.create(
-      request({
+      createVmRequest({
         tenant_id: "movers",
         network: [
           {
@@ -254,7 +237,7 @@ describe("MigrateVm on postgres", () => {
     const a = await host(`${name}-c`);
     const b = await host(`${name}-d`);
     const { vmId } = await a.provisioner.create(
-      request({
+      createVmRequest({
         tenant_id: "movers",
         network: [{ id: "eth0", ipv6: { address: "2001:db8:7a::2/64" } }],
       }),
@@ -283,7 +266,7 @@ describe("MigrateVm on postgres", () => {
     const stale = await host(`${name}-e`, new Date(Date.now() - 60_000));
     const b = await host(`${name}-f`);
     const running = await stale.provisioner.create(
-      request({
+      createVmRequest({
         tenant_id: "movers",
         network: [{ id: "eth0", ipv6: { address: "2001:db8:7a::3/64" } }],
       }),
@@ -310,7 +293,7 @@ describe("MigrateVm on postgres", () => {
     const a = await host(`${name}-g`);
     const b = await host(`${name}-h`);
     const { vmId } = await a.provisioner.create(
-      request({
+      createVmRequest({
         tenant_id: "movers",
         network: [{ id: "eth0", ipv6: { address: "2001:db8:7a::4/64" } }],
       }),

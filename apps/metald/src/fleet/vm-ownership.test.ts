@@ -1,32 +1,15 @@
 // Two hosts of a fleet on one database: each creates VMs on itself, reads every host's, changes
 // only its own (a change to another host's VM is refused naming the owner), and its reconcile
 // and live-VM index take only its own VMs.
-import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { createDryRunDriver, createNoRuntime } from "@metald/core";
 import { createPoolRepository, createVmRepository } from "@metald/db";
 import { TEST_DATABASES, type TestDatabase } from "@metald/db/testing";
-import { CreateVmRequestSchema, VmConfigSchema } from "@metald/proto";
-import type { FastifyBaseLogger } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toConnectError } from "../connect/to-connect-error.js";
 import { createAddressAllocator } from "../ipam/address-allocator.js";
+import { createVmRequest, quietLogger } from "../testing/test-requests.js";
 import { loadLiveVmIndex } from "../vm/live-vm-index.js";
 import { createVmProvisioner, VmOwnedElsewhereError } from "../vm/vm-provisioner.js";
-
-const quiet: FastifyBaseLogger = {
-  level: "silent",
-  fatal: () => undefined,
-  error: () => undefined,
-  warn: () => undefined,
-  info: () => undefined,
-  debug: () => undefined,
-  trace: () => undefined,
-  silent: () => undefined,
-  child: () => quiet,
-};
-
-const request = (config: JsonValue) =>
-  create(CreateVmRequestSchema, { config: fromJson(VmConfigSchema, config) });
 
 describe.each(Object.entries(TEST_DATABASES))("VMs of a fleet on %s", (_name, open) => {
   let t: TestDatabase;
@@ -49,7 +32,7 @@ describe.each(Object.entries(TEST_DATABASES))("VMs of a fleet on %s", (_name, op
       hostId,
       defaultProfile: "MEDIUM",
       defaultTenant: "default",
-      logger: quiet,
+      logger: quietLogger,
       addresses: createAddressAllocator(createPoolRepository(t.db)),
     });
     return { driver, provisioner };
@@ -59,14 +42,14 @@ describe.each(Object.entries(TEST_DATABASES))("VMs of a fleet on %s", (_name, op
     const a = host("host-a");
     const b = host("host-b");
     const onA = await a.provisioner.create(
-      request({
+      createVmRequest({
         tenant_id: "acme",
         network: [{ id: "eth0", ipv6: { address: "2001:db8:a::1/64" } }],
       }),
       "operator",
     );
     const onB = await b.provisioner.create(
-      request({
+      createVmRequest({
         tenant_id: "acme",
         network: [{ id: "eth0", ipv6: { address: "2001:db8:b::1/64" } }],
       }),

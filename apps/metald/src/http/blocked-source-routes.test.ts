@@ -6,21 +6,10 @@ import { createBlockedSourceRepository, createVmRepository } from "@metald/db";
 import { TEST_DATABASES, type TestDatabase } from "@metald/db/testing";
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { quietLogger } from "../testing/test-requests.js";
 import { createHostChangeLock } from "../vm/host-change-lock.js";
 import { createVmProvisioner } from "../vm/vm-provisioner.js";
 import { registerBlockedSourceRoutes } from "./blocked-source-routes.js";
-
-const quiet = {
-  level: "silent",
-  fatal() {},
-  error() {},
-  warn() {},
-  info() {},
-  debug() {},
-  trace() {},
-  silent() {},
-  child: () => quiet,
-} as never;
 
 /** A step the test lets go of: `entered` resolves when it starts, `release()` lets it finish. */
 function gate() {
@@ -76,7 +65,7 @@ describe.each(Object.entries(TEST_DATABASES))(
         hostId: "host-1",
         defaultProfile: "MEDIUM",
         defaultTenant: "default",
-        logger: quiet,
+        logger: quietLogger,
         hostLock,
       });
       const app = Fastify();

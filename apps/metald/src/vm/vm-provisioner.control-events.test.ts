@@ -1,7 +1,6 @@
 // Each VM change stores its control-plane event in its own transaction, named by its audit
 // record; a change the host refuses is followed by its compensating change and event; live
 // listeners hear of both; and a reconcile waits for a change between its persist and its apply.
-import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import {
   createDryRunDriver,
   createNoRuntime,
@@ -15,27 +14,11 @@ import {
   type StoredSecurityEvent,
 } from "@metald/db";
 import { TEST_DATABASES, type TestDatabase } from "@metald/db/testing";
-import { CreateVmRequestSchema, VmConfigSchema } from "@metald/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEventPipeline } from "../events/event-pipeline.js";
+import { createVmRequest, quietLogger } from "../testing/test-requests.js";
 import { interfacePatch } from "./config-edits.js";
 import { createVmProvisioner } from "./vm-provisioner.js";
-
-const quiet = {
-  level: "silent",
-  fatal() {},
-  error() {},
-  warn() {},
-  info() {},
-  debug() {},
-  trace() {},
-  silent() {},
-  child: () => quiet,
-} as never;
-
-function request(config: JsonValue, vmId: string) {
-  return create(CreateVmRequestSchema, { vmId, config: fromJson(VmConfigSchema, config) });
-}
 
 const denyWeb = interfacePatch("eth0", {
   security_policy: { ingress_rules: ["deny tcp from any to any port 80"] },
@@ -60,7 +43,7 @@ describe.each(Object.entries(TEST_DATABASES))("control-plane events on %s", (_na
       eventId: () => `evt-${prefix}-${n++}`,
       now: () => new Date(),
       defaultRetentionDays: 90,
-      logger: quiet,
+      logger: quietLogger,
     });
     const heard: StoredSecurityEvent[] = [];
     pipeline.onStored((stored) => heard.push(...stored));
@@ -73,7 +56,7 @@ describe.each(Object.entries(TEST_DATABASES))("control-plane events on %s", (_na
       hostId: "host-1",
       defaultProfile: "MEDIUM",
       defaultTenant: "default",
-      logger: quiet,
+      logger: quietLogger,
       events: pipeline,
     });
     return { provisioner, heard, pipeline };
@@ -102,7 +85,7 @@ describe.each(Object.entries(TEST_DATABASES))("control-plane events on %s", (_na
     const { provisioner, heard } = setup();
     const vmId = "vm-events-1";
     const config = { tenant_id: "acme", network: [{ id: "eth0", ipv6: {} }] };
-    await provisioner.create(request(config, vmId), "operator");
+    await provisioner.create(createVmRequest(config, vmId), "operator");
     await provisioner.reconfigure(vmId, denyWeb, "operator", "vm.update_security_policy");
     await provisioner.setIsolated(vmId, true, "investigation", "operator");
     await provisioner.setIsolated(vmId, false, "cleared", "operator");
@@ -140,16 +123,16 @@ describe.each(Object.entries(TEST_DATABASES))("control-plane events on %s", (_na
     const config = { tenant_id: "acme", network: [{ id: "eth0", ipv6: {} }] };
 
     refusals.push("create");
-    await expect(provisioner.create(request(config, "vm-refused"), "operator")).rejects.toThrow(
-      HostApplyError,
-    );
+    await expect(
+      provisioner.create(createVmRequest(config, "vm-refused"), "operator"),
+    ).rejects.toThrow(HostApplyError);
     expect(await trail("vm-refused")).toEqual([
       { action: "vm.create", events: ["config_change vm.create"] },
       { action: "vm.create_failed", events: ["config_change vm.create_failed"] },
     ]);
 
     const vmId = "vm-events-2";
-    await provisioner.create(request(config, vmId), "operator");
+    await provisioner.create(createVmRequest(config, vmId), "operator");
     refusals.push("update", "");
     await expect(
       provisioner.reconfigure(vmId, denyWeb, "operator", "vm.update_security_policy"),
@@ -193,7 +176,9 @@ describe.each(Object.entries(TEST_DATABASES))("control-plane events on %s", (_na
     pipeline.prepare = (input) =>
       ({ ...taken, ...input, id: taken.id, category: "audit" }) as never;
     const config = { tenant_id: "acme", network: [{ id: "eth0", ipv6: {} }] };
-    await expect(provisioner.create(request(config, "vm-no-event"), "operator")).rejects.toThrow();
+    await expect(
+      provisioner.create(createVmRequest(config, "vm-no-event"), "operator"),
+    ).rejects.toThrow();
     expect(await provisioner.get("vm-no-event")).toBeUndefined();
     expect(await trail("vm-no-event")).toEqual([]);
   });
@@ -219,7 +204,7 @@ describe.each(Object.entries(TEST_DATABASES))("control-plane events on %s", (_na
     };
     const { provisioner } = setup(driver);
     const config = { tenant_id: "acme", network: [{ id: "eth0", ipv6: {} }] };
-    const creating = provisioner.create(request(config, "vm-during-reconcile"), "operator");
+    const creating = provisioner.create(createVmRequest(config, "vm-during-reconcile"), "operator");
     await started;
     const reconciling = provisioner.reconcile([]);
     await new Promise((resolve) => setImmediate(resolve));

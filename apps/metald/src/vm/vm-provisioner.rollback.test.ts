@@ -1,7 +1,6 @@
 // What the provisioner undoes when the host refuses a change: a failed create leaves no VM and
 // frees its addresses, a failed update, quarantine or release restores the stored state and the
 // host plan, and a failed delete keeps the VM so that the operator can retry.
-import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import {
   createDryRunDriver,
   createNoRuntime,
@@ -12,10 +11,10 @@ import {
 } from "@metald/core";
 import { createPoolRepository, createVmRepository, type SqlClient } from "@metald/db";
 import { TEST_DATABASES, type TestDatabase } from "@metald/db/testing";
-import { CreateVmRequestSchema, VmConfigSchema } from "@metald/proto";
 import type { FastifyBaseLogger } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAddressAllocator } from "../ipam/address-allocator.js";
+import { createVmRequest } from "../testing/test-requests.js";
 import { interfacePatch } from "./config-edits.js";
 import { createVmProvisioner, planFor } from "./vm-provisioner.js";
 
@@ -104,10 +103,6 @@ function recordingLogger(lines: LogLine[]): FastifyBaseLogger {
   return logger;
 }
 
-function request(config: JsonValue, vmId = "") {
-  return create(CreateVmRequestSchema, { vmId, config: fromJson(VmConfigSchema, config) });
-}
-
 const denyWeb = interfacePatch("eth0", {
   security_policy: { ingress_rules: ["deny tcp from any to any port 80"] },
 });
@@ -175,7 +170,7 @@ describe.each(Object.entries(TEST_DATABASES))("rollback of host failures on %s",
     };
     host.refuse("applyVm", "bridge");
     const failure = await provisioner
-      .create(request(config, "vm-refused"), "operator")
+      .create(createVmRequest(config, "vm-refused"), "operator")
       .catch((e: unknown) => e);
 
     expect(failure).toBeInstanceOf(HostApplyError);
@@ -192,7 +187,7 @@ describe.each(Object.entries(TEST_DATABASES))("rollback of host failures on %s",
     expect(logged?.message).toContain("discarding the VM");
 
     // The address is free again: another VM may have it, and the host gets that VM.
-    const again = await provisioner.create(request(config), "operator");
+    const again = await provisioner.create(createVmRequest(config), "operator");
     expect(again.state).toBe("CREATED");
     expect(host.applied.get(again.vmId)?.ports[0]?.addresses).toEqual(["2001:db8:1::10/64"]);
     expect((await allocationsOf(again.vmId)).map((a) => a.address)).toEqual(["2001:db8:1::10"]);
@@ -204,7 +199,10 @@ describe.each(Object.entries(TEST_DATABASES))("rollback of host failures on %s",
     host.refuse("removeVm", "remove");
     const failure = await provisioner
       .create(
-        request({ tenant_id: "acme", network: [{ id: "eth0", ipv6: {} }] }, "vm-twice-refused"),
+        createVmRequest(
+          { tenant_id: "acme", network: [{ id: "eth0", ipv6: {} }] },
+          "vm-twice-refused",
+        ),
         "operator",
       )
       .catch((e: unknown) => e);
@@ -218,7 +216,7 @@ describe.each(Object.entries(TEST_DATABASES))("rollback of host failures on %s",
   it("an update the host refuses stores the previous configuration again, re-applies its plan and keeps pool allocations", async () => {
     const { host, log, provisioner, repository } = setup();
     const { vmId } = await provisioner.create(
-      request({ tenant_id: "pooled", network: [{ id: "eth0", ipv6: {} }] }),
+      createVmRequest({ tenant_id: "pooled", network: [{ id: "eth0", ipv6: {} }] }),
       "operator",
     );
     const before = await provisioner.get(vmId);
@@ -276,7 +274,7 @@ describe.each(Object.entries(TEST_DATABASES))("rollback of host failures on %s",
   it("an update whose restore the host refuses too keeps the previous configuration stored, reports the update's failure and logs the restore's", async () => {
     const { host, log, provisioner } = setup();
     const { vmId } = await provisioner.create(
-      request({ tenant_id: "pooled", network: [{ id: "eth0", ipv6: {} }] }),
+      createVmRequest({ tenant_id: "pooled", network: [{ id: "eth0", ipv6: {} }] }),
       "operator",
     );
     const before = await provisioner.get(vmId);
@@ -302,7 +300,7 @@ describe.each(Object.entries(TEST_DATABASES))("rollback of host failures on %s",
   it("a quarantine the host refuses leaves the VM unisolated and the host with its previous plan", async () => {
     const { host, log, provisioner } = setup();
     const { vmId } = await provisioner.create(
-      request({ tenant_id: "acme", network: [{ id: "eth0", ipv6: {} }] }),
+      createVmRequest({ tenant_id: "acme", network: [{ id: "eth0", ipv6: {} }] }),
       "operator",
     );
     const previousPlan = host.applied.get(vmId);
@@ -331,7 +329,7 @@ describe.each(Object.entries(TEST_DATABASES))("rollback of host failures on %s",
   it("a release the host refuses keeps the VM isolated and the host with its quarantine plan", async () => {
     const { host, provisioner } = setup();
     const { vmId } = await provisioner.create(
-      request({ tenant_id: "acme", network: [{ id: "eth0", ipv6: {} }] }),
+      createVmRequest({ tenant_id: "acme", network: [{ id: "eth0", ipv6: {} }] }),
       "operator",
     );
     const open = host.applied.get(vmId);
@@ -359,7 +357,7 @@ describe.each(Object.entries(TEST_DATABASES))("rollback of host failures on %s",
   it("a delete the host refuses keeps the VM and its addresses, and a retry deletes it", async () => {
     const { host, provisioner } = setup();
     const { vmId } = await provisioner.create(
-      request({ tenant_id: "pooled", network: [{ id: "eth0", ipv6: {} }] }),
+      createVmRequest({ tenant_id: "pooled", network: [{ id: "eth0", ipv6: {} }] }),
       "operator",
     );
     const plan = host.applied.get(vmId);
