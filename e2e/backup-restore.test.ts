@@ -5,17 +5,16 @@
 // the same, and the metald tables' sets and maps hold the same elements. A database that holds
 // data is refused. On PGlite (backup of a stopped host) and PostgreSQL (backup while it serves).
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { kernelTestsCanRun } from "@metald/core/testing";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postJson } from "./harness/curl-like.js";
 import { readKernelState } from "./harness/kernel-state.js";
-import { type MetaldProcess, POSTGRES_URL, startMetald } from "./harness/metald-process.js";
+import { type MetaldProcess, startMetald } from "./harness/metald-process.js";
+import { createPostgresSchema } from "./harness/postgres-schema.js";
 
 const MAIN = fileURLToPath(new URL("../apps/metald/dist/main.js", import.meta.url));
 const VM = "/vmprovisioner.v1.VmService";
@@ -48,16 +47,6 @@ function cli(
     child.on("exit", (status) => resolve({ status, stdout, stderr }));
     child.stdin.end(input ?? "");
   });
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 /** What a restored host must answer identically, per VM. */
@@ -168,12 +157,9 @@ describe
       target = { METALD_DATA_DIR: dir, DATABASE_URL: "" };
       dropTarget = () => rm(dir, { recursive: true, force: true });
     } else {
-      const schema = `metald_restore_${randomBytes(6).toString("hex")}`;
-      await adminQuery(`CREATE SCHEMA ${schema}`);
-      const u = new URL(POSTGRES_URL);
-      u.searchParams.set("options", `-c search_path=${schema}`);
-      target = { DATABASE_URL: u.toString(), METALD_DATA_DIR: "/nonexistent-unused" };
-      dropTarget = () => adminQuery(`DROP SCHEMA ${schema} CASCADE`);
+      const schema = await createPostgresSchema("metald_restore");
+      target = { DATABASE_URL: schema.url, METALD_DATA_DIR: "/nonexistent-unused" };
+      dropTarget = schema.drop;
     }
     const r = await cli("restore", target, backup);
     expect(r.status, r.stderr).toBe(0);

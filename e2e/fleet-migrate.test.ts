@@ -2,9 +2,7 @@
 // rule list allows TCP port 80 and denies everything else moves from host A to host B. Real
 // packets are delivered and blocked on B as they were on A, A's kernel no longer holds the VM's
 // port, elements or guest while B's does, GetVm names B, and a change sent to A names B.
-import { randomBytes } from "node:crypto";
 import { tapName } from "@metald/core";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   canSendRealPackets,
@@ -18,22 +16,13 @@ import {
 } from "./enforcement/sandbox-guests.js";
 import { postJson } from "./harness/curl-like.js";
 import { readKernelState } from "./harness/kernel-state.js";
-import { type MetaldProcess, POSTGRES_URL, startMetald } from "./harness/metald-process.js";
+import { type MetaldProcess, startMetald } from "./harness/metald-process.js";
+import { createPostgresSchema } from "./harness/postgres-schema.js";
 import { waitUntil } from "./harness/wait-until.js";
 
 const VM = "/vmprovisioner.v1.VmService";
 const HEARTBEAT_MS = 400;
 const SERVER = "2001:db8:f6::5";
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /** The guest of `vmId` as `host` runs it (each sandbox names its own guest namespace). */
 async function guestOn(host: MetaldProcess, vmId: string, address: string): Promise<Guest> {
@@ -66,16 +55,14 @@ async function heldBy(host: MetaldProcess, vmId: string, guestNamespace: string)
 }
 
 describe.runIf(canSendRealPackets)("MigrateVm between two sandbox hosts on one PostgreSQL", () => {
-  const schema = `metald_migrate_${randomBytes(6).toString("hex")}`;
+  let schema: Awaited<ReturnType<typeof createPostgresSchema>> | undefined;
   let a: MetaldProcess;
   let b: MetaldProcess;
   const stops: (() => void)[] = [];
 
   beforeAll(async () => {
-    await adminQuery(`CREATE SCHEMA ${schema}`);
-    const url = new URL(POSTGRES_URL);
-    url.searchParams.set("options", `-c search_path=${schema}`);
-    const shared = { DATABASE_URL: url.toString(), METALD_HEARTBEAT_MS: String(HEARTBEAT_MS) };
+    schema = await createPostgresSchema("metald_migrate");
+    const shared = { DATABASE_URL: schema.url, METALD_HEARTBEAT_MS: String(HEARTBEAT_MS) };
     a = await startMetald("postgres", {
       driver: "sandbox",
       logLevel: "warn",
@@ -92,7 +79,7 @@ describe.runIf(canSendRealPackets)("MigrateVm between two sandbox hosts on one P
     for (const stop of stops) stop();
     await a?.destroy();
     await b?.destroy();
-    await adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await schema?.drop();
   }, 60_000);
 
   it("moves a running VM: the same packets are delivered and blocked on B, A keeps nothing of it", async () => {

@@ -4,28 +4,18 @@
 // hosts draw 64 different addresses from one pool, and ListHosts shows both hosts with the
 // one that stopped turning stale within 3 heartbeats; the event feed read alternately from
 // both hosts gives every event of the one log exactly once, in its order.
-import { randomBytes } from "node:crypto";
 import { kernelTestsCanRun } from "@metald/core/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postJson } from "./harness/curl-like.js";
 import { readKernelState } from "./harness/kernel-state.js";
 import { type MetaldProcess, POSTGRES_URL, startMetald } from "./harness/metald-process.js";
+import { createPostgresSchema } from "./harness/postgres-schema.js";
 import { waitUntil } from "./harness/wait-until.js";
 
 const VM = "/vmprovisioner.v1.VmService";
 const HOSTS = "/vmprovisioner.v1.HostService";
 const HEARTBEAT_MS = 400;
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 interface FleetHost {
   hostId: string;
@@ -55,16 +45,14 @@ async function kernelText(namespace: string): Promise<string> {
 describe.runIf(kernelTestsCanRun("two hosts on one database", ["root", "ip", "nft"]))(
   "a fleet of two sandbox hosts on one PostgreSQL",
   () => {
-    const schema = `metald_fleet_${randomBytes(6).toString("hex")}`;
+    let schema: Awaited<ReturnType<typeof createPostgresSchema>> | undefined;
     let a: MetaldProcess;
     let b: MetaldProcess;
     let bStopped = false;
 
     beforeAll(async () => {
-      await adminQuery(`CREATE SCHEMA ${schema}`);
-      const url = new URL(POSTGRES_URL);
-      url.searchParams.set("options", `-c search_path=${schema}`);
-      const shared = { DATABASE_URL: url.toString(), METALD_HEARTBEAT_MS: String(HEARTBEAT_MS) };
+      schema = await createPostgresSchema("metald_fleet");
+      const shared = { DATABASE_URL: schema.url, METALD_HEARTBEAT_MS: String(HEARTBEAT_MS) };
       // One after the other: the first applies the migrations, the second finds them applied.
       a = await startMetald("postgres", {
         driver: "sandbox",
@@ -81,7 +69,7 @@ describe.runIf(kernelTestsCanRun("two hosts on one database", ["root", "ip", "nf
     afterAll(async () => {
       await a?.destroy();
       if (b) await b.destroy();
-      await adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await schema?.drop();
     }, 60_000);
 
     it("enforces each VM on its own host only and refuses a change through the other host", async () => {
@@ -221,7 +209,7 @@ describe.runIf(kernelTestsCanRun("two hosts on one database", ["root", "ip", "nf
         await client.connect();
         try {
           const { rows } = await client.query<{ id: string }>(
-            `SELECT id FROM ${schema}.security_events ORDER BY seq`,
+            `SELECT id FROM ${schema?.name}.security_events ORDER BY seq`,
           );
           return rows.map((r) => r.id);
         } finally {

@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GUEST_MARKS_ROOT } from "@metald/core";
-import pg from "pg";
+import { createPostgresSchema, POSTGRES_URL } from "./postgres-schema.js";
 
-export const POSTGRES_URL =
-  process.env.METALD_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export { POSTGRES_URL };
+
 const MAIN = fileURLToPath(new URL("../../apps/metald/dist/main.js", import.meta.url));
 
 export type DatabaseKind = "pglite" | "postgres";
@@ -35,16 +35,6 @@ export interface MetaldProcess {
   stop(): Promise<void>;
   /** Stops the server and removes its database. */
   destroy(): Promise<void>;
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 // A loaded machine (other suites on the same two cores) can need more: METALD_E2E_STARTUP_MS.
@@ -162,12 +152,9 @@ export async function startMetald(
     env = { METALD_DATA_DIR: dataDir, DATABASE_URL: "" };
     cleanup = () => rm(dataDir, { recursive: true, force: true });
   } else {
-    const schema = `metald_e2e_${randomBytes(6).toString("hex")}`;
-    await adminQuery(`CREATE SCHEMA ${schema}`);
-    const url = new URL(POSTGRES_URL);
-    url.searchParams.set("options", `-c search_path=${schema}`);
-    env = { DATABASE_URL: url.toString(), METALD_DATA_DIR: "/nonexistent-unused" };
-    cleanup = () => adminQuery(`DROP SCHEMA ${schema} CASCADE`);
+    const schema = await createPostgresSchema("metald_e2e");
+    env = { DATABASE_URL: schema.url, METALD_DATA_DIR: "/nonexistent-unused" };
+    cleanup = schema.drop;
   }
   env = { ...env, ...options.env };
   if (options.logLevel) env.METALD_LOG_LEVEL = options.logLevel;
