@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { mergeCounters } from "../bpf/port-guard.js";
 import { formatIpv6, parseIpv6 } from "../ipam/ipv6-address.js";
 import { linuxNameProblem } from "../net/linux-name.js";
+import { mergeSetElements } from "../nft/fleet-elements.js";
 import { SAMPLE_BOOST_ADDRESSES, SAMPLE_BOOST_PORTS } from "../nft/packet-samples.js";
 import { createRateClassRegistry, type RateClassChange } from "../nft/rate-class-registry.js";
 import {
@@ -629,11 +630,16 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
         ? `add element ${IP6_FAMILY} ${TABLE_NAME} blocked_sources { ${blockedSources.join(", ")} }\n`
         : "";
     classes.clear();
-    const elements = plans.map((plan) => {
+    // The rate classes first (their chains and sets), then every VM's elements set by set.
+    const classScripts = plans.map((plan) => {
       const change = classes.change(plan.vmId, plan.rateClasses);
       classes.commit(plan.vmId, plan.rateClasses);
-      return createScript(change) + renderElementChanges(diffElements({}, plan.elements));
+      return createScript(change);
     });
+    const elements = [
+      ...classScripts,
+      renderElementChanges({ add: mergeSetElements(plans.map((p) => p.elements)), remove: {} }),
+    ];
     applied.clear();
     try {
       await nft(baseScript() + elements.join("") + blocked + boostScript());
