@@ -8,9 +8,9 @@ import { createServer as createTcpServer, type Socket, connect as tcpConnect } f
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type MetaldProcess, POSTGRES_URL, startMetald } from "./harness/metald-process.js";
+import { createPostgresSchema } from "./harness/postgres-schema.js";
 import { waitUntil } from "./harness/wait-until.js";
 
 const MAIN = fileURLToPath(new URL("../apps/metald/dist/main.js", import.meta.url));
@@ -227,23 +227,13 @@ describe("curl compatibility with tokens required", () => {
 });
 
 describe("/health when the database is gone", () => {
-  const schema = `metald_health_${process.pid}`;
+  let schema: Awaited<ReturnType<typeof createPostgresSchema>> | undefined;
   const proxied = new Set<Socket>();
   let proxy: ReturnType<typeof createTcpServer>;
   let metald: MetaldProcess;
 
-  async function admin(sql: string) {
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  }
-
   beforeAll(async () => {
-    await admin(`CREATE SCHEMA ${schema}`);
+    schema = await createPostgresSchema("metald_health");
     // metald reaches PostgreSQL through this proxy, so the test can take the database away.
     const upstream = new URL(POSTGRES_URL);
     proxy = createTcpServer((client) => {
@@ -262,16 +252,15 @@ describe("/health when the database is gone", () => {
     });
     await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
     const { port } = proxy.address() as { port: number };
-    const url = new URL(POSTGRES_URL);
+    const url = new URL(schema.url);
     url.host = `127.0.0.1:${port}`;
-    url.searchParams.set("options", `-c search_path=${schema}`);
     metald = await startMetald("pglite", { env: { DATABASE_URL: url.toString() } });
   });
   afterAll(async () => {
     await metald?.destroy();
     for (const socket of proxied) socket.destroy();
     proxy?.close();
-    await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await schema?.drop();
   });
 
   it("answers 503 with a generic status and logs the cause", async () => {

@@ -4,11 +4,10 @@
 // concurrent clients in both runs; with two hosts, half of them send to each. Both hosts run on
 // this one machine, so they share its cores and its PostgreSQL: the ratio says what a second
 // process on the same machine gives, not what a second machine would.
-import { randomBytes } from "node:crypto";
 import { availableParallelism, loadavg } from "node:os";
-import pg from "pg";
 import { Pool } from "undici";
-import { type MetaldProcess, POSTGRES_URL, startMetald } from "../harness/metald-process.js";
+import { type MetaldProcess, startMetald } from "../harness/metald-process.js";
+import { createPostgresSchema } from "../harness/postgres-schema.js";
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const WARMUP_MS = 1_000;
@@ -58,26 +57,13 @@ async function load(url: string, clients: number, end: number): Promise<number[]
   return latencies;
 }
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 /** Starts `count` sandbox hosts on one fresh schema, loads them, and removes everything. */
 async function measure(count: number) {
-  const schema = `metald_fleet_bench_${randomBytes(6).toString("hex")}`;
-  await admin(`CREATE SCHEMA ${schema}`);
-  const url = new URL(POSTGRES_URL);
-  url.searchParams.set("options", `-c search_path=${schema}`);
+  const schema = await createPostgresSchema("metald_fleet_bench");
   const hosts: MetaldProcess[] = [];
   try {
     for (let i = 0; i < count; i++)
@@ -85,7 +71,7 @@ async function measure(count: number) {
         await startMetald("postgres", {
           driver: "sandbox",
           logLevel: "warn",
-          env: { DATABASE_URL: url.toString(), METALD_HOST_ID: `bench-${i}` },
+          env: { DATABASE_URL: schema.url, METALD_HOST_ID: `bench-${i}` },
         }),
       );
     const split = (end: number) => Promise.all(hosts.map((h) => load(h.url, CLIENTS / count, end)));
@@ -103,7 +89,7 @@ async function measure(count: number) {
     };
   } finally {
     for (const h of hosts) await h.destroy();
-    await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await schema.drop();
   }
 }
 
