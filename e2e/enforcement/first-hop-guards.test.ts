@@ -199,7 +199,8 @@ describe.runIf(canSendRealPackets)("first-hop guards with real packets (sandbox)
     const victimSees = await capture(victim, "ra", 5, ROUTER_LL, { expect: 2 });
     const attackerSees = await capture(attacker, "ra", 30, ROUTER_LL);
     const before = packets(await counters(metald.url, attacker.vmId), "ra_guard_in");
-    await send(router, "ra-plain", { src: ROUTER_LL, count: 2 });
+    // No option the victim's HIGH profile blocks (block_config: port-guard.test.ts).
+    await send(router, "ra-opt-none", { src: ROUTER_LL, count: 2 });
     expect(await victimSees.result).toBe(2);
     expect(await attackerSees.stop()).toBe(0);
     expect(packets(await counters(metald.url, attacker.vmId), "ra_guard_in") - before).toBe(2);
@@ -208,7 +209,7 @@ describe.runIf(canSendRealPackets)("first-hop guards with real packets (sandbox)
   it("limits router advertisements from an allowed router to ra_rate_limit per minute", async () => {
     const before = packets(await counters(metald.url, victim.vmId), "rl_ra_drops");
     const seen = await capture(victim, "ra", 30, ROUTER_LL);
-    const sent = await send(router, "ra-plain", { src: ROUTER_LL, count: 20 });
+    const sent = await send(router, "ra-opt-none", { src: ROUTER_LL, count: 20 });
     const received = await seen.stop();
     const dropped = packets(await counters(metald.url, victim.vmId), "rl_ra_drops") - before;
     expect(dropped).toBeGreaterThan(0);
