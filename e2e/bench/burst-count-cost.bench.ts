@@ -17,6 +17,7 @@ import {
   type InterfaceSpec,
   resolvePolicy,
 } from "@metald/core";
+import { waitUntil } from "../harness/wait-until.js";
 
 const SECONDS = Number(process.env.BENCH_IPERF_SECONDS ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -56,20 +57,12 @@ function inNs(ns: string, args: string[]): string {
   return execFileSync("ip", ["netns", "exec", ns, ...args]).toString();
 }
 
-/** Polls `check` every 100 ms until it holds; throws after 10 s naming what it waited for. */
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function waitForDad(plan: HostPlan): Promise<void> {
-  await until(
+  await waitUntil(
     "duplicate address detection",
     () =>
       !inNs(plan.guestNamespace, ["ip", "-6", "addr", "show", "dev", "eth0"]).includes("tentative"),
+    { timeoutMs: 10_000 },
   );
 }
 
@@ -86,8 +79,10 @@ interface Sample {
 
 async function udpRun(): Promise<Sample> {
   spawnSync("ip", ["netns", "exec", serverPlan.guestNamespace, "iperf3", "-s", "-D", "-1"]);
-  await until("iperf3 to listen", () =>
-    inNs(serverPlan.guestNamespace, ["ss", "-Htln", "sport", "= :5201"]).includes("5201"),
+  await waitUntil(
+    "iperf3 to listen",
+    () => inNs(serverPlan.guestNamespace, ["ss", "-Htln", "sport", "= :5201"]).includes("5201"),
+    { timeoutMs: 10_000 },
   );
   const out = inNs(clientPlan.guestNamespace, [
     "iperf3",

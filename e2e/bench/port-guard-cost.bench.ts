@@ -21,6 +21,7 @@ import {
   detachLine,
   resolvePolicy,
 } from "@metald/core";
+import { waitUntil } from "../harness/wait-until.js";
 import { formatSpread, summarizeCase } from "./interleaved-summary.js";
 
 const SECONDS = Number(process.env.BENCH_IPERF_SECONDS ?? 3);
@@ -62,14 +63,6 @@ const tcBatch = (lines: string[]) =>
   execFileSync("nsenter", [`--net=/run/netns/${namespace}`, "tc", "-batch", "-"], {
     input: `${lines.join("\n")}\n`,
   });
-
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const attached = () =>
   execFileSync("nsenter", [
@@ -140,17 +133,19 @@ try {
   }
   if (!attached()) throw new Error("the port guard is not attached (does it load here?)");
   for (const p of [serverPlan, clientPlan])
-    await until(
+    await waitUntil(
       `DAD in ${p.guestNamespace}`,
       () =>
         !inNs(p.guestNamespace, ["ip", "-6", "addr", "show", "dev", "eth0"]).includes("tentative"),
+      { timeoutMs: 20_000 },
     );
   server = spawn("ip", ["netns", "exec", serverPlan.guestNamespace, "iperf3", "-s", "-6"], {
     stdio: "ignore",
   });
-  await until(
+  await waitUntil(
     "iperf3 server",
     () => inNs(serverPlan.guestNamespace, ["ss", "-Hltn", "sport", "= :5201"]).trim() !== "",
+    { timeoutMs: 20_000 },
   );
   for (let round = 0; round < ROUNDS; round++) {
     for (const c of round % 2 === 0 ? CASES : [...CASES].reverse()) {

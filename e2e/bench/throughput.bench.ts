@@ -25,6 +25,7 @@ import {
   renderElementChanges,
   resolvePolicy,
 } from "@metald/core";
+import { waitUntil } from "../harness/wait-until.js";
 import { formatSpread, summarizeCase } from "./interleaved-summary.js";
 
 const SECONDS = Number(process.env.BENCH_IPERF_SECONDS ?? 3);
@@ -81,14 +82,6 @@ function inNs(ns: string, args: string[], input?: string): string {
     input,
     maxBuffer: 1 << 28,
   }).toString();
-}
-
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 function others(from: number, to: number): string {
@@ -172,12 +165,13 @@ async function setUp(): Promise<void> {
   // The per-bridge switch decides only while the namespace-wide default is off.
   inNs(namespace, ["sysctl", "-q", "-w", "net.bridge.bridge-nf-call-ip6tables=0"]);
   for (const plan of [serverPlan, clientPlan])
-    await until(
+    await waitUntil(
       `DAD in ${plan.guestNamespace}`,
       () =>
         !inNs(plan.guestNamespace, ["ip", "-6", "addr", "show", "dev", "eth0"]).includes(
           "tentative",
         ),
+      { timeoutMs: 20_000 },
     );
 }
 
@@ -243,9 +237,10 @@ try {
   server = spawn("ip", ["netns", "exec", serverPlan.guestNamespace, "iperf3", "-s", "-6"], {
     stdio: "ignore",
   });
-  await until(
+  await waitUntil(
     "iperf3 server",
     () => inNs(serverPlan.guestNamespace, ["ss", "-Hltn", "sport", "= :5201"]).trim() !== "",
+    { timeoutMs: 20_000 },
   );
   checkInetSwitch();
   let programmed = 2;

@@ -4,6 +4,7 @@ import { execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { kernelTestsCanRun, SCAPY_PYTHON } from "@metald/core/testing";
+import { waitUntil } from "../harness/wait-until.js";
 
 const run = promisify(execFile);
 const PACKETS = fileURLToPath(new URL("./packets.py", import.meta.url));
@@ -26,17 +27,18 @@ export async function inGuest(guest: Guest, command: string, args: string[]): Pr
 
 /** Waits until the guest's addresses have finished duplicate address detection. */
 export async function waitForAddresses(guest: Guest, timeoutMs = 8_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const out = await inGuest(guest, "ip", ["-j", "-6", "addr", "show", "dev", guest.iface]);
-    const addrs =
-      (JSON.parse(out) as { addr_info: { local: string; tentative?: boolean }[] }[])[0]
-        ?.addr_info ?? [];
-    const ready = addrs.filter((a) => !a.tentative).map((a) => a.local);
-    if (ready.includes(guest.address) && ready.includes(guest.linkLocal)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`addresses of ${guest.vmId} still tentative after ${timeoutMs} ms`);
+  await waitUntil(
+    `addresses of ${guest.vmId} to leave tentative`,
+    async () => {
+      const out = await inGuest(guest, "ip", ["-j", "-6", "addr", "show", "dev", guest.iface]);
+      const addrs =
+        (JSON.parse(out) as { addr_info: { local: string; tentative?: boolean }[] }[])[0]
+          ?.addr_info ?? [];
+      const ready = addrs.filter((a) => !a.tentative).map((a) => a.local);
+      return ready.includes(guest.address) && ready.includes(guest.linkLocal);
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
 }
 
 export interface SendOptions {
