@@ -7,7 +7,7 @@
 // (200,000 at 5,000 VMs, a scrape of seconds), while a host's drops come from few VMs. Absent reads as zero in PromQL; `rate()` and
 // `increase()` see a series from its second sample on, so a VM's very first drops count in the
 // series' total but not in the rate of the scrape interval they happened in.
-import { BURST_USED_SET, countersOf, type PortCounters } from "@metald/core";
+import { BURST_USED_SET, countersOf, type PortCounters, RA_GUARD_SETS } from "@metald/core";
 import { Counter, type Registry } from "prom-client";
 import { counterKeysOf, countsAny, portNamesOf } from "../vm/counter-keys.js";
 import type { VmView } from "../vm/vm-provisioner.js";
@@ -24,19 +24,6 @@ type Labels = Record<string, string>;
 type Sample = { labels: Labels; value: number };
 
 // set name → what it counts, per metric
-const RA_GUARD = [
-  "ra_guard",
-  "ra_guard_in",
-  "nd_frag_guard",
-  "redirect_guard",
-  "dhcp_guard",
-  // the eBPF port guard's RA option filter
-  "ra_opt_prefix_in",
-  "ra_opt_mtu_in",
-  "ra_opt_route_in",
-  "ra_opt_rdnss_in",
-  "ra_opt_unverifiable_in",
-];
 const VALIDATION: Record<string, string> = {
   source_guard: "spoofing",
   nd_guard: "nd_spoofing",
@@ -121,7 +108,7 @@ function countersByVm(vms: VmView[], all: PortCounters): Collected {
         return;
       out.ra.push({
         labels: { vm_id: vmId, customer_id: customer },
-        value: RA_GUARD.reduce((sum, s) => sum + n(s), 0),
+        value: RA_GUARD_SETS.reduce((sum, s) => sum + n(s), 0),
       });
       for (const [set, violation] of Object.entries(VALIDATION)) {
         out.validation.push({
