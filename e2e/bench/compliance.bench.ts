@@ -51,7 +51,7 @@ const N = Number(process.env.BENCH_COMPLIANCE_VMS ?? 5_000);
 const TENANTS = 10;
 const ROUNDS = Number(process.env.BENCH_COMPLIANCE_ROUNDS ?? 3);
 const DISTINCT = process.env.BENCH_COMPLIANCE_DISTINCT === "1";
-const HOST: HostEvidence = { packetFiltering: true, unverifiedReason: "", vlanDevices: false };
+const HOST: HostEvidence = { packetFiltering: true, unverifiedReason: "", bridgeVlans: false };
 const HIPAA: PolicyLayer = { compliance: { frameworks: ["HIPAA"] } };
 
 const silent = {
@@ -206,7 +206,7 @@ async function run(db: SqlClient, name: string) {
     await measure("every tenant's layer adds HIPAA", () => monitor.reevaluateChanged("reload"));
     tenantLayer = () => undefined;
     await measure("every tenant's layer drops HIPAA", () => monitor.reevaluateChanged("reload"));
-    monitor.setHost({ ...HOST, vlanDevices: round % 2 === 0 });
+    monitor.setHost({ ...HOST, bridgeVlans: round % 2 === 0 });
     await measure("new host probe (nothing changes)", () => monitor.reevaluateChanged("probe"));
   }
   const rows: string[] = [];

@@ -1,7 +1,7 @@
 // Accepted fields either act or are reported as not enforced (sandbox driver, real kernel):
 // an interface's gateway becomes the guest's default route, shown by an echo to an off-link
 // address arriving at the VM that holds the gateway's address; the VLAN id, which this kernel
-// cannot carry (no 802.1Q, no bridge VLAN filtering), and an MLD snooping value that differs
+// cannot carry (no bridge VLAN filtering), and an MLD snooping value that differs
 // from the bridge a tenant's first VM made are listed in GetVmNetworkSecurity's not_enforced,
 // the REST mirror and the metald_ipv6_security_not_enforced gauge.
 import { execFileSync } from "node:child_process";
@@ -119,7 +119,7 @@ describe.runIf(canSendRealPackets)("accepted fields act or are reported (sandbox
     const fields = await notEnforced(client.vmId);
     const vlan = fields.find((f) => f.field === "isolation.customer_vlan");
     expect(vlan).toMatchObject({ interfaceId: "eth0", source: "request", value: "100" });
-    expect(vlan?.reason).toMatch(/no 802\.1Q VLAN devices and no bridge VLAN filtering/);
+    expect(vlan?.reason).toMatch(/this host has no bridge VLAN filtering/);
     expect(fields.map((f) => f.field)).toContain("ipv6.dns_servers");
     // The gateway acts in the sandbox: it is not listed.
     expect(fields.map((f) => f.field)).not.toContain("ipv6.gateway");

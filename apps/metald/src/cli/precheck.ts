@@ -64,13 +64,15 @@ export async function runPrecheck(
         caps.vlanDevices,
         caps.vlanDevices
           ? "available"
-          : "absent: tenants are separated by bridges and tenant marks instead",
+          : "absent (not needed: metald programs VLANs as bridge VLANs)",
         "warning",
       );
       add(
         "bridge VLAN filtering",
         caps.bridgeVlanFiltering,
-        caps.bridgeVlanFiltering ? "available" : "absent: VLAN ids are stored, not programmed",
+        caps.bridgeVlanFiltering
+          ? "available: customer_vlan and additional_vlans are programmed as bridge VLANs"
+          : "absent: VLAN ids are stored, not programmed (tenants are separated by bridges and tenant marks)",
         "warning",
       );
       // Accepted, shown back, and not acted on here: GetVmNetworkSecurity lists them per VM.

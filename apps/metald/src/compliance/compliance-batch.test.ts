@@ -9,7 +9,7 @@ import { type EvaluationMemo, planComplianceBatch } from "./compliance-batch.js"
 import { complianceInput } from "./compliance-subject.js";
 import { createPolicyInterner } from "./policy-interner.js";
 
-const HOST: HostEvidence = { packetFiltering: true, unverifiedReason: "", vlanDevices: false };
+const HOST: HostEvidence = { packetFiltering: true, unverifiedReason: "", bridgeVlans: false };
 const AT = new Date("2026-12-01T00:00:00Z");
 
 const row = (vmId: string, profile: "LOW" | "HIGH"): ComplianceInputRow => ({

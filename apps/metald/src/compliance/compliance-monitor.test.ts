@@ -27,7 +27,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEventPipeline, type EventInput } from "../events/event-pipeline.js";
 import { type ComplianceMonitor, createComplianceMonitor } from "./compliance-monitor.js";
 
-const KERNEL: HostEvidence = { packetFiltering: true, unverifiedReason: "", vlanDevices: false };
+const KERNEL: HostEvidence = { packetFiltering: true, unverifiedReason: "", bridgeVlans: false };
 const HIPAA: PolicyLayer = { compliance: { frameworks: ["HIPAA"] } };
 const logger = {
   info() {},

@@ -9,24 +9,24 @@ export function hostEvidenceOf(
     return {
       packetFiltering: false,
       unverifiedReason: "the dry-run driver applies nothing to the host",
-      vlanDevices: false,
+      bridgeVlans: false,
     };
   if (probe instanceof Error)
     return {
       packetFiltering: false,
       unverifiedReason: `the host probe failed: ${probe.message}`,
-      vlanDevices: false,
+      bridgeVlans: false,
     };
   if (!probe.nftables)
     return {
       packetFiltering: false,
       unverifiedReason: `the host probe found no working nftables (${probe.notes.join("; ")})`,
-      vlanDevices: false,
+      bridgeVlans: false,
     };
   return {
     packetFiltering: true,
     unverifiedReason: "",
-    vlanDevices: probe.vlanDevices,
+    bridgeVlans: probe.bridgeVlanFiltering,
     portGuard: probe.portGuard === true,
   };
 }

@@ -8,7 +8,7 @@ import { COMPLIANCE_FRAMEWORKS, COMPLIANCE_RULES, findRule, ruleKey } from "./co
 import { type ComplianceSubject, evaluateRule } from "./evaluate-compliance.js";
 import type { HostEvidence } from "./host-evidence.js";
 
-const HOST: HostEvidence = { packetFiltering: true, unverifiedReason: "", vlanDevices: true };
+const HOST: HostEvidence = { packetFiltering: true, unverifiedReason: "", bridgeVlans: true };
 
 /** Over the HIGH profile: what every framework asks beyond it. */
 const COMPLIANT_LAYER: PolicyLayer = {

@@ -5,7 +5,7 @@ import { complianceTransition, deletedVmViolations } from "./compliance-transiti
 import { evaluateCompliance } from "./evaluate-compliance.js";
 import type { HostEvidence } from "./host-evidence.js";
 
-const HOST: HostEvidence = { packetFiltering: true, unverifiedReason: "", vlanDevices: false };
+const HOST: HostEvidence = { packetFiltering: true, unverifiedReason: "", bridgeVlans: false };
 const T0 = new Date("2025-01-01T00:00:00Z");
 const T1 = new Date("2025-01-02T00:00:00Z");
 

@@ -8,11 +8,11 @@ import { findRule } from "./compliance-rules.js";
 import { type ComplianceSubject, evaluateCompliance, evaluateRule } from "./evaluate-compliance.js";
 import { type HostEvidence, UNPROBED_HOST } from "./host-evidence.js";
 
-const KERNEL: HostEvidence = { packetFiltering: true, unverifiedReason: "", vlanDevices: false };
+const KERNEL: HostEvidence = { packetFiltering: true, unverifiedReason: "", bridgeVlans: false };
 const DRY_RUN: HostEvidence = {
   packetFiltering: false,
   unverifiedReason: "the dry-run driver applies nothing",
-  vlanDevices: false,
+  bridgeVlans: false,
 };
 
 /** PCI DSS with what its rules need besides the profile. */
@@ -72,8 +72,8 @@ describe("evaluating a VM", () => {
     const tagged = vm("HIGH", { isolation: { customerVlan: 1000 } });
     const f = evaluateRule(rule, tagged, KERNEL);
     expect(f.outcome).toBe("not_enforced");
-    expect(f.detail).toMatch(/VLAN 1000; this host has no 802.1Q VLAN devices/);
-    expect(evaluateRule(rule, tagged, { ...KERNEL, vlanDevices: true }).outcome).toBe("met");
+    expect(f.detail).toMatch(/VLAN 1000; this host has no bridge VLAN filtering/);
+    expect(evaluateRule(rule, tagged, { ...KERNEL, bridgeVlans: true }).outcome).toBe("met");
     expect(evaluateRule(rule, vm("HIGH"), KERNEL).outcome).toBe("met");
   });
 

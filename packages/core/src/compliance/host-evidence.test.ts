@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { gapReason, type HostEvidence } from "./host-evidence.js";
 
-const host: HostEvidence = { packetFiltering: true, unverifiedReason: "", vlanDevices: false };
+const host: HostEvidence = { packetFiltering: true, unverifiedReason: "", bridgeVlans: false };
 
 describe("gapReason", () => {
   it("counts block_config and max_chain_length as gaps where the eBPF port guard does not load", () => {

@@ -14,8 +14,8 @@ export interface HostEvidence {
   packetFiltering: boolean;
   /** Why packet filtering cannot be verified, when it cannot. */
   unverifiedReason: string;
-  /** 802.1Q VLAN devices exist on this kernel (the probe creates one). */
-  vlanDevices: boolean;
+  /** VLANs are programmed as bridge VLANs: the kernel has bridge VLAN filtering (probed). */
+  bridgeVlans: boolean;
   /** The eBPF port guard loads here: max_chain_length and RA option filtering are enforced. */
   portGuard?: boolean;
 }
@@ -24,16 +24,16 @@ export interface HostEvidence {
 export const UNPROBED_HOST: HostEvidence = {
   packetFiltering: false,
   unverifiedReason: "the host's capabilities have not been probed yet",
-  vlanDevices: false,
+  bridgeVlans: false,
 };
 
 /** Why `gap` is not enforced on `host`, or undefined when it is. */
 export function gapReason(gap: HostGap, host: HostEvidence): string | undefined {
   switch (gap) {
     case "vlan":
-      return host.vlanDevices
+      return host.bridgeVlans
         ? undefined
-        : "this host has no 802.1Q VLAN devices: the VLAN is stored, not created (tenant marks still separate tenants)";
+        : "this host has no bridge VLAN filtering: the VLAN is stored, not programmed (tenant marks still separate tenants)";
     case "ra_block_config":
       return host.portGuard
         ? undefined

@@ -10,6 +10,7 @@ export type HostStep =
   | "sysctls"
   | "nftables"
   | "guard"
+  | "vlans"
   | "remove";
 
 const STEP_TEXT: Record<HostStep, string> = {
@@ -20,6 +21,7 @@ const STEP_TEXT: Record<HostStep, string> = {
   sysctls: "setting the port's IPv6 kernel parameters",
   nftables: "programming the VM's nftables rules",
   guard: "programming the VM's eBPF port guard",
+  vlans: "programming the VM's port VLANs",
   remove: "removing the VM's host resources",
 };
 

@@ -2,36 +2,8 @@ import { describe, expect, it } from "vitest";
 import { compileHostPlan } from "../plan/compile-host-plan.js";
 import { resolvePolicy } from "../policy/resolve-policy.js";
 import { createInterfaceSpec } from "../policy/vm-spec.js";
-import { type CommandRunner, RunError } from "./command-runner.js";
+import { recordingRunner } from "../testing/recording-runner.js";
 import { createSandboxDriver } from "./sandbox-driver.js";
-import type { SysctlWriter } from "./sysctl-writer.js";
-
-// A runner that records commands and answers like a host with nothing on it yet; the commands
-// of an `ip -batch -` are recorded one by one, as if run alone, and sysctl writes as `sysctl`.
-function recordingRunner() {
-  const calls: { command: string; args: readonly string[]; input?: string }[] = [];
-  const sysctls: SysctlWriter = {
-    async write(entries) {
-      calls.push({ command: "sysctl", args: entries.map((e) => `${e.key}=${e.value}`) });
-    },
-  };
-  const runner: CommandRunner = {
-    async run(command, args, options = {}) {
-      if (args.includes("-batch")) {
-        for (const line of (options.input ?? "").trim().split("\n"))
-          calls.push({ command, args: line.split(" ") });
-        return "";
-      }
-      calls.push({ command, args, input: options.input });
-      if (args.includes("show") && !args.includes("-d"))
-        throw new RunError(command, args, 1, "does not exist");
-      if (args[0] === "-j" && args[1] === "netns") return "[]";
-      if (args.includes("-d")) return "[]";
-      return "";
-    },
-  };
-  return { runner, calls, sysctls };
-}
 
 const spec = createInterfaceSpec("eth0", {
   macAddress: "",

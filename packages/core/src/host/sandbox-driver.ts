@@ -31,12 +31,13 @@ import { diffElements, renderElementChanges, type SetElements } from "../nft/vm-
 import type { HostPlan } from "../plan/host-plan.js";
 import { createBridgePorts } from "./bridge-port-limit.js";
 import { type BridgeRegistry, createMemoryBridgeRegistry } from "./bridge-registry.js";
+import { portVlansOf } from "./bridge-vlans.js";
 import { type CommandRunner, RunError } from "./command-runner.js";
 import { createCounterObserver } from "./counter-observer.js";
 import { createGuestNamespaceMarks, GUEST_MARKS_ROOT } from "./guest-namespace-marks.js";
 import { HostApplyError, type HostStep } from "./host-apply-error.js";
 import { probeCapabilities } from "./host-capabilities-probe.js";
-import type { HostDriver, ReconcileResult } from "./host-driver.js";
+import type { HostCapabilities, HostDriver, ReconcileResult } from "./host-driver.js";
 import {
   type GuestNamespace,
   type HostLink,
@@ -47,6 +48,7 @@ import { type IpBatchLine, ifindexesOf, runIpBatch } from "./ip-batch.js";
 import { inNamespace, ipAddr, ipLink, ipNetns } from "./ip-link.js";
 import { createKeyedMutex } from "./keyed-mutex.js";
 import { createNftScriptRunner, type NftTransactions } from "./nft-channel.js";
+import { createPortVlanProgrammer, type VlanPort } from "./port-vlans.js";
 import type { PortCounters } from "./set-counters.js";
 import {
   beyondDefaults,
@@ -85,6 +87,11 @@ export interface SandboxDriverOptions {
    * then reports those settings as not enforced).
    */
   vmGuard?: VmGuard | false;
+  /**
+   * Whether ports get their VLANs as bridge VLANs (customer_vlan untagged, additional_vlans
+   * tagged); default: where the kernel has bridge VLAN filtering (probed once).
+   */
+  bridgeVlanFiltering?: boolean;
 }
 
 export interface SandboxDriver extends HostDriver {
@@ -177,6 +184,20 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       ? undefined
       : (options.vmGuard ?? createVmGuard({ runner, namespace: sbx }));
   const guardReady = async () => guard !== undefined && (await guard.unavailable()) === undefined;
+  // What the kernel can do, probed once (with a throwaway bridge) when first needed.
+  let capabilities: Promise<HostCapabilities> | undefined;
+  const probe = () => {
+    capabilities ??= probeCapabilities((args) => ip(args));
+    return capabilities;
+  };
+  // Each port's VLANs, where the kernel has bridge VLAN filtering (port-vlans.ts).
+  const vlans = createPortVlanProgrammer({
+    runner,
+    namespace: sbx,
+    supported: async () => options.bridgeVlanFiltering ?? (await probe()).bridgeVlanFiltering,
+  });
+  const vlanPorts = (plan: HostPlan): VlanPort[] =>
+    plan.ports.map((p) => ({ name: p.name, bridge: p.bridge, vlans: portVlansOf(p) }));
   // The ports metald put on each bridge (a bridge holds at most 1,024), under the bridge keys.
   const bridgePorts = createBridgePorts();
   let boost = { ports: [] as string[], addresses: [] as string[] };
@@ -336,6 +357,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       undo.unshift(async () => {
         bridgePorts.remove(port.bridge, port.name);
         ifindexes.delete(port.name);
+        vlans.forget(port.name);
         guestAddresses.delete(`${ns}/${port.guestInterface}`);
       });
       undo.unshift(() => ip(ipLink.delete(port.name)));
@@ -363,6 +385,9 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     }
     for (const [name, index] of ifindexesOf(await runIpBatch(runner, plan.vmId, sbx, host)))
       ifindexes.set(name, index);
+    // Every port of the plan, new or updated; an update that fails later restores the old.
+    const previousVlans = await vlans.apply(plan.vmId, vlanPorts(plan));
+    if (previousVlans.length > 0) undo.push(() => vlans.apply(plan.vmId, previousVlans));
     for (const name of created)
       if (!plan.ports.some((p) => p.name === name)) knownBridges.add(name);
     for (const link of plan.links)
@@ -620,6 +645,8 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       for (const port of plan.ports)
         if (!linux)
           guestAddresses.set(`${plan.guestNamespace}/${port.guestInterface}`, [...port.addresses]);
+    // Every port's VLANs as planned (nothing runs where the kernel has no VLAN filtering).
+    await vlans.reload(plans.flatMap(vlanPorts));
     // Every plan's sysctls again, a few commands in all: a port made just before metald was
     // killed may lack them (the host end would accept router advertisements from its guest).
     await sysctls.write(plans.flatMap((plan) => plan.sysctls));
@@ -745,13 +772,19 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     linkExists: (name) => linkExists(name, sbx),
 
     async compat() {
-      const caps = await probeCapabilities((args) => ip(args));
+      const caps = await probe();
       const problem = guard ? await guard.unavailable() : "the eBPF port guard is turned off";
+      const notes = [...caps.notes];
       if (problem)
-        caps.notes.push(
+        notes.push(
           `no eBPF port guard (max_chain_length and RA option filtering not enforced): ${problem}`,
         );
-      return { ...caps, portGuard: problem === undefined };
+      return {
+        ...caps,
+        bridgeVlanFiltering: options.bridgeVlanFiltering ?? caps.bridgeVlanFiltering,
+        notes,
+        portGuard: problem === undefined,
+      };
     },
 
     async bridgeMldSnooping(bridge) {
@@ -851,6 +884,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
             });
             bridgePorts.remove(port.bridge, port.name);
             ifindexes.delete(port.name);
+            vlans.forget(port.name);
             guestAddresses.delete(`${plan.guestNamespace}/${port.guestInterface}`);
           }
           if (!linux && (await namespaceExists(plan.guestNamespace))) {
@@ -916,6 +950,7 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       guestAddresses.clear();
       counters.clear();
       bridgePorts.clear();
+      vlans.clear();
       await owners.run([GUARD], async () => guard?.unload());
     },
   };

@@ -65,6 +65,9 @@ export function compileHostPlan(context: PlanContext, interfaces: PlannedInterfa
       linkLocal: linkLocalFromMac(mac),
       gateway: spec.gateway,
       vlan,
+      ...(policy.isolation.additionalVlans.length > 0
+        ? { taggedVlans: [...policy.isolation.additionalVlans] }
+        : {}),
       ...(guard ? { guard } : {}),
     });
   }

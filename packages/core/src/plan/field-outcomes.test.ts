@@ -51,7 +51,7 @@ const HOST: HostEnforcementFacts = {
   bridgeMldSnooping: () => undefined,
 };
 
-const EVIDENCE: HostEvidence = { packetFiltering: true, unverifiedReason: "", vlanDevices: false };
+const EVIDENCE: HostEvidence = { packetFiltering: true, unverifiedReason: "", bridgeVlans: false };
 
 /** Fields of IPv6SecurityConfig, under ipv6_config.security and security_overrides. */
 const SECURITY: Record<string, Case> = {
@@ -694,6 +694,14 @@ describe("every accepted VM configuration field acts, is refused, or is reported
       (f) => f.field === "isolation.customer_vlan",
     );
     expect(vlan).toMatchObject({ interfaceId: "eth0", source: "request", value: "100" });
-    expect(vlan?.reason).toMatch(/no 802\.1Q VLAN devices and no bridge VLAN filtering/);
+    expect(vlan?.reason).toMatch(/this host has no bridge VLAN filtering/);
+    // Where the kernel has it, the VLANs are programmed (port-vlans.ts): nothing to report.
+    const filtering = { ...HOST, bridgeVlanFiltering: true };
+    expect(
+      notEnforcedFields(spec, effective, filtering).filter((f) => f.field.includes("vlan")),
+    ).toEqual([]);
+    const hostWide = fieldsNotEnforcedOnHost(filtering).map((f) => f.field);
+    expect(hostWide).not.toContain("isolation.customer_vlan");
+    expect(hostWide).toContain("interface.vlan.priority");
   });
 });

@@ -29,7 +29,10 @@ export interface PortPlan {
   addresses: string[];
   linkLocal: string;
   gateway: string;
+  /** The customer VLAN (untagged on the port); 0: none. */
   vlan: number;
+  /** VLANs accepted tagged (additional_vlans); absent: none. */
+  taggedVlans?: number[];
   /** What the eBPF port guard enforces on this port (vm_guard.c); absent: no guard. */
   guard?: PortGuard;
 }

@@ -68,15 +68,11 @@ export function notEnforcedFields(
         value: json(value),
       });
     const iso = policy.isolation;
-    if (iso.customerVlan > 0)
-      add("isolation.customer_vlan", "isolation.customerVlan", iso.customerVlan, vlanReason(host));
-    if (iso.additionalVlans.length > 0)
-      add(
-        "isolation.additional_vlans",
-        "isolation.additionalVlans",
-        iso.additionalVlans,
-        vlanReason(host),
-      );
+    const vlan = vlanReason(host);
+    if (vlan !== undefined && iso.customerVlan > 0)
+      add("isolation.customer_vlan", "isolation.customerVlan", iso.customerVlan, vlan);
+    if (vlan !== undefined && iso.additionalVlans.length > 0)
+      add("isolation.additional_vlans", "isolation.additionalVlans", iso.additionalVlans, vlan);
     if (iface.vlanPriority > 0)
       add(
         "interface.vlan.priority",

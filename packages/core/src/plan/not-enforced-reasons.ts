@@ -4,7 +4,7 @@ import type { HostEnforcementFacts } from "./not-enforced-fields.js";
 
 /** Each reportable field's reason, where it does not depend on the VM. */
 export const NOT_ENFORCED_REASONS = {
-  vlan: "metald creates no VLAN devices or bridge VLANs; tenants are separated by their own bridge and the per-tenant frame mark instead",
+  vlan: "metald programs VLANs as bridge VLANs, which need bridge VLAN filtering; tenants are separated by their own bridge and the per-tenant frame mark instead",
   vlanPriority:
     "an 802.1p priority travels in a VLAN tag, and metald sends the VM's frames untagged",
   portGuard:
@@ -48,16 +48,13 @@ export const NOT_ENFORCED_REASONS = {
     "TLS runs inside the guest: metald neither sees nor restricts its cipher suites (min_tls_version and require_tls are compliance declarations)",
 } as const;
 
+/** Why VLAN ids are not programmed here; undefined where they are (bridge VLAN filtering). */
 export function vlanReason(
-  host: Pick<HostEnforcementFacts, "vlanDevices" | "bridgeVlanFiltering">,
-): string {
-  const missing = [
-    ...(host.vlanDevices ? [] : ["802.1Q VLAN devices"]),
-    ...(host.bridgeVlanFiltering ? [] : ["bridge VLAN filtering"]),
-  ];
-  return missing.length > 0
-    ? `this host has no ${missing.join(" and no ")}; ${NOT_ENFORCED_REASONS.vlan}`
-    : NOT_ENFORCED_REASONS.vlan;
+  host: Pick<HostEnforcementFacts, "bridgeVlanFiltering">,
+): string | undefined {
+  return host.bridgeVlanFiltering
+    ? undefined
+    : `this host has no bridge VLAN filtering; ${NOT_ENFORCED_REASONS.vlan}`;
 }
 
 /**
@@ -80,8 +77,12 @@ export function fieldsNotEnforcedOnHost(
       ].map((field) => ({ field, reason: r.portGuard }));
   return [
     ...guard,
-    { field: "isolation.customer_vlan", reason: vlan },
-    { field: "isolation.additional_vlans", reason: vlan },
+    ...(vlan === undefined
+      ? []
+      : [
+          { field: "isolation.customer_vlan", reason: vlan },
+          { field: "isolation.additional_vlans", reason: vlan },
+        ]),
     { field: "interface.vlan.priority", reason: r.vlanPriority },
     { field: "isolation.network_namespace", reason: r.networkNamespace },
     { field: "rate_limits.method", reason: r.method },

@@ -10,7 +10,7 @@ describe("the settings a host does not enforce", () => {
       create(NotEnforcedFieldSchema, {
         field: "isolation.customer_vlan",
         interfaceId: "eth0",
-        reason: "this host has no 802.1Q VLAN devices",
+        reason: "this host has no bridge VLAN filtering",
         source: "request",
         value: "100",
       }),
@@ -28,7 +28,7 @@ describe("the settings a host does not enforce", () => {
       within(vlan)
         .getAllByRole("cell")
         .map((c) => c.textContent),
-    ).toEqual(["eth0", "100", "request", "this host has no 802.1Q VLAN devices"]);
+    ).toEqual(["eth0", "100", "request", "this host has no bridge VLAN filtering"]);
     const groups = within(table).getByRole("row", { name: /security_groups/ });
     expect(within(groups).getAllByRole("cell")[0]?.textContent).toBe("whole VM");
     expect(within(groups).getAllByRole("cell")[1]?.textContent).toBe("dmz");
