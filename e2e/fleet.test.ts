@@ -3,7 +3,8 @@
 // change sent to the other host is refused naming the owner, 64 creates split across both
 // hosts draw 64 different addresses from one pool, and ListHosts shows both hosts with the
 // one that stopped turning stale within 3 heartbeats; the event feed read alternately from
-// both hosts gives every event of the one log exactly once, in its order.
+// both hosts gives every event of the one log exactly once, in its order; a source blocked
+// through one host is programmed by the other on its heartbeat.
 import { kernelTestsCanRun } from "@metald/core/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -227,6 +228,38 @@ describe.runIf(kernelTestsCanRun("two hosts on one database", ["root", "ip", "nf
       expect(seen).toEqual(stored);
       console.log(`feed: ${seen.length} events over ${reads} reads alternating hosts`);
     }, 60_000);
+
+    it("a source blocked through one host is dropped by both, and unblocked through the other, by neither", async () => {
+      const source = "2001:db8:bad:f1::66";
+      const blocked = async (on: MetaldProcess) =>
+        (await readKernelState(on.env.METALD_SANDBOX_NAMESPACE as string)).sets.blocked_sources ??
+        [];
+      const added = await postJson(`${a.url}/debug/security/blocked-sources`, {
+        source,
+        reason: "scanner",
+      });
+      expect(added.status, JSON.stringify(added.body)).toBe(201);
+      // Host A at once, as it answers; host B on its heartbeat.
+      expect(await blocked(a)).toContain(source);
+      const since = Date.now();
+      await waitUntil(
+        "host B to program the source blocked through host A",
+        async () => (await blocked(b)).includes(source),
+        { timeoutMs: 20 * HEARTBEAT_MS, intervalMs: 50 },
+      );
+      console.log(`blocked on host B ${Date.now() - since} ms after host A answered`);
+      const removed = await fetch(
+        `${b.url}/debug/security/blocked-sources/${encodeURIComponent(source)}`,
+        { method: "DELETE" },
+      );
+      expect(removed.status).toBe(200);
+      expect(await blocked(b)).not.toContain(source);
+      await waitUntil(
+        "host A to remove the source unblocked through host B",
+        async () => !(await blocked(a)).includes(source),
+        { timeoutMs: 20 * HEARTBEAT_MS, intervalMs: 50 },
+      );
+    }, 30_000);
 
     it("lists both hosts, and the one that stopped is stale within 3 heartbeats", async () => {
       const hosts = await listHosts(b);

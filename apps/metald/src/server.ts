@@ -57,6 +57,7 @@ import {
 import { startRetentionJob } from "./events/retention-job.js";
 import { type SiemSettingsSource, startSiemForwarding } from "./events/siem-forwarding.js";
 import { createVmFactsReader } from "./events/siem-vm-facts.js";
+import { createBlockedSourceSync } from "./fleet/blocked-source-sync.js";
 import { type HostHeartbeat, startHostHeartbeat } from "./fleet/host-heartbeat.js";
 import { registerAuditRoutes } from "./http/audit-routes.js";
 import { registerBlockedSourceRoutes } from "./http/blocked-source-routes.js";
@@ -437,14 +438,18 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   registerCustomerRoutes(app, tenantRepository);
   registerAuditRoutes(app, auditTrail.repository);
   const blockedSources = createBlockedSourceRepository(options.db);
-  registerBlockedSourceRoutes(app, {
+  const blockedSourceSync = createBlockedSourceSync({
     repository: blockedSources,
     driver: options.driver,
     hostLock,
+  });
+  registerBlockedSourceRoutes(app, {
+    repository: blockedSources,
+    sync: blockedSourceSync,
+    hostLock,
     readCounters: options.readCounters,
   });
-  const reconcile = () =>
-    provisioner.reconcile(async () => (await blockedSources.list()).map((b) => b.source));
+  const reconcile = () => provisioner.reconcile(blockedSourceSync.readForReconcile);
   // Moves of VMs between hosts (MigrateVm): this host takes VMs over, and removes its copy of
   // those another host took, reading the audit trail from its position before the reconcile
   // (a move committed before that position is the reconcile's to remove).
@@ -475,8 +480,10 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   });
   await migration.start();
   await reconcile();
-  // Checked on the heartbeat's interval: a VM that moved away is removed here within one.
+  // Checked on the heartbeat's interval: a VM that moved away is removed here within one, and
+  // a source blocked or unblocked through another host of the fleet is programmed here.
   let releasing: Promise<unknown> | undefined;
+  let syncing: Promise<unknown> | undefined;
   const releaseTimer = setInterval(() => {
     releasing ??= migration
       .releaseMoved()
@@ -486,11 +493,21 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
       .finally(() => {
         releasing = undefined;
       });
+    if (options.db.kind !== "postgres") return;
+    syncing ??= blockedSourceSync
+      .apply()
+      .catch((error: unknown) =>
+        app.log.warn({ err: error }, "applying the fleet's blocked sources failed; will retry"),
+      )
+      .finally(() => {
+        syncing = undefined;
+      });
   }, options.heartbeatMs ?? 5_000);
   releaseTimer.unref();
   app.addHook("onClose", async () => {
     clearInterval(releaseTimer);
     await releasing;
+    await syncing;
   });
   // After the reconcile (the host probe needs the driver's namespace): every VM evaluated once,
   // then again on each change its control-plane event announces.

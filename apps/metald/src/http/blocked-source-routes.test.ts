@@ -6,6 +6,7 @@ import { createBlockedSourceRepository, createVmRepository } from "@metald/db";
 import { TEST_DATABASES, type TestDatabase } from "@metald/db/testing";
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBlockedSourceSync } from "../fleet/blocked-source-sync.js";
 import { quietLogger } from "../testing/test-requests.js";
 import { createHostChangeLock } from "../vm/host-change-lock.js";
 import { createVmProvisioner } from "../vm/vm-provisioner.js";
@@ -69,10 +70,10 @@ describe.each(Object.entries(TEST_DATABASES))(
         hostLock,
       });
       const app = Fastify();
-      registerBlockedSourceRoutes(app, { repository, driver, hostLock });
+      const sync = createBlockedSourceSync({ repository, driver, hostLock });
+      registerBlockedSourceRoutes(app, { repository, sync, hostLock });
       await app.ready();
-      const reconcile = () =>
-        provisioner.reconcile(async () => (await repository.list()).map((b) => b.source));
+      const reconcile = () => provisioner.reconcile(sync.readForReconcile);
       return { app, repository, reconcile, source: `2001:db8:bad:${serial}::1` };
     }
 

@@ -5,29 +5,19 @@
 //   DELETE /debug/security/blocked-sources/{source}  (a prefix's "/" written as %2F)
 // Each change holds the host change lock from its row to its element (or the rollback), as a
 // VM change does: a reconcile, which reads the rows and makes the kernel match them, sees
-// either both or neither.
-import {
-  checkPrefix,
-  checkUnicastAddress,
-  FieldError,
-  type HostDriver,
-  type PortCounters,
-} from "@metald/core";
+// either both or neither. The rows are the fleet's: a change brings this host's kernel to all
+// of them (blocked-source-sync.ts), and the other hosts follow on their heartbeat.
+import { checkPrefix, checkUnicastAddress, FieldError, type PortCounters } from "@metald/core";
 import type { BlockedSourceRepository } from "@metald/db";
 import type { FastifyInstance } from "fastify";
+import { BLOCKED_SOURCES_LOCK_KEY, type BlockedSourceSync } from "../fleet/blocked-source-sync.js";
 import type { HostChangeLock } from "../vm/host-change-lock.js";
 import { sendError } from "./http-errors.js";
 
-/**
- * The lock key blocked-source changes share: one at a time among themselves (an add and a
- * remove of one source apply in the order they came), alongside VM changes. No VM id has a
- * space, so none shares it.
- */
-export const BLOCKED_SOURCES_LOCK_KEY = "host blocked-sources";
-
 export interface BlockedSourceRouteOptions {
   repository: BlockedSourceRepository;
-  driver: HostDriver;
+  /** Brings the kernel to the rows (under the lock key, which the routes hold). */
+  sync: Pick<BlockedSourceSync, "applyHeld">;
   /** The lock VM changes and the reconcile take (server.ts makes one for all three). */
   hostLock: HostChangeLock;
   readCounters?: () => Promise<PortCounters>;
@@ -44,7 +34,7 @@ export function registerBlockedSourceRoutes(
   app: FastifyInstance,
   options: BlockedSourceRouteOptions,
 ): void {
-  const { repository, driver, hostLock } = options;
+  const { repository, sync, hostLock } = options;
 
   app.get("/debug/security/blocked-sources", async () => {
     const counters = options.readCounters ? await options.readCounters() : new Map();
@@ -68,14 +58,15 @@ export function registerBlockedSourceRoutes(
         const reason = typeof req.body?.reason === "string" ? req.body.reason : "";
         if (reason.length > 256) throw new FieldError("reason", "is longer than 256 characters");
         const added = await hostLock.shared(BLOCKED_SOURCES_LOCK_KEY, async () => {
-          if (!(await repository.add(source, reason, "operator", new Date()))) return false;
+          const stored = await repository.add(source, reason, "operator", new Date());
           try {
-            await driver.updateBlockedSources([source], []);
+            // Also when the row was there: another host may have added it since the last tick.
+            await sync.applyHeld();
           } catch (error) {
-            await repository.remove(source);
+            if (stored) await repository.remove(source);
             throw error;
           }
-          return true;
+          return stored;
         });
         return reply.code(added ? 201 : 200).send({ source, reason, created: added });
       } catch (error) {
@@ -90,9 +81,9 @@ export function registerBlockedSourceRoutes(
       try {
         const source = canonicalSource(req.params.source, "source");
         const removed = await hostLock.shared(BLOCKED_SOURCES_LOCK_KEY, async () => {
-          if (!(await repository.remove(source))) return false;
-          await driver.updateBlockedSources([], [source]);
-          return true;
+          const deleted = await repository.remove(source);
+          await sync.applyHeld();
+          return deleted;
         });
         if (!removed) {
           return reply.code(404).send({ code: "not_found", message: `${source} is not blocked` });
