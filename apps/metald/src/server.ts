@@ -32,7 +32,11 @@ import {
   createVmRepository,
   type SqlClient,
 } from "@metald/db";
-import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from "fastify";
 import type { Registry } from "prom-client";
 import { type AuditSettings, startAuditTrail } from "./audit/audit-trail.js";
 import { registerRequestAudit } from "./audit/request-origin.js";
@@ -482,32 +486,25 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   await reconcile();
   // Checked on the heartbeat's interval: a VM that moved away is removed here within one, and
   // a source blocked or unblocked through another host of the fleet is programmed here.
-  let releasing: Promise<unknown> | undefined;
-  let syncing: Promise<unknown> | undefined;
-  const releaseTimer = setInterval(() => {
-    releasing ??= migration
-      .releaseMoved()
-      .catch((error: unknown) =>
-        app.log.warn({ err: error }, "reading the VMs that moved away failed; will retry"),
-      )
-      .finally(() => {
-        releasing = undefined;
-      });
-    if (options.db.kind !== "postgres") return;
-    syncing ??= blockedSourceSync
-      .apply()
-      .catch((error: unknown) =>
-        app.log.warn({ err: error }, "applying the fleet's blocked sources failed; will retry"),
-      )
-      .finally(() => {
-        syncing = undefined;
-      });
+  const fleetTasks = [
+    singleFlight(() => migration.releaseMoved(), "reading the VMs that moved away failed", app.log),
+    ...(options.db.kind === "postgres"
+      ? [
+          singleFlight(
+            () => blockedSourceSync.apply(),
+            "applying the fleet's blocked sources failed",
+            app.log,
+          ),
+        ]
+      : []),
+  ];
+  const fleetTimer = setInterval(() => {
+    for (const task of fleetTasks) task.run();
   }, options.heartbeatMs ?? 5_000);
-  releaseTimer.unref();
+  fleetTimer.unref();
   app.addHook("onClose", async () => {
-    clearInterval(releaseTimer);
-    await releasing;
-    await syncing;
+    clearInterval(fleetTimer);
+    for (const task of fleetTasks) await task.settled();
   });
   // After the reconcile (the host probe needs the driver's namespace): every VM evaluated once,
   // then again on each change its control-plane event announces.
@@ -609,4 +606,26 @@ function listenUrl(address: AddressInfo | string | null, scheme: "http" | "https
   if (address === null || typeof address === "string") return `${scheme}://${address ?? ""}`;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return `${scheme}://${host}:${address.port}`;
+}
+
+/**
+ * A task a timer starts: a tick while the previous run still goes starts nothing, and a failure
+ * is logged for the next tick to retry.
+ */
+function singleFlight(
+  task: () => Promise<unknown>,
+  failure: string,
+  log: Pick<FastifyBaseLogger, "warn">,
+) {
+  let running: Promise<unknown> | undefined;
+  return {
+    run() {
+      running ??= task()
+        .catch((error: unknown) => log.warn({ err: error }, `${failure}; will retry`))
+        .finally(() => {
+          running = undefined;
+        });
+    },
+    settled: () => running,
+  };
 }
