@@ -19,7 +19,7 @@ const planWith = (isolation: { customerVlan?: number; additionalVlans?: number[]
   ]);
 
 function driverWith(
-  bridgeVlanFiltering: boolean,
+  bridgeVlanFiltering: boolean | undefined,
   hooks: Parameters<typeof recordingRunner>[0] = {},
 ) {
   const recorded = recordingRunner(hooks);
@@ -115,6 +115,12 @@ describe("VLANs as bridge VLANs (linux driver, recorded commands)", () => {
     expect(bridgeLines(lines().slice(before))).toContain(
       `bridge vlan add dev ${tap} vid 100 pvid untagged`,
     );
+  });
+
+  it("a reconcile of VMs without VLANs probes and reads nothing", async () => {
+    const { driver, lines } = driverWith(undefined);
+    await driver.reconcile([planWith({})], []);
+    expect(lines().filter((l) => l.startsWith("bridge ") || l.includes("mprobe"))).toEqual([]);
   });
 
   it("a reconcile reads what the kernel holds once and changes only the ports that differ", async () => {

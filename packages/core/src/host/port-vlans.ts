@@ -9,6 +9,7 @@ import {
   type PortVlans,
   parseBridgeVlans,
   sameVlans,
+  wantsVlans,
 } from "./bridge-vlans.js";
 import { type CommandRunner, RunError } from "./command-runner.js";
 import { HostApplyError } from "./host-apply-error.js";
@@ -90,7 +91,9 @@ export function createPortVlanProgrammer(options: PortVlanOptions): PortVlanProg
     async reload(ports) {
       held.clear();
       filtering.clear();
-      if (!(await options.supported())) return;
+      // Without a port that has VLANs nothing is read (nor probed): a port's VLANs change only
+      // through metald, so none holds any that its plan no longer asks for.
+      if (!ports.some((p) => wantsVlans(p.vlans)) || !(await options.supported())) return;
       const out = await runner.run("bridge", inNamespace(namespace, ["-j", "vlan", "show"]));
       for (const [name, vlans] of parseBridgeVlans(out)) held.set(name, vlans);
       await apply("reconcile", ports);
