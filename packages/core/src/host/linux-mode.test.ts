@@ -62,4 +62,29 @@ describe("the linux driver", () => {
     }
     expect(lines[sysctl]).toContain("net/ipv6/conf/br-acme-backup/accept_ra=0");
   });
+
+  it("programs a VM's elements while its links are made, and takes them back when the links fail", async () => {
+    let refuse = true;
+    const { runner, calls, sysctls } = recordingRunner({
+      fail: (command, args) =>
+        refuse && command === "ip" && args.includes("-batch")
+          ? "RTNETLINK answers: File exists"
+          : undefined,
+    });
+    const driver = createSandboxDriver({ runner, mode: "linux", sysctls, vmGuard: false });
+    const plan = compileHostPlan(
+      { vmId: "vm-linux", tenantId: "acme", isolated: false, tenantMark: 1 },
+      [{ spec, policy: resolvePolicy({ profile: "LOW" }).policy }],
+    );
+    await expect(driver.applyVm(plan)).rejects.toThrow(/File exists/);
+    const port = `"${plan.ports[0]?.name}"`;
+    const scripts = calls.filter((c) => c.command === "nft").map((c) => c.input ?? "");
+    expect(scripts[0]).toContain(`add element bridge metald_security vm_ports { ${port} }`);
+    expect(scripts.at(-1)).toContain(`delete element bridge metald_security vm_ports { ${port} }`);
+    // The next attempt finds the VM's elements as they were before it: all added again.
+    refuse = false;
+    await driver.applyVm(plan);
+    const again = calls.filter((c) => c.command === "nft").at(-1)?.input ?? "";
+    expect(again).toContain(`add element bridge metald_security vm_ports { ${port} }`);
+  });
 });

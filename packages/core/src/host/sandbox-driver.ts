@@ -811,14 +811,29 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     },
 
     async applyVm(plan) {
-      const undo = await applyLinks(plan);
+      // A bridge that cannot take the ports refuses before any command (checked again under the
+      // bridge's key, where it counts).
+      bridgePorts.check(plan.vmId, plan.ports);
+      const previous = { elements: applied.get(plan.vmId) ?? {}, classes: classes.used(plan.vmId) };
+      // The elements name ports, not interface indexes: they are programmed while the links are
+      // made (two processes at once instead of one after the other), and a new port is filtered
+      // from the moment it joins its bridge.
+      const [links, elements] = await Promise.allSettled([
+        applyLinks(plan),
+        applyElements(plan, plan.elements, plan.rateClasses),
+      ]);
       try {
-        await applyElements(plan, plan.elements, plan.rateClasses);
+        if (links.status === "rejected") throw links.reason;
+        if (elements.status === "rejected") throw elements.reason;
         await applyGuard(plan);
       } catch (error) {
-        await owners.run(bridgeKeys(plan), async () => {
-          for (const task of undo) await task().catch(() => undefined);
-        });
+        // Nothing of the plan remains: its links removed, the VM's elements as they were.
+        if (links.status === "fulfilled")
+          await owners.run(bridgeKeys(plan), async () => {
+            for (const task of links.value) await task().catch(() => undefined);
+          });
+        if (elements.status === "fulfilled")
+          await applyElements(plan, previous.elements, previous.classes).catch(() => undefined);
         throw error;
       }
     },
