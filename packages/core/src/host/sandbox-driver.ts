@@ -815,9 +815,8 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       // bridge's key, where it counts).
       bridgePorts.check(plan.vmId, plan.ports);
       const previous = { elements: applied.get(plan.vmId) ?? {}, classes: classes.used(plan.vmId) };
-      // The elements name ports, not interface indexes: they are programmed while the links are
-      // made (two processes at once instead of one after the other), and a new port is filtered
-      // from the moment it joins its bridge.
+      // The elements name ports, not interface indexes, so they are programmed while the links are
+      // made (two processes at once instead of one after the other); the call answers after both.
       const [links, elements] = await Promise.allSettled([
         applyLinks(plan),
         applyElements(plan, plan.elements, plan.rateClasses),
