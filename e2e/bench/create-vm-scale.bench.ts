@@ -8,6 +8,7 @@
 import { readFile } from "node:fs/promises";
 import { Pool } from "undici";
 import { startMetald } from "../harness/metald-process.js";
+import { callVmService, percentile, scaleVmBody } from "./create-vm-load.js";
 
 // BENCH_SCALE_SIZES=10 (comma-separated) measures only those sizes, e.g. to repeat one row.
 const SIZES = process.env.BENCH_SCALE_SIZES
@@ -18,47 +19,12 @@ const PER_BRIDGE = 500;
 const IDLE_MS = 30_000;
 
 let serial = 0;
-function createBody(): string {
-  const n = serial++;
-  return JSON.stringify({
-    config: {
-      cpu: { vcpu_count: 1 },
-      memory: { size_bytes: 268435456 },
-      ipv6_config: {
-        enabled: true,
-        addresses: [`fd00:5c:${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}::1/64`],
-        security: {
-          profile: "SECURITY_PROFILE_HIGH",
-          isolation: {
-            bridge_interface: `br-scale${Math.floor(n / PER_BRIDGE)}`,
-            inter_tenant_policy: "INTER_TENANT_POLICY_BLOCK_ALL",
-          },
-        },
-      },
-    },
-  });
-}
-
-async function call(pool: Pool, method: string, body: string): Promise<Record<string, unknown>> {
-  const res = await pool.request({
-    path: `/vmprovisioner.v1.VmService/${method}`,
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body,
-  });
-  const text = await res.body.text();
-  if (res.statusCode !== 200) throw new Error(`${method} answered ${res.statusCode}: ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
+const createBody = () => scaleVmBody(serial++, PER_BRIDGE);
 
 async function timed(task: () => Promise<unknown>): Promise<number> {
   const started = process.hrtime.bigint();
   await task();
   return Number(process.hrtime.bigint() - started) / 1e6;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 function summary(samples: number[]): { p50: number; p99: number } {
@@ -90,7 +56,7 @@ async function main(): Promise<void> {
   const pool = new Pool(metald.url, { connections: 4, pipelining: 1 });
   const vms: string[] = [];
   const create = async () => {
-    const res = await call(pool, "CreateVm", createBody());
+    const res = await callVmService(pool, "CreateVm", createBody());
     vms.push(String(res.vmId ?? res.vm_id));
   };
   const rows: Record<string, unknown>[] = [];
@@ -112,12 +78,12 @@ async function main(): Promise<void> {
           vm_id: vmId,
           security: { rate_limits: { max_pps_per_vm: i % 2 ? 6000 : 5000 } },
         });
-        updates.push(await timed(() => call(pool, "UpdateVmNetworkSecurity", body)));
+        updates.push(await timed(() => callVmService(pool, "UpdateVmNetworkSecurity", body)));
       }
       const isolates: number[] = [];
       for (let i = 0; i < SAMPLES; i++) {
         const body = JSON.stringify({ vm_id: vms[vms.length - 1 - i], reason: "bench" });
-        isolates.push(await timed(() => call(pool, "IsolateVm", body)));
+        isolates.push(await timed(() => callVmService(pool, "IsolateVm", body)));
       }
       const scrapes: number[] = [];
       for (let i = 0; i < SAMPLES; i++)

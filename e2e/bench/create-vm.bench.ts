@@ -1,8 +1,8 @@
 // CreateVm through the full HTTP stack (Connect JSON, validation, database, dry-run driver),
 // with 1 and 16 concurrent clients, on PGlite and PostgreSQL: throughput, p50 and p99.
 // The server runs as its own process; this process only generates load.
-import { Pool } from "undici";
 import { type DatabaseKind, startMetald } from "../harness/metald-process.js";
+import { createVmLoad, percentile } from "./create-vm-load.js";
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
 const WARMUP_MS = 1_000;
@@ -43,40 +43,15 @@ interface Result {
   maxMs: number;
 }
 
-async function run(url: string, concurrency: number, durationMs: number): Promise<number[]> {
-  const pool = new Pool(url, { connections: concurrency, pipelining: 1 });
-  const latencies: number[] = [];
-  const end = Date.now() + durationMs;
-  const client = async () => {
-    while (Date.now() < end) {
-      const started = process.hrtime.bigint();
-      const res = await pool.request({
-        path: "/vmprovisioner.v1.VmService/CreateVm",
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: body(),
-      });
-      const text = await res.body.text();
-      if (res.statusCode !== 200) throw new Error(`CreateVm answered ${res.statusCode}: ${text}`);
-      latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, client));
-  await pool.close();
-  return latencies;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
 const results: Result[] = [];
 for (const database of ["pglite", "postgres"] as const) {
   const metald = await startMetald(database, { logLevel: "warn" });
   try {
     for (const concurrency of [1, 16]) {
-      await run(metald.url, concurrency, WARMUP_MS);
-      const latencies = (await run(metald.url, concurrency, DURATION_MS)).sort((a, b) => a - b);
+      await createVmLoad(metald.url, concurrency, Date.now() + WARMUP_MS, body);
+      const latencies = (
+        await createVmLoad(metald.url, concurrency, Date.now() + DURATION_MS, body)
+      ).sort((a, b) => a - b);
       results.push({
         database,
         concurrency,

@@ -5,9 +5,9 @@
 // this one machine, so they share its cores and its PostgreSQL: the ratio says what a second
 // process on the same machine gives, not what a second machine would.
 import { availableParallelism, loadavg } from "node:os";
-import { Pool } from "undici";
 import { type MetaldProcess, startMetald } from "../harness/metald-process.js";
 import { createPostgresSchema } from "../harness/postgres-schema.js";
+import { createVmLoad, percentile } from "./create-vm-load.js";
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const WARMUP_MS = 1_000;
@@ -34,33 +34,6 @@ function body(): string {
   });
 }
 
-/** `clients` clients sending CreateVm to `url` until `end`; the latencies of the answers. */
-async function load(url: string, clients: number, end: number): Promise<number[]> {
-  const pool = new Pool(url, { connections: clients, pipelining: 1 });
-  const latencies: number[] = [];
-  const client = async () => {
-    while (Date.now() < end) {
-      const started = process.hrtime.bigint();
-      const res = await pool.request({
-        path: "/vmprovisioner.v1.VmService/CreateVm",
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: body(),
-      });
-      const text = await res.body.text();
-      if (res.statusCode !== 200) throw new Error(`CreateVm answered ${res.statusCode}: ${text}`);
-      latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
-    }
-  };
-  await Promise.all(Array.from({ length: clients }, client));
-  await pool.close();
-  return latencies;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
 /** Starts `count` sandbox hosts on one fresh schema, loads them, and removes everything. */
 async function measure(count: number) {
   const schema = await createPostgresSchema("metald_fleet_bench");
@@ -74,7 +47,8 @@ async function measure(count: number) {
           env: { DATABASE_URL: schema.url, METALD_HOST_ID: `bench-${i}` },
         }),
       );
-    const split = (end: number) => Promise.all(hosts.map((h) => load(h.url, CLIENTS / count, end)));
+    const split = (end: number) =>
+      Promise.all(hosts.map((h) => createVmLoad(h.url, CLIENTS / count, end, body)));
     await split(Date.now() + WARMUP_MS);
     const load1 = loadavg()[0] ?? 0;
     const latencies = (await split(Date.now() + DURATION_MS)).flat().sort((a, b) => a - b);

@@ -7,6 +7,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Pool } from "undici";
 import { startMetald } from "../harness/metald-process.js";
+import { callVmService, scaleVmBody } from "./create-vm-load.js";
 
 const SIZES = (process.env.BENCH_PROFILE_SIZES ?? "1000,2000").split(",").map(Number);
 const DIR = process.env.BENCH_PROFILE_DIR ?? "/tmp/metald-cpu-profile";
@@ -19,37 +20,8 @@ const RESTART = process.env.BENCH_PROFILE_RESTART === "1";
 const PHASES = process.env.BENCH_PROFILE_PHASES !== "0";
 
 let serial = 0;
-function createBody(): string {
-  const n = serial++;
-  return JSON.stringify({
-    config: {
-      cpu: { vcpu_count: 1 },
-      memory: { size_bytes: 268435456 },
-      ipv6_config: {
-        enabled: true,
-        addresses: [`fd00:5c:${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}::1/64`],
-        security: {
-          profile: "SECURITY_PROFILE_HIGH",
-          isolation: {
-            bridge_interface: `br-scale${Math.floor(n / PER_BRIDGE)}`,
-            inter_tenant_policy: "INTER_TENANT_POLICY_BLOCK_ALL",
-          },
-        },
-      },
-    },
-  });
-}
 
-async function createVm(pool: Pool): Promise<void> {
-  const res = await pool.request({
-    path: "/vmprovisioner.v1.VmService/CreateVm",
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: createBody(),
-  });
-  const text = await res.body.text();
-  if (res.statusCode !== 200) throw new Error(`CreateVm answered ${res.statusCode}: ${text}`);
-}
+const createVm = (pool: Pool) => callVmService(pool, "CreateVm", scaleVmBody(serial++, PER_BRIDGE));
 
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
