@@ -111,6 +111,25 @@ describe.each(Object.entries(TEST_DATABASES))("VM repository on %s", (_name, ope
     expect(await repo.count({ tenantId: "tenant-b" })).toBe(2);
   });
 
+  it("leaves VMs in the excluded states out of a listing, in the query", async () => {
+    const repo = createVmRepository(t.db);
+    for (const id of ["vm-x1", "vm-x2", "vm-x3"]) await repo.insert(newVm(id, [], "tenant-x"));
+    await repo.terminate("vm-x2", new Date(), {
+      id: "audit-del-x2",
+      actor: "test",
+      action: "vm.delete",
+      details: {},
+    });
+    const live = await repo.list({
+      tenantId: "tenant-x",
+      limit: 10,
+      excludeStates: ["TERMINATED"],
+    });
+    expect(live.map((v) => v.id)).toEqual(["vm-x1", "vm-x3"]);
+    const all = await repo.list({ tenantId: "tenant-x", limit: 10 });
+    expect(all.map((v) => v.id)).toEqual(["vm-x1", "vm-x2", "vm-x3"]);
+  });
+
   it("counts VMs by state in one query, of one tenant or of all", async () => {
     const repo = createVmRepository(t.db);
     await repo.insert(newVm("vm-c1", [], "tenant-c"));

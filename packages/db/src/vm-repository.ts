@@ -90,6 +90,8 @@ export interface StoredVersion {
 export interface VmListFilter {
   tenantId?: string;
   state?: VmStateName;
+  /** Leaves out VMs in these states (in the query: a host's live VMs without its history). */
+  excludeStates?: VmStateName[];
   /** The VMs placed on one host of the fleet. */
   hostId?: string;
   /** Rows with id greater than this (keyset paging). */
@@ -218,7 +220,7 @@ export interface VmRepository {
   /** The tenant's packet mark, creating the tenant if it is new. */
   tenantMark(tenantId: string): Promise<number>;
   list(filter: VmListFilter): Promise<VmRecord[]>;
-  count(filter: Omit<VmListFilter, "afterId" | "limit">): Promise<number>;
+  count(filter: Omit<VmListFilter, "afterId" | "limit" | "excludeStates">): Promise<number>;
   /** How many VMs are in each state (of one tenant, if given): one GROUP BY, states with none left out. */
   countByState(filter: { tenantId?: string }): Promise<Partial<Record<VmStateName, number>>>;
   /** Marks a VM terminated and releases its addresses. Undefined if it was not live. */
@@ -425,6 +427,7 @@ export function createVmRepository(
         `${SELECT_VM}
          WHERE ($1::text IS NULL OR v.tenant_id = $1) AND ($2::text IS NULL OR v.state = $2)
            AND ($3::text IS NULL OR v.id > $3) AND ($5::text IS NULL OR v.host_id = $5)
+           AND NOT (v.state = ANY($6::text[]))
          ORDER BY v.id LIMIT $4`,
         [
           filter.tenantId ?? null,
@@ -432,6 +435,7 @@ export function createVmRepository(
           filter.afterId ?? null,
           filter.limit,
           filter.hostId ?? null,
+          filter.excludeStates ?? [],
         ],
       );
       return rows.map(toRecord);

@@ -79,12 +79,11 @@ export async function loadLiveVmIndex(
       afterId,
       limit: options.pageSize ?? 1000,
       hostId: options.hostId,
+      excludeStates: ["TERMINATED"],
     });
     if (page.length === 0) break;
     afterId = page[page.length - 1]?.record.id;
-    for (const vm of page)
-      if (vm.record.state !== "TERMINATED" && !touched.has(vm.record.id))
-        live.set(vm.record.id, vm);
+    for (const vm of page) if (!touched.has(vm.record.id)) live.set(vm.record.id, vm);
   }
   loading = false;
   touched.clear();

@@ -145,6 +145,7 @@ export interface VmProvisioner {
   list(filter: {
     tenantId?: string;
     state?: VmStateName;
+    excludeStates?: VmStateName[];
     hostId?: string;
     afterId?: string;
     limit: number;
@@ -754,12 +755,15 @@ export function createVmProvisioner(options: VmProvisionerOptions): VmProvisione
         let afterId: string | undefined;
         for (;;) {
           // This host's VMs only: another host of the fleet enforces its own.
-          const page = await repository.list({ afterId, limit: 1000, hostId: options.hostId });
+          const page = await repository.list({
+            afterId,
+            limit: 1000,
+            hostId: options.hostId,
+            excludeStates: ["TERMINATED", "FAILED"],
+          });
           if (page.length === 0) break;
           afterId = page[page.length - 1]?.id;
-          for (const record of page) {
-            if (record.state !== "TERMINATED" && record.state !== "FAILED") live.push(view(record));
-          }
+          for (const record of page) live.push(view(record));
         }
         const plans = live.map((v) => planOf(v));
         // Read under the lock: a blocked-source change holds it from its row to its element.
