@@ -3,7 +3,9 @@
 // while 10 and 5,000 VMs are programmed. Runs are interleaved: every round measures each case
 // once, in an order reversed every other round, so load from other work on the machine falls on
 // all cases alike; the report gives medians, spread and ratios of medians. The policy's cost is
-// broken down by turning its two halves on and off without reprogramming anything:
+// broken down by turning its three parts on and off without reprogramming anything:
+// - guard: the eBPF port guard (RA options, header-chain length) attached to both VMs' ports or
+//   detached (HIGH sets both, so the driver attaches it);
 // - bridge: the bridge-family table (first-hop controls) loaded or deleted;
 // - inet: br_netfilter handing bridged IPv6 to the inet/ip6 hooks (conntrack, rule lists)
 //   or not (`nf_call_ip6tables` on the bridge, with the namespace-wide default off).
@@ -14,12 +16,14 @@ import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import {
+  attachLines,
   compileHostPlan,
   compileVmElements,
   createCommandRunner,
   createInterfaceSpec,
   createNetnsRuntime,
   createSandboxDriver,
+  detachLine,
   diffElements,
   type InterfaceSpec,
   renderElementChanges,
@@ -36,14 +40,16 @@ const runner = createCommandRunner();
 const driver = createSandboxDriver({ runner, namespace });
 const runtime = createNetnsRuntime(runner);
 
-const CASES = ["none", "bridge", "inet", "both"] as const;
+const CASES = ["none", "guard", "bridge", "inet", "full"] as const;
 type Case = (typeof CASES)[number];
 const CASE_LABEL: Record<Case, string> = {
-  none: "no metald chains reached",
+  none: "no metald chains reached, no port guard",
+  guard: "eBPF port guard only",
   bridge: "bridge-family chains only",
   inet: "inet only (br_netfilter + conntrack + rule lists)",
-  both: "full policy (both)",
+  full: "full policy (all three)",
 };
+const PIN_DIR = `/sys/fs/bpf/metald/${namespace}`;
 
 function spec(id: string, address: string): InterfaceSpec {
   return createInterfaceSpec(id, { addresses: [{ address, prefixLength: 64, path: "" }] });
@@ -145,14 +151,37 @@ function iperfUdpPps(): number {
 
 let bridgeTable = "";
 let bridgeLoaded = true;
+let guardAttached = true;
+const vmPorts = [serverPlan, clientPlan].map((plan) => plan.ports[0]?.name ?? "");
+
+/** The guard's programs on both VMs' ports, as the driver attaches them (tc must see bpffs). */
+function setGuard(attach: boolean): void {
+  const lines = vmPorts.flatMap((port) =>
+    attach ? attachLines(port, PIN_DIR) : [detachLine(port)],
+  );
+  execFileSync("nsenter", [`--net=/run/netns/${namespace}`, "tc", "-batch", "-"], {
+    input: `${lines.join("\n")}\n`,
+  });
+}
+
+/** The breakdown relies on the driver having attached the guard (it does where it loads). */
+function checkGuardAttached(): void {
+  for (const port of vmPorts) {
+    const filters = inNs(namespace, ["tc", "filter", "show", "dev", port, "ingress"]);
+    if (!filters.includes("bpf")) throw new Error(`the port guard is not attached to ${port}`);
+  }
+}
 
 function setCase(c: Case): void {
-  const wantBridge = c === "bridge" || c === "both";
+  const wantGuard = c === "guard" || c === "full";
+  if (wantGuard !== guardAttached) setGuard(wantGuard);
+  guardAttached = wantGuard;
+  const wantBridge = c === "bridge" || c === "full";
   if (wantBridge && !bridgeLoaded) inNs(namespace, ["nft", "-f", "-"], bridgeTable);
   if (!wantBridge && bridgeLoaded)
     inNs(namespace, ["nft", "delete", "table", "bridge", "metald_security"]);
   bridgeLoaded = wantBridge;
-  const call = c === "inet" || c === "both" ? "1" : "0";
+  const call = c === "inet" || c === "full" ? "1" : "0";
   inNs(namespace, ["ip", "link", "set", bridge, "type", "bridge", "nf_call_ip6tables", call]);
 }
 
@@ -176,7 +205,7 @@ async function setUp(): Promise<void> {
 }
 
 async function grow(from: number, to: number): Promise<void> {
-  setCase("both");
+  setCase("full");
   const script = others(from, to);
   if (script) inNs(namespace, ["nft", "-f", "-"], script);
   bridgeTable = inNs(namespace, ["nft", "list", "table", "bridge", "metald_security"]);
@@ -206,7 +235,7 @@ function inetHookPackets(): number {
 function checkInetSwitch(): void {
   setCase("bridge");
   const off = inetHookPackets();
-  setCase("both");
+  setCase("full");
   const on = inetHookPackets();
   if (off !== 0 || on < 3)
     throw new Error(`nf_call_ip6tables does not switch the inet hooks (off: ${off}, on: ${on})`);
@@ -242,6 +271,7 @@ try {
     () => inNs(serverPlan.guestNamespace, ["ss", "-Hltn", "sport", "= :5201"]).trim() !== "",
     { timeoutMs: 20_000 },
   );
+  checkGuardAttached();
   checkInetSwitch();
   let programmed = 2;
   for (const vms of SIZES) {
@@ -255,7 +285,7 @@ try {
   await driver.removeVm(clientPlan).catch(() => undefined);
   spawnSync("ip", ["netns", "delete", namespace]);
   // The eBPF port guard's pins (HIGH VMs have one; the driver pins it per namespace).
-  rmSync(`/sys/fs/bpf/metald/${namespace}`, { recursive: true, force: true });
+  rmSync(PIN_DIR, { recursive: true, force: true });
 }
 const loadAfter = loadavg();
 const seconds = Math.round((Date.now() - started.getTime()) / 1000);
