@@ -39,6 +39,32 @@ export const ipLink = {
     "netns",
     peerNamespace,
   ],
+  /**
+   * The same pair made from the guest's side, in the guest's new namespace: its end `name` with
+   * the guest's MAC, the port `peer` (with the port's MTU) placed in `peerNamespace`.
+   */
+  addVethFromGuest: (
+    name: string,
+    mac: string,
+    peer: string,
+    mtu: number,
+    peerNamespace: string,
+  ) => [
+    "link",
+    "add",
+    name,
+    "address",
+    mac,
+    "type",
+    "veth",
+    "peer",
+    "name",
+    peer,
+    "mtu",
+    String(mtu),
+    "netns",
+    peerNamespace,
+  ],
   setMasterUp: (name: string, master: string) => ["link", "set", name, "master", master, "up"],
   addTap: (name: string) => ["tuntap", "add", "dev", name, "mode", "tap"],
   setMtu: (name: string, mtu: number) => ["link", "set", name, "mtu", String(mtu)],

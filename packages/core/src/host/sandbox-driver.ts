@@ -44,7 +44,13 @@ import {
   readGuestNamespaces,
   readHostLinks,
 } from "./host-link-state.js";
-import { type IpBatchLine, ifindexesOf, runIpBatch } from "./ip-batch.js";
+import {
+  type IpBatchLine,
+  ifindexesOf,
+  NETNS_DIR,
+  runIpBatch,
+  runIpBatchInNewNamespace,
+} from "./ip-batch.js";
 import { inNamespace, ipAddr, ipLink, ipNetns } from "./ip-link.js";
 import { createKeyedMutex } from "./keyed-mutex.js";
 import { createNftScriptRunner, type NftTransactions } from "./nft-channel.js";
@@ -244,18 +250,16 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   );
   // `ip netns add` makes /run/netns/NAME: one stat instead of listing every namespace.
   const namespaceExists = (name: string) =>
-    access(join("/run/netns", name)).then(
+    access(join(NETNS_DIR, name)).then(
       () => true,
       () => false,
     );
 
-  /** Creates a namespace (its loopback is brought up by the caller: `guestLoopback`). */
-  async function ensureNamespace(name: string, mark = false): Promise<boolean> {
+  /** Creates the sandbox namespace with its loopback up; false if it existed. */
+  async function ensureNamespace(name: string): Promise<boolean> {
     if (await namespaceExists(name)) return false;
-    // Marked first: a namespace that exists is always known as this sandbox's.
-    if (mark) await marks.mark(name);
     await runner.run("ip", ipNetns.add(name));
-    if (!mark) await ip(ipLink.setUp("lo"), name);
+    await ip(ipLink.setUp("lo"), name);
     return true;
   }
 
@@ -312,9 +316,10 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   }
 
   /**
-   * Creates what of the plan's links is missing, with one `ip -batch` on the host side and one
-   * in the guest namespace (plus `ip netns add` for a new guest): a few processes per VM
-   * whatever their number of links. Callers hold the plan's bridge keys (see `owners`).
+   * Creates what of the plan's links is missing, with one `ip -batch` in the guest namespace
+   * and one on the host side: two processes per VM whatever its number of links. A new guest's
+   * namespace is made by its batch's own process, which makes the veth pairs from the guest's
+   * side; otherwise the host side makes them. Callers hold the plan's bridge keys (`owners`).
    */
   async function ensureLinks(plan: HostPlan, undo: (() => Promise<unknown>)[]): Promise<void> {
     // Before anything changes: the kernel's own refusal comes only after the namespace exists.
@@ -323,9 +328,11 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     const host: IpBatchLine[] = [];
     const guest: IpBatchLine[] = [];
     const created = new Set<string>();
-    let newNamespace = false;
-    if (!linux && (await step(plan, "namespace", ns, () => ensureNamespace(ns, true)))) {
-      newNamespace = true;
+    const newNamespace = !linux && !(await namespaceExists(ns));
+    if (newNamespace) {
+      // Marked first: a namespace that exists is always known as this sandbox's.
+      await step(plan, "namespace", ns, () => marks.mark(ns));
+      // Removing it removes the pairs made in it, both ends.
       undo.push(() => deleteGuestNamespace(ns));
       guest.push({ args: ipLink.setUpWithAlias("lo", owner), step: "namespace", subject: ns });
     }
@@ -367,10 +374,16 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
         host.push({ args: ipLink.addTap(port.name), ...subject });
         host.push({ args: ipLink.setMtu(port.name, port.mtu), ...subject });
       } else {
-        host.push({
-          args: ipLink.addVethIntoNamespace(port.name, port.mtu, port.guestInterface, ns, port.mac),
-          ...subject,
-        });
+        const pair = newNamespace
+          ? ipLink.addVethFromGuest(
+              port.guestInterface,
+              port.mac,
+              port.name,
+              port.mtu,
+              sbx as string,
+            )
+          : ipLink.addVethIntoNamespace(port.name, port.mtu, port.guestInterface, ns, port.mac);
+        (newNamespace ? guest : host).push({ args: pair, ...subject });
         guestChanged = true;
         for (const cidr of port.addresses)
           guest.push({
@@ -383,6 +396,8 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
       // Its index, for packet samples, in the same process.
       host.push({ args: ipLink.show(port.name), ...subject });
     }
+    // A new guest first: its batch makes the pairs the host side then puts on their bridges.
+    if (newNamespace) await runIpBatchInNewNamespace(runner, plan.vmId, ns, guest);
     for (const [name, index] of ifindexesOf(await runIpBatch(runner, plan.vmId, sbx, host)))
       ifindexes.set(name, index);
     // Every port of the plan, new or updated; an update that fails later restores the old.
@@ -393,9 +408,9 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
     for (const link of plan.links)
       if (link.kind === "bridge" && created.has(link.name))
         bridgeSnooping.set(link.name, link.mldSnooping);
-    if (guest.length > 0) {
+    if (!newNamespace && guest.length > 0) {
       // Unfinished until the batch applied: a stop in between makes the reconcile look inside.
-      if (!newNamespace) await marks.mark(ns);
+      await marks.mark(ns);
       await runIpBatch(runner, plan.vmId, ns, guest);
     }
     if (!linux) {

@@ -139,7 +139,6 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
     const detached: GuardedPort[] = [];
     for (const port of ports) {
       if (port.guard) {
-        // Settings first: an attached program without them passes everything.
         maps.push(settingsUpdateLine(settingsMap, port.ifindex, port.guard));
         if (!attached.has(port.name)) tc.push(...attachLines(port.name, pinDir));
       } else if (attached.has(port.name)) {
@@ -147,8 +146,10 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
         detached.push(port);
       }
     }
-    await bpftoolBatch(maps);
-    await tcBatch(tc);
+    // Both processes at once: a program attached before its port's settings are written passes
+    // everything meanwhile, as no program would, and the change answers after both.
+    const done = await Promise.allSettled([bpftoolBatch(maps), tcBatch(tc)]);
+    for (const result of done) if (result.status === "rejected") throw result.reason;
     for (const port of ports) {
       if (port.guard) {
         written.set(port.ifindex, port.name);
