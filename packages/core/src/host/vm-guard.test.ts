@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { CommandRunner } from "./command-runner.js";
 import { createVmGuard } from "./vm-guard.js";
@@ -30,5 +33,29 @@ describe("the eBPF port guard on the host", () => {
     const guard = createVmGuard({ runner, namespace: "sbx", object: "/nonexistent/vm_guard.o" });
     await guard.apply([{ name: "tap0", ifindex: 4, guard: undefined }]);
     expect(calls).toEqual([]);
+  });
+
+  it("writes a port's settings only when they change, and attaches it once", async () => {
+    const { runner, calls } = recordingRunner();
+    const pinDir = await mkdtemp(join(tmpdir(), "metald-guard-"));
+    try {
+      // The object is never loaded (bpftool is recorded); this file only has to exist.
+      const guard = createVmGuard({
+        runner,
+        namespace: "sbx",
+        pinDir,
+        object: import.meta.filename,
+      });
+      const port = { name: "tap0", ifindex: 4, guard: { flags: 1, maxChainLength: 3 } };
+      const programs = () => calls.filter((c) => c.includes("batch") || c.includes("-batch"));
+      await guard.apply([port]);
+      expect(programs().map((c) => c[0])).toEqual(["bpftool", "nsenter"]);
+      await guard.apply([port]);
+      expect(programs()).toHaveLength(2);
+      await guard.apply([{ ...port, guard: { flags: 1, maxChainLength: 4 } }]);
+      expect(programs().map((c) => c[0])).toEqual(["bpftool", "nsenter", "bpftool"]);
+    } finally {
+      await rm(pinDir, { recursive: true, force: true });
+    }
   });
 });

@@ -68,6 +68,9 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
   // ifindex → the port's name, for ports whose settings are written; ports the program is
   // attached to.
   const written = new Map<number, string>();
+  // ifindex → the settings line last written for it: a change that leaves a port's settings as
+  // they are writes nothing (no bpftool process).
+  const settingsLines = new Map<number, string>();
   const attached = new Set<string>();
   let loaded = false;
   let lastReading: PortCounters = new Map();
@@ -112,6 +115,7 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
       pinDir,
     ]);
     written.clear();
+    settingsLines.clear();
     attached.clear();
     lastReading = new Map();
     loaded = true;
@@ -139,7 +143,8 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
     const detached: GuardedPort[] = [];
     for (const port of ports) {
       if (port.guard) {
-        maps.push(settingsUpdateLine(settingsMap, port.ifindex, port.guard));
+        const line = settingsUpdateLine(settingsMap, port.ifindex, port.guard);
+        if (settingsLines.get(port.ifindex) !== line) maps.push(line);
         if (!attached.has(port.name)) tc.push(...attachLines(port.name, pinDir));
       } else if (attached.has(port.name)) {
         tc.push(detachLine(port.name));
@@ -153,6 +158,7 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
     for (const port of ports) {
       if (port.guard) {
         written.set(port.ifindex, port.name);
+        settingsLines.set(port.ifindex, settingsUpdateLine(settingsMap, port.ifindex, port.guard));
         attached.add(port.name);
       }
     }
@@ -174,6 +180,7 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
     await bpftoolBatch(lines);
     for (const port of ports) {
       written.delete(port.ifindex);
+      settingsLines.delete(port.ifindex);
       attached.delete(port.name);
       lastReading.delete(port.name);
     }
@@ -212,6 +219,7 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
     async unload() {
       await rm(pinDir, { recursive: true, force: true });
       written.clear();
+      settingsLines.clear();
       attached.clear();
       lastReading = new Map();
       loaded = false;
