@@ -65,12 +65,10 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
   const pinDir = options.pinDir ?? `${BPFFS}/metald/${namespace ?? "host"}`;
   const settingsMap = `${pinDir}/settings`;
   const dropsMap = `${pinDir}/drops`;
-  // ifindex → the port's name, for ports whose settings are written; ports the program is
+  // ifindex → the port's name and the settings line last written for it (a change that leaves
+  // a port's settings as they are writes nothing, no bpftool process); ports the program is
   // attached to.
-  const written = new Map<number, string>();
-  // ifindex → the settings line last written for it: a change that leaves a port's settings as
-  // they are writes nothing (no bpftool process).
-  const settingsLines = new Map<number, string>();
+  const written = new Map<number, { name: string; line: string }>();
   const attached = new Set<string>();
   let loaded = false;
   let lastReading: PortCounters = new Map();
@@ -115,7 +113,6 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
       pinDir,
     ]);
     written.clear();
-    settingsLines.clear();
     attached.clear();
     lastReading = new Map();
     loaded = true;
@@ -141,10 +138,12 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
     const tc: string[] = [];
     const maps: string[] = [];
     const detached: GuardedPort[] = [];
+    const guarded = new Map<number, { name: string; line: string }>();
     for (const port of ports) {
       if (port.guard) {
         const line = settingsUpdateLine(settingsMap, port.ifindex, port.guard);
-        if (settingsLines.get(port.ifindex) !== line) maps.push(line);
+        guarded.set(port.ifindex, { name: port.name, line });
+        if (written.get(port.ifindex)?.line !== line) maps.push(line);
         if (!attached.has(port.name)) tc.push(...attachLines(port.name, pinDir));
       } else if (attached.has(port.name)) {
         tc.push(detachLine(port.name));
@@ -155,12 +154,9 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
     // everything meanwhile, as no program would, and the change answers after both.
     const done = await Promise.allSettled([bpftoolBatch(maps), tcBatch(tc)]);
     for (const result of done) if (result.status === "rejected") throw result.reason;
-    for (const port of ports) {
-      if (port.guard) {
-        written.set(port.ifindex, port.name);
-        settingsLines.set(port.ifindex, settingsUpdateLine(settingsMap, port.ifindex, port.guard));
-        attached.add(port.name);
-      }
+    for (const [ifindex, settings] of guarded) {
+      written.set(ifindex, settings);
+      attached.add(settings.name);
     }
     if (detached.length > 0) await forget(detached);
   }
@@ -180,7 +176,6 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
     await bpftoolBatch(lines);
     for (const port of ports) {
       written.delete(port.ifindex);
-      settingsLines.delete(port.ifindex);
       attached.delete(port.name);
       lastReading.delete(port.name);
     }
@@ -210,7 +205,7 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
     async read() {
       if (!loaded || attached.size === 0) return lastReading;
       const out = await runner.run("bpftool", ["-j", "map", "dump", "pinned", dropsMap]);
-      lastReading = guardCounters(parseGuardDrops(out), (ifindex) => written.get(ifindex));
+      lastReading = guardCounters(parseGuardDrops(out), (ifindex) => written.get(ifindex)?.name);
       return lastReading;
     },
 
@@ -219,7 +214,6 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
     async unload() {
       await rm(pinDir, { recursive: true, force: true });
       written.clear();
-      settingsLines.clear();
       attached.clear();
       lastReading = new Map();
       loaded = false;
