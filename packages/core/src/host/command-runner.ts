@@ -16,6 +16,25 @@ export class RunError extends Error {
 export interface RunOptions {
   /** Text written to the command's standard input. */
   input?: string;
+  /**
+   * A named network namespace (/run/netns/NAME) to run in. Only the network changes: the
+   * command keeps the host's mount namespace (its /sys and bpffs), unlike `ip -n`.
+   */
+  netns?: string;
+}
+
+const NETNS_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/** The command and arguments that run `command` in `netns` through nsenter (no helper). */
+export function inNetns(
+  command: string,
+  args: readonly string[],
+  netns: string | undefined,
+): { command: string; args: readonly string[] } {
+  if (netns === undefined) return { command, args };
+  if (!NETNS_NAME.test(netns))
+    throw new RunError(command, args, null, `invalid namespace ${netns}`);
+  return { command: "nsenter", args: [`--net=/run/netns/${netns}`, command, ...args] };
 }
 
 export interface CommandRunner {
@@ -26,7 +45,8 @@ export function createCommandRunner(): CommandRunner {
   return {
     run(command, args, options = {}) {
       return new Promise((resolve, reject) => {
-        const child = spawn(command, args, {
+        const spawned = inNetns(command, args, options.netns);
+        const child = spawn(spawned.command, spawned.args, {
           env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" },
           stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
         });

@@ -1,49 +1,135 @@
 // Runs host commands through a small long-lived helper process instead of forking the server:
 // a fork copies the parent's page tables, so each `ip`/`nft` spawned by metald (~450 MB RSS)
-// costs ~30 ms of its main thread (../shared/LAB.md), ~70 ms on a loaded host, against ~5 ms
-// from a small helper. The helper is started once, early, while the server is still small; it
-// spawns what it is asked to (argument arrays, stable locale, as createCommandRunner) and answers
-// with each command's exit code and output. If it ever exits, commands fall back to a direct
-// spawn.
+// costs ~30 ms of its main thread (../shared/LAB.md), ~70 ms on a loaded host. The helper is
+// started once, early; it spawns what it is asked to (argument arrays, stable locale, as
+// createCommandRunner) and answers with each command's exit code and output. The native helper
+// (native/run-helper.c) starts commands with posix_spawn, a vfork; a Node helper, used when it
+// was not built, forks itself (docs/performance.md compares them). If the helper ever exits,
+// commands fall back to a direct spawn.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-import { type CommandRunner, createCommandRunner, RunError } from "./command-runner.js";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { type CommandRunner, createCommandRunner, inNetns, RunError } from "./command-runner.js";
 
-// Plain JavaScript given to `node -e`: it runs the same from the sources and the build.
+// Plain JavaScript given to `node -e` when the native helper (native/run-helper.c, built with
+// the package when a C compiler is present) is absent; it speaks the same protocol (described
+// there) and runs the same from the sources and the build.
 const HELPER = `
 const { spawn } = require("node:child_process");
 const env = { PATH: process.env.PATH || "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" };
-const reply = (r) => process.stdout.write(JSON.stringify(r) + "\\n");
-require("node:readline").createInterface({ input: process.stdin }).on("line", (line) => {
-  const r = JSON.parse(line);
+const reply = (id, code, out, err) => {
+  process.stdout.write(Buffer.concat([
+    Buffer.from(id + " " + (code === null ? "-" : code) + " " + out.length + " " + err.length + "\\n"),
+    out, err]));
+};
+function start(id, command, args, input) {
   let child;
   try {
-    child = spawn(r.command, r.args, {
-      env, stdio: [r.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-    });
+    child = spawn(command, args, { env, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
   } catch (error) {
-    return reply({ id: r.id, code: null, stdout: "", stderr: String(error && error.message) });
+    return reply(id, null, Buffer.alloc(0), Buffer.from(String(error && error.message)));
   }
-  let stdout = "";
-  let stderr = "";
+  const out = [];
+  const err = [];
   let done = false;
-  child.stdout.on("data", (d) => { stdout += d; });
-  child.stderr.on("data", (d) => { stderr += d; });
-  child.on("error", (error) => {
-    if (!done) { done = true; reply({ id: r.id, code: null, stdout, stderr: error.message }); }
-  });
-  child.on("close", (code) => {
-    if (!done) { done = true; reply({ id: r.id, code, stdout, stderr }); }
-  });
-  if (child.stdin) { child.stdin.on("error", () => {}); child.stdin.end(r.input); }
+  child.stdout.on("data", (d) => out.push(d));
+  child.stderr.on("data", (d) => err.push(d));
+  const finish = (code, why) => {
+    if (done) return;
+    done = true;
+    reply(id, code, Buffer.concat(out), why === undefined ? Buffer.concat(err) : Buffer.from(why));
+  };
+  child.on("error", (error) => finish(null, error.message));
+  child.on("close", (code) => finish(code));
+  if (child.stdin) { child.stdin.on("error", () => {}); child.stdin.end(input); }
+}
+let pending = Buffer.alloc(0);
+process.stdin.on("data", (chunk) => {
+  pending = Buffer.concat([pending, chunk]);
+  for (;;) {
+    const tokens = [];
+    let at = 0;
+    const token = () => {
+      const end = pending.indexOf(0, at);
+      if (end < 0) return undefined;
+      const t = pending.subarray(at, end).toString();
+      at = end + 1;
+      return t;
+    };
+    // id, network namespace (always empty: nsenter is in the command), command, argc.
+    const head = [token(), token(), token(), token()];
+    if (head[3] === undefined) return;
+    const argc = Number(head[3]);
+    for (let i = 0; i <= argc; i++) {
+      const t = token();
+      if (t === undefined) return;
+      tokens.push(t);
+    }
+    const length = tokens.pop();
+    const size = length === "-" ? 0 : Number(length);
+    if (pending.length - at < size) return;
+    const input = length === "-" ? undefined : pending.subarray(at, at + size);
+    pending = pending.subarray(at + size);
+    start(head[0], head[2], tokens, input);
+  }
 });
 `;
+
+/** The native helper, built beside the eBPF classifier (scripts/build-native.mjs). */
+export const NATIVE_HELPER = fileURLToPath(
+  new URL("../../dist/native/run-helper", import.meta.url),
+);
+
+/** One request: NUL-separated tokens, then the input's bytes. */
+function encodeRequest(
+  id: number,
+  netns: string,
+  command: string,
+  args: readonly string[],
+  input: string | undefined,
+): Buffer {
+  for (const token of [command, ...args])
+    if (token.includes("\0")) throw new RunError(command, args, null, "an argument holds a NUL");
+  const body = input === undefined ? undefined : Buffer.from(input);
+  const head = [
+    String(id),
+    netns,
+    command,
+    String(args.length),
+    ...args,
+    body ? String(body.length) : "-",
+  ];
+  return Buffer.concat([Buffer.from(`${head.join("\0")}\0`), body ?? Buffer.alloc(0)]);
+}
 
 interface Reply {
   id: number;
   code: number | null;
   stdout: string;
   stderr: string;
+}
+
+/** Splits the helper's output into replies: a header line, then the output's bytes. */
+function replyDecoder(onReply: (reply: Reply) => void): (chunk: Buffer) => void {
+  let pending: Buffer = Buffer.alloc(0);
+  return (chunk) => {
+    pending = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+    for (;;) {
+      const eol = pending.indexOf(10);
+      if (eol < 0) return;
+      const [id, code, outLength, errLength] = pending.subarray(0, eol).toString().split(" ");
+      const out = Number(outLength);
+      const end = eol + 1 + out + Number(errLength);
+      if (pending.length < end) return;
+      onReply({
+        id: Number(id),
+        code: code === "-" ? null : Number(code),
+        stdout: pending.subarray(eol + 1, eol + 1 + out).toString("utf8"),
+        stderr: pending.subarray(eol + 1 + out, end).toString("utf8"),
+      });
+      pending = pending.subarray(end);
+    }
+  };
 }
 
 export interface HelperRunner extends CommandRunner {
@@ -53,17 +139,27 @@ export interface HelperRunner extends CommandRunner {
   close(): void;
 }
 
-export function startHelperRunner(): HelperRunner {
+export interface HelperRunnerOptions {
+  /** The native helper (default: when it was built), else the JavaScript one. */
+  native?: boolean;
+}
+
+export function startHelperRunner(settings: HelperRunnerOptions = {}): HelperRunner {
   const direct = createCommandRunner();
   const waiting = new Map<
     number,
     { command: string; args: readonly string[]; resolve: (r: Reply) => void }
   >();
   let next = 0;
-  let helper: ChildProcess | undefined = spawn(process.execPath, ["-e", HELPER], {
-    env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" },
-    stdio: ["pipe", "pipe", "inherit"],
-  });
+  const native = settings.native ?? existsSync(NATIVE_HELPER);
+  let helper: ChildProcess | undefined = spawn(
+    native ? NATIVE_HELPER : process.execPath,
+    native ? [] : ["-e", HELPER],
+    {
+      env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" },
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
   const gone = () => {
     helper = undefined;
     // Commands in flight may or may not have run: report them failed, as a crash would.
@@ -75,13 +171,14 @@ export function startHelperRunner(): HelperRunner {
   helper.on("exit", gone);
   helper.on("error", gone);
   helper.stdin?.on("error", () => undefined);
-  if (helper.stdout)
-    createInterface({ input: helper.stdout }).on("line", (line) => {
-      const reply = JSON.parse(line) as Reply;
+  helper.stdout?.on(
+    "data",
+    replyDecoder((reply) => {
       const w = waiting.get(reply.id);
       waiting.delete(reply.id);
       w?.resolve(reply);
-    });
+    }),
+  );
   // The helper must never keep the server running.
   helper.unref();
 
@@ -93,9 +190,21 @@ export function startHelperRunner(): HelperRunner {
       const stdin = helper?.stdin;
       if (!stdin?.writable) return direct.run(command, args, options);
       const id = next++;
+      // The native helper enters the namespace itself; the Node one runs nsenter.
+      const spawned = native
+        ? { command, args, netns: options.netns ?? "" }
+        : { ...inNetns(command, args, options.netns), netns: "" };
+      if (native) inNetns(command, args, options.netns); // the name checked as for nsenter
+      const request = encodeRequest(
+        id,
+        spawned.netns,
+        spawned.command,
+        spawned.args,
+        options.input,
+      );
       const reply = await new Promise<Reply>((resolve) => {
         waiting.set(id, { command, args, resolve });
-        stdin.write(`${JSON.stringify({ id, command, args, input: options.input })}\n`);
+        stdin.write(request);
       });
       if (reply.code === 0) return reply.stdout;
       throw new RunError(command, args, reply.code, reply.stderr);

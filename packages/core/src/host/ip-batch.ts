@@ -5,7 +5,6 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type CommandRunner, RunError } from "./command-runner.js";
 import { HostApplyError, type HostStep } from "./host-apply-error.js";
-import { inNamespace } from "./ip-link.js";
 
 export interface IpBatchLine {
   /** The command's arguments, as for `ip` (no global options). */
@@ -49,9 +48,7 @@ export function runIpBatch(
 ): Promise<string> {
   if (lines.length === 0) return Promise.resolve("");
   return named(vmId, lines, () =>
-    runner.run("ip", inNamespace(namespace, ["-j", "-batch", "-"]), {
-      input: renderIpBatch(lines),
-    }),
+    runner.run("ip", ["-j", "-batch", "-"], { input: renderIpBatch(lines), netns: namespace }),
   );
 }
 

@@ -1,11 +1,6 @@
 // Argument lists for the `ip` subcommands metald uses, one function per verb. Every name
 // reaching these has been validated as a Linux name; they are arguments, never shell text.
 
-/** Prefix that runs an `ip` command inside a namespace (`ip -n NS …`). */
-export function inNamespace(namespace: string | undefined, args: string[]): string[] {
-  return namespace ? ["-n", namespace, ...args] : args;
-}
-
 export const ipLink = {
   addBridge: (name: string, mldSnooping: boolean) => [
     "link",

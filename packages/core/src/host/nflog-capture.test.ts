@@ -4,7 +4,7 @@ import { summarizeIpv6Packet } from "../events/nflog/ipv6-packet-summary.js";
 import type { NflogRecord } from "../events/nflog/nflog-record.js";
 import { kernelTestsCanRun, SCAPY_PYTHON } from "../testing/kernel-test-requirements.js";
 import { createCommandRunner } from "./command-runner.js";
-import { inNamespace, ipLink, ipNetns } from "./ip-link.js";
+import { ipLink, ipNetns } from "./ip-link.js";
 import { type NflogCapture, nflogCaptureCommand, startNflogCapture } from "./nflog-capture.js";
 
 describe("nflogCaptureCommand", () => {
@@ -70,24 +70,25 @@ describe.runIf(canCapture)("startNflogCapture in the kernel", { timeout: 30_000 
   const ifindex = new Map<string, number>();
   const captures: NflogCapture[] = [];
   const ip = (...args: string[]) => runner.run("ip", args);
+  const ipIn = (netns: string, args: string[]) => runner.run("ip", args, { netns });
 
   beforeAll(async () => {
     for (const ns of [host, guestA, guestB]) {
       await ip(...ipNetns.add(ns));
-      await ip(...inNamespace(ns, ipLink.setUp("lo")));
+      await ipIn(ns, ipLink.setUp("lo"));
     }
-    await ip(...inNamespace(host, ipLink.addBridge("br0", false)));
-    await ip(...inNamespace(host, ipLink.setUp("br0")));
+    await ipIn(host, ipLink.addBridge("br0", false));
+    await ipIn(host, ipLink.setUp("br0"));
     for (const [port, guest, mac] of [
       ["pa", guestA, GUEST_A_MAC],
       ["pb", guestB, GUEST_B_MAC],
     ] as const) {
-      await ip(...inNamespace(host, ipLink.addVethIntoNamespace(port, 1500, "eth0", guest)));
-      await ip(...inNamespace(host, ipLink.setMasterUp(port, "br0")));
+      await ipIn(host, ipLink.addVethIntoNamespace(port, 1500, "eth0", guest));
+      await ipIn(host, ipLink.setMasterUp(port, "br0"));
       // No IPv6 on the guests: their MLD reports carry Hop-by-Hop headers and would match too.
       await ip("netns", "exec", guest, "sysctl", "-q", "-w", "net.ipv6.conf.eth0.disable_ipv6=1");
-      await ip(...inNamespace(guest, ipLink.setAddress("eth0", mac)));
-      await ip(...inNamespace(guest, ipLink.setUp("eth0")));
+      await ipIn(guest, ipLink.setAddress("eth0", mac));
+      await ipIn(guest, ipLink.setUp("eth0"));
     }
     await runner.run("modprobe", ["br_netfilter"]).catch(() => undefined);
     // Bridged IPv6 must traverse the inet hooks, as in metald's sandbox.

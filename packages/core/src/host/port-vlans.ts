@@ -14,7 +14,6 @@ import {
 import { type CommandRunner, RunError } from "./command-runner.js";
 import { HostApplyError } from "./host-apply-error.js";
 import { runIpBatch } from "./ip-batch.js";
-import { inNamespace } from "./ip-link.js";
 
 export interface VlanPort {
   name: string;
@@ -50,8 +49,9 @@ export function createPortVlanProgrammer(options: PortVlanOptions): PortVlanProg
 
   async function bridgeBatch(vmId: string, lines: string[][], subject: string): Promise<void> {
     try {
-      await runner.run("bridge", inNamespace(namespace, ["-batch", "-"]), {
+      await runner.run("bridge", ["-batch", "-"], {
         input: lines.map((line) => `${line.join(" ")}\n`).join(""),
+        netns: namespace,
       });
     } catch (error) {
       if (!(error instanceof RunError)) throw error;
@@ -94,7 +94,7 @@ export function createPortVlanProgrammer(options: PortVlanOptions): PortVlanProg
       // Without a port that has VLANs nothing is read (nor probed): a port's VLANs change only
       // through metald, so none holds any that its plan no longer asks for.
       if (!ports.some((p) => wantsVlans(p.vlans)) || !(await options.supported())) return;
-      const out = await runner.run("bridge", inNamespace(namespace, ["-j", "vlan", "show"]));
+      const out = await runner.run("bridge", ["-j", "vlan", "show"], { netns: namespace });
       for (const [name, vlans] of parseBridgeVlans(out)) held.set(name, vlans);
       await apply("reconcile", ports);
     },

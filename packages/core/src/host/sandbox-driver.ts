@@ -51,7 +51,7 @@ import {
   runIpBatch,
   runIpBatchInNewNamespace,
 } from "./ip-batch.js";
-import { inNamespace, ipAddr, ipLink, ipNetns } from "./ip-link.js";
+import { ipAddr, ipLink, ipNetns } from "./ip-link.js";
 import { createKeyedMutex } from "./keyed-mutex.js";
 import { createNftScriptRunner, type NftTransactions } from "./nft-channel.js";
 import { createPortVlanProgrammer, type VlanPort } from "./port-vlans.js";
@@ -144,13 +144,13 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   // The guard's maps and attachments (vm-guard.ts).
   const GUARD = "guard";
   const bridgeKeys = (plan: HostPlan) => [...new Set(plan.ports.map((p) => `bridge:${p.bridge}`))];
+  // In a namespace by the runner's netns (not `ip -n` or `ip netns exec`: each of those copies
+  // the mount table, whose size grows with the guest namespaces' mounts).
   const ip = (args: string[], namespace: string | undefined = sbx) =>
-    runner.run("ip", inNamespace(namespace, args));
+    runner.run("ip", args, { netns: namespace });
   // A command in the host-side namespace (the host's own for the linux driver).
   const inHost = (command: string, args: string[], input?: string) =>
-    sbx
-      ? runner.run("ip", ["netns", "exec", sbx, command, ...args], { input })
-      : runner.run(command, args, { input });
+    runner.run(command, args, { input, netns: sbx });
   const nft = (script: string) => inHost("nft", ["-f", "-"], script);
   // Per-VM transactions: through the long-lived channel when one is given (nft-channel.ts).
   // It is opened in the namespace as it is now, so it is closed whenever that namespace is made

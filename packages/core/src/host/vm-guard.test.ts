@@ -49,11 +49,11 @@ describe("the eBPF port guard on the host", () => {
       const port = { name: "tap0", ifindex: 4, guard: { flags: 1, maxChainLength: 3 } };
       const programs = () => calls.filter((c) => c.includes("batch") || c.includes("-batch"));
       await guard.apply([port]);
-      expect(programs().map((c) => c[0])).toEqual(["bpftool", "nsenter"]);
+      expect(programs().map((c) => c[0])).toEqual(["bpftool", "tc"]);
       await guard.apply([port]);
       expect(programs()).toHaveLength(2);
       await guard.apply([{ ...port, guard: { flags: 1, maxChainLength: 4 } }]);
-      expect(programs().map((c) => c[0])).toEqual(["bpftool", "nsenter", "bpftool"]);
+      expect(programs().map((c) => c[0])).toEqual(["bpftool", "tc", "bpftool"]);
     } finally {
       await rm(pinDir, { recursive: true, force: true });
     }

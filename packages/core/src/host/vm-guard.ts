@@ -74,19 +74,15 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
   let lastReading: PortCounters = new Map();
   let problem: Promise<string | undefined> | undefined;
 
-  // tc must see bpffs: `tc -n`/`ip netns exec` remount /sys, nsenter only changes the network.
+  // tc must see bpffs: `tc -n`/`ip netns exec` remount /sys, the runner's netns changes only
+  // the network.
   const tcBatch = (lines: string[], force = false) =>
     lines.length === 0
       ? Promise.resolve("")
-      : namespace
-        ? runner.run(
-            "nsenter",
-            [`--net=/run/netns/${namespace}`, "tc", ...(force ? ["-force"] : []), "-batch", "-"],
-            { input: `${lines.join("\n")}\n` },
-          )
-        : runner.run("tc", [...(force ? ["-force"] : []), "-batch", "-"], {
-            input: `${lines.join("\n")}\n`,
-          });
+      : runner.run("tc", [...(force ? ["-force"] : []), "-batch", "-"], {
+          input: `${lines.join("\n")}\n`,
+          netns: namespace,
+        });
   const bpftoolBatch = (lines: string[]) =>
     lines.length === 0
       ? Promise.resolve("")

@@ -3,7 +3,7 @@
 // down.
 import type { HostPlan } from "../plan/host-plan.js";
 import type { CommandRunner } from "./command-runner.js";
-import { inNamespace, ipLink, ipRoute } from "./ip-link.js";
+import { ipLink, ipRoute } from "./ip-link.js";
 
 export interface VmRuntime {
   readonly name: "netns" | "firecracker" | "none";
@@ -15,17 +15,13 @@ export function createNetnsRuntime(runner: CommandRunner): VmRuntime {
   const setLinks = async (plan: HostPlan, up: boolean) => {
     for (const port of plan.ports) {
       const args = up ? ipLink.setUp(port.guestInterface) : ipLink.setDown(port.guestInterface);
-      await runner.run("ip", inNamespace(plan.guestNamespace, args));
+      await runner.run("ip", args, { netns: plan.guestNamespace });
       // The kernel takes a route only through a link that is up, and drops it when the link
       // goes down: the interface's gateway is the guest's default route from each boot on.
       if (up && port.gateway !== "")
-        await runner.run(
-          "ip",
-          inNamespace(
-            plan.guestNamespace,
-            ipRoute.replaceDefault(port.gateway, port.guestInterface),
-          ),
-        );
+        await runner.run("ip", ipRoute.replaceDefault(port.gateway, port.guestInterface), {
+          netns: plan.guestNamespace,
+        });
     }
   };
   return {
