@@ -25,6 +25,12 @@ export interface RunOptions {
 
 const NETNS_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
+/** Refuses a namespace name that is not a plain file name under /run/netns. */
+export function checkNetns(command: string, args: readonly string[], netns: string): void {
+  if (!NETNS_NAME.test(netns))
+    throw new RunError(command, args, null, `invalid namespace ${netns}`);
+}
+
 /** The command and arguments that run `command` in `netns` through nsenter (no helper). */
 export function inNetns(
   command: string,
@@ -32,8 +38,7 @@ export function inNetns(
   netns: string | undefined,
 ): { command: string; args: readonly string[] } {
   if (netns === undefined) return { command, args };
-  if (!NETNS_NAME.test(netns))
-    throw new RunError(command, args, null, `invalid namespace ${netns}`);
+  checkNetns(command, args, netns);
   return { command: "nsenter", args: [`--net=/run/netns/${netns}`, command, ...args] };
 }
 

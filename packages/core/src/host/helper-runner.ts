@@ -9,7 +9,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type CommandRunner, createCommandRunner, inNetns, RunError } from "./command-runner.js";
+import {
+  type CommandRunner,
+  checkNetns,
+  createCommandRunner,
+  inNetns,
+  RunError,
+} from "./command-runner.js";
 
 // Plain JavaScript given to `node -e` when the native helper (native/run-helper.c, built with
 // the package when a C compiler is present) is absent; it speaks the same protocol (described
@@ -43,10 +49,18 @@ function start(id, command, args, input) {
   child.on("close", (code) => finish(code));
   if (child.stdin) { child.stdin.on("error", () => {}); child.stdin.end(input); }
 }
-let pending = Buffer.alloc(0);
+// Chunks are joined only once the request they end could be complete.
+let chunks = [];
+let size = 0;
+let needed = 0;
 process.stdin.on("data", (chunk) => {
-  pending = Buffer.concat([pending, chunk]);
+  chunks.push(chunk);
+  size += chunk.length;
+  if (size < needed) return;
+  let pending = Buffer.concat(chunks, size);
+  const keep = () => { chunks = [pending]; size = pending.length; };
   for (;;) {
+    needed = 0;
     const tokens = [];
     let at = 0;
     const token = () => {
@@ -58,18 +72,21 @@ process.stdin.on("data", (chunk) => {
     };
     // id, network namespace (always empty: nsenter is in the command), command, argc.
     const head = [token(), token(), token(), token()];
-    if (head[3] === undefined) return;
+    if (head[3] === undefined) return keep();
     const argc = Number(head[3]);
     for (let i = 0; i <= argc; i++) {
       const t = token();
-      if (t === undefined) return;
+      if (t === undefined) return keep();
       tokens.push(t);
     }
     const length = tokens.pop();
-    const size = length === "-" ? 0 : Number(length);
-    if (pending.length - at < size) return;
-    const input = length === "-" ? undefined : pending.subarray(at, at + size);
-    pending = pending.subarray(at + size);
+    const inputSize = length === "-" ? 0 : Number(length);
+    if (pending.length - at < inputSize) {
+      needed = at + inputSize;
+      return keep();
+    }
+    const input = length === "-" ? undefined : pending.subarray(at, at + inputSize);
+    pending = pending.subarray(at + inputSize);
     start(head[0], head[2], tokens, input);
   }
 });
@@ -83,17 +100,18 @@ export const NATIVE_HELPER = fileURLToPath(
 /** One request: NUL-separated tokens, then the input's bytes. */
 function encodeRequest(
   id: number,
-  netns: string,
+  netns: string | undefined,
   command: string,
   args: readonly string[],
   input: string | undefined,
 ): Buffer {
+  if (netns !== undefined) checkNetns(command, args, netns);
   for (const token of [command, ...args])
     if (token.includes("\0")) throw new RunError(command, args, null, "an argument holds a NUL");
   const body = input === undefined ? undefined : Buffer.from(input);
   const head = [
     String(id),
-    netns,
+    netns ?? "",
     command,
     String(args.length),
     ...args,
@@ -109,18 +127,30 @@ interface Reply {
   stderr: string;
 }
 
-/** Splits the helper's output into replies: a header line, then the output's bytes. */
+/**
+ * Splits the helper's output into replies: a header line, then the output's bytes. Chunks are
+ * joined only once the reply they end could be complete (a large output arrives in many).
+ */
 function replyDecoder(onReply: (reply: Reply) => void): (chunk: Buffer) => void {
-  let pending: Buffer = Buffer.alloc(0);
+  let chunks: Buffer[] = [];
+  let size = 0;
+  let needed = 0;
   return (chunk) => {
-    pending = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size < needed) return;
+    let pending = chunks.length === 1 ? chunk : Buffer.concat(chunks, size);
     for (;;) {
+      needed = 0;
       const eol = pending.indexOf(10);
-      if (eol < 0) return;
+      if (eol < 0) break;
       const [id, code, outLength, errLength] = pending.subarray(0, eol).toString().split(" ");
       const out = Number(outLength);
       const end = eol + 1 + out + Number(errLength);
-      if (pending.length < end) return;
+      if (pending.length < end) {
+        needed = end;
+        break;
+      }
       onReply({
         id: Number(id),
         code: code === "-" ? null : Number(code),
@@ -129,6 +159,8 @@ function replyDecoder(onReply: (reply: Reply) => void): (chunk: Buffer) => void 
       });
       pending = pending.subarray(end);
     }
+    chunks = pending.length > 0 ? [pending] : [];
+    size = pending.length;
   };
 }
 
@@ -191,13 +223,10 @@ export function startHelperRunner(settings: HelperRunnerOptions = {}): HelperRun
       if (!stdin?.writable) return direct.run(command, args, options);
       const id = next++;
       // The native helper enters the namespace itself; the Node one runs nsenter.
-      const spawned = native
-        ? { command, args, netns: options.netns ?? "" }
-        : { ...inNetns(command, args, options.netns), netns: "" };
-      if (native) inNetns(command, args, options.netns); // the name checked as for nsenter
+      const spawned = native ? { command, args } : inNetns(command, args, options.netns);
       const request = encodeRequest(
         id,
-        spawned.netns,
+        native ? options.netns : undefined,
         spawned.command,
         spawned.args,
         options.input,
