@@ -4,11 +4,14 @@
 // bridges of 500 ports (a Linux bridge holds 1,024). Also: idle CPU of metald over 30 s at the
 // largest size (the counter poll at its default 2 s), /metrics scrape latency, RSS (and the
 // start-up peak, VmHWM), and at the largest size a restart: stop, start on the same database,
-// host rebuilt by the start reconcile, until the server reports ready. Root only.
+// host rebuilt by the start reconcile, until the server reports ready. Each operation's time is
+// divided among host commands, nft transactions and SQL statements (metald's own histograms,
+// background work included). Root only.
 import { readFile } from "node:fs/promises";
 import { Pool } from "undici";
 import { startMetald } from "../harness/metald-process.js";
 import { callVmService, percentile, scaleVmBody } from "./create-vm-load.js";
+import { parseWorkTotals, workPerOperation } from "./host-work-breakdown.js";
 
 // BENCH_SCALE_SIZES=10 (comma-separated) measures only those sizes, e.g. to repeat one row.
 const SIZES = process.env.BENCH_SCALE_SIZES
@@ -69,8 +72,12 @@ async function main(): Promise<void> {
         const batch = Math.min(4, size - vms.length);
         await Promise.all(Array.from({ length: batch }, create));
       }
+      const work = async () => parseWorkTotals(await (await fetch(metald.metricsUrl)).text());
+      const beforeCreates = await work();
       const creates: number[] = [];
       for (let i = 0; i < SAMPLES; i++) creates.push(await timed(create));
+      const createWork = workPerOperation(beforeCreates, await work(), SAMPLES);
+      const beforeUpdates = await work();
       const updates: number[] = [];
       for (let i = 0; i < SAMPLES; i++) {
         const vmId = vms[(i * 37) % vms.length];
@@ -80,11 +87,14 @@ async function main(): Promise<void> {
         });
         updates.push(await timed(() => callVmService(pool, "UpdateVmNetworkSecurity", body)));
       }
+      const updateWork = workPerOperation(beforeUpdates, await work(), SAMPLES);
+      const beforeIsolates = await work();
       const isolates: number[] = [];
       for (let i = 0; i < SAMPLES; i++) {
         const body = JSON.stringify({ vm_id: vms[vms.length - 1 - i], reason: "bench" });
         isolates.push(await timed(() => callVmService(pool, "IsolateVm", body)));
       }
+      const isolateWork = workPerOperation(beforeIsolates, await work(), SAMPLES);
       const scrapes: number[] = [];
       for (let i = 0; i < SAMPLES; i++)
         scrapes.push(await timed(async () => (await fetch(metald.metricsUrl)).text()));
@@ -95,6 +105,7 @@ async function main(): Promise<void> {
         isolateMs: summary(isolates),
         scrapeMs: summary(scrapes),
         rssMb: (await procStat(pid)).rssMb,
+        work: { create: createWork, update: updateWork, isolate: isolateWork },
       };
       if (size === SIZES[SIZES.length - 1]) {
         await new Promise((resolve) => setTimeout(resolve, 5_000));

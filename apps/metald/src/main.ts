@@ -18,8 +18,15 @@ import {
   SAMPLE_LOG_GROUP,
   startHelperRunner,
   startNflogCapture,
+  timedNftTransactions,
+  timedRunner,
 } from "@metald/core";
-import { createHostBridgeRepository, createTokenRepository, openDatabase } from "@metald/db";
+import {
+  createHostBridgeRepository,
+  createTokenRepository,
+  openDatabase,
+  timedSqlClient,
+} from "@metald/db";
 import { Registry } from "prom-client";
 import { cliAuditRepository, runAuditCli } from "./cli/audit.js";
 import { runBackup } from "./cli/backup.js";
@@ -35,6 +42,7 @@ import { createTenantConfigStore } from "./config/tenant-config-store.js";
 import { vmFileDirectories } from "./config/vm-file-directories.js";
 import { readEnv, resolveServeSettings, sandboxGuestScope } from "./env.js";
 import { createSiemSettingsSource } from "./events/siem-forwarding.js";
+import { registerHostWorkMetrics } from "./metrics/host-work-metrics.js";
 import { startMetricsServer } from "./metrics/metrics-server.js";
 import { createServer } from "./server.js";
 import { loadTlsCredentials } from "./tls/tls-credentials.js";
@@ -111,7 +119,14 @@ async function serve(flags: {
   }
   // Started now, while the server is still small: every host command is spawned by this helper,
   // not forked from the server once the database has made it large (helper-runner.ts).
-  const runner = settings.driver === "dry-run" ? createCommandRunner() : startHelperRunner();
+  // Only metald's own metrics: prom-client's Node.js defaults fail `promtool check metrics`
+  // (gauges named *_total).
+  const metrics = new Registry();
+  const hostWork = registerHostWorkMetrics(metrics);
+  const runner = timedRunner(
+    settings.driver === "dry-run" ? createCommandRunner() : startHelperRunner(),
+    hostWork.command,
+  );
   const tls =
     env.METALD_TLS_CERT && env.METALD_TLS_KEY
       ? loadTlsCredentials({
@@ -120,11 +135,14 @@ async function serve(flags: {
           minVersion: env.METALD_TLS_MIN_VERSION,
         })
       : undefined;
-  const db = await openDatabase({
-    databaseUrl: env.DATABASE_URL,
-    dataDir: env.METALD_DATA_DIR,
-    poolSize: env.METALD_DB_POOL_SIZE,
-  });
+  const db = timedSqlClient(
+    await openDatabase({
+      databaseUrl: env.DATABASE_URL,
+      dataDir: env.METALD_DATA_DIR,
+      poolSize: env.METALD_DB_POOL_SIZE,
+    }),
+    hostWork.statement,
+  );
   // The bridges metald created, per host and per namespace standing for it.
   const bridgeRegistry = createHostBridgeRepository(db, {
     hostId: env.METALD_HOST_ID,
@@ -139,7 +157,8 @@ async function serve(flags: {
           bridges: bridgeRegistry,
           mode: settings.driver === "linux" ? "linux" : "sandbox",
           // Per-VM rule changes through one long-lived `nft -i` (~0.3 ms, not a spawn each).
-          nftChannel: (namespace) => createNftChannel({ namespace }),
+          nftChannel: (namespace) =>
+            timedNftTransactions(createNftChannel({ namespace }), hostWork.command),
         });
   const runtimeName = env.METALD_RUNTIME ?? (settings.driver === "linux" ? "firecracker" : "netns");
   const firecracker =
@@ -152,9 +171,6 @@ async function serve(flags: {
   let vmFiles = vmFileDirectories(hostConfig, env);
   // The file's siem_integration with METALD_SIEM_* over it; SIGHUP replaces it the same way.
   const siem = createSiemSettingsSource(siemSettingsFrom(hostConfig, env));
-  // Only metald's own metrics: prom-client's Node.js defaults fail `promtool check metrics`
-  // (gauges named *_total).
-  const metrics = new Registry();
   const fileCompliance = hostConfig?.metald.network.ipv6.compliance;
   const auditConfig = fileCompliance?.audit_config;
   const app = await createServer({

@@ -4,6 +4,8 @@
 //   GetHostInfo notes); METALD_REQUIRE_BPF=1 makes that an error instead.
 // - the host command helper (native/run-helper.c) into dist/native/run-helper. Without it metald
 //   uses its Node helper, which costs a few milliseconds more per host command.
+// - guard-ports (native/guard-ports.c), which attaches the port guard and writes its settings,
+//   into dist/native/guard-ports; the guard needs it as it needs vm_guard.o.
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { arch } from "node:os";
@@ -21,12 +23,20 @@ try {
 }
 
 mkdirSync("dist/native", { recursive: true });
-try {
+const native = (name) =>
   execFileSync(
     "clang",
-    ["-O2", "-Wall", "-Wextra", "-Werror", "native/run-helper.c", "-o", "dist/native/run-helper"],
+    ["-O2", "-Wall", "-Wextra", "-Werror", `native/${name}.c`, "-o", `dist/native/${name}`],
     { stdio: "inherit" },
   );
+try {
+  native("run-helper");
 } catch (error) {
   console.warn(`run-helper not built (${error.message}): host commands go through the Node helper`);
+}
+try {
+  native("guard-ports");
+} catch (error) {
+  if (process.env.METALD_REQUIRE_BPF === "1") throw error;
+  console.warn(`guard-ports not built (${error.message}): the eBPF port guard will be unavailable`);
 }

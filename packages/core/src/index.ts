@@ -227,6 +227,11 @@ export {
   type SysctlHardeningOptions,
 } from "./host/sysctl-hardening.js";
 export {
+  type ObserveHostWork,
+  timedNftTransactions,
+  timedRunner,
+} from "./host/timed-runner.js";
+export {
   createVmGuard,
   DEFAULT_GUARD_OBJECT,
   type GuardedPort,

@@ -111,6 +111,7 @@ export {
   type TenantRepository,
   type TenantTier,
 } from "./tenant-repository.js";
+export { type ObserveStatement, timedSqlClient } from "./timed-sql-client.js";
 export {
   type ApiToken,
   createTokenRepository,

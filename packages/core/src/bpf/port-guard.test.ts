@@ -3,15 +3,17 @@ import { resolvePolicy } from "../policy/resolve-policy.js";
 import { DEFAULT_POLICY } from "../policy/security-profiles.js";
 import {
   attachLines,
-  dropDeleteLine,
+  attachOp,
+  detachOp,
+  dropDeleteOp,
   GUARD_FLAGS,
   guardCounters,
   guardSetsOf,
   mergeCounters,
   parseGuardDrops,
   portGuardOf,
-  settingsDeleteLine,
-  settingsUpdateLine,
+  settingsDeleteOp,
+  settingsUpdateOp,
 } from "./port-guard.js";
 
 describe("portGuardOf", () => {
@@ -33,22 +35,20 @@ describe("portGuardOf", () => {
   });
 });
 
-describe("bpftool and tc lines", () => {
+describe("guard-ports and tc lines", () => {
   it("writes the settings key as a little-endian u32 and the value as struct port_settings", () => {
     expect(
-      settingsUpdateLine("/sys/fs/bpf/m/settings", 0x0102, { flags: 9, maxChainLength: 3 }),
-    ).toBe(
-      "map update pinned /sys/fs/bpf/m/settings key 0x02 0x01 0x00 0x00 value 0x09 0x03 0x00 0x00",
-    );
-    expect(settingsDeleteLine("/p/settings", 7)).toBe(
-      "map delete pinned /p/settings key 0x07 0x00 0x00 0x00",
-    );
-    expect(dropDeleteLine("/p/drops", 7, 2)).toBe(
-      "map delete pinned /p/drops key 0x07 0x00 0x00 0x00 0x02 0x00 0x00 0x00",
-    );
+      settingsUpdateOp("/sys/fs/bpf/m/settings", 0x0102, { flags: 9, maxChainLength: 3 }),
+    ).toBe("update /sys/fs/bpf/m/settings 02010000 09030000");
+    expect(settingsDeleteOp("/p/settings", 7)).toBe("delete /p/settings 07000000");
+    expect(dropDeleteOp("/p/drops", 0x1234, 2)).toBe("delete /p/drops 3412000002000000");
   });
 
   it("attaches from_vm at ingress and to_vm at egress of the host-side port", () => {
+    expect(attachOp(42, "/sys/fs/bpf/metald/x")).toBe(
+      "attach 42 /sys/fs/bpf/metald/x/from_vm /sys/fs/bpf/metald/x/to_vm",
+    );
+    expect(detachOp(42)).toBe("detach 42");
     expect(attachLines("tapabc", "/sys/fs/bpf/metald/x")).toEqual([
       "qdisc replace dev tapabc clsact",
       "filter replace dev tapabc ingress pref 1 handle 1 bpf direct-action pinned /sys/fs/bpf/metald/x/from_vm",

@@ -1,5 +1,5 @@
 // What the eBPF port guard (packages/core/bpf/vm_guard.c) enforces for one port, and the text
-// of the bpftool and tc commands that program it and read its drop counters: pure, so that the
+// of the guard-ports, bpftool and tc commands that program it and read its drop counters: pure, so that the
 // byte layout shared with the C program is tested without a kernel.
 import type { SecurityPolicy } from "../policy/security-policy.js";
 
@@ -77,51 +77,56 @@ export function guardSetsOf(guard: PortGuard | undefined): GuardDropSet[] {
   return sets;
 }
 
-/** Bytes as bpftool reads them on its command line (one argument each). */
-const hexBytes = (bytes: Uint8Array) =>
-  [...bytes].map((b) => `0x${b.toString(16).padStart(2, "0")}`);
+/** Bytes as guard-ports reads them: hex, two digits a byte. */
+const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 /** The settings map's key: the port's interface index, a little-endian u32 (x86, arm64). */
-function keyBytes(ifindex: number): string[] {
+function keyHex(ifindex: number): string {
   const key = new Uint8Array(4);
   new DataView(key.buffer).setUint32(0, ifindex, true);
-  return hexBytes(key);
+  return hex(key);
 }
 
 /** struct port_settings { u8 flags; u8 max_chain_length; u8 pad[2]; } */
-function settingsBytes(guard: PortGuard): string[] {
-  return hexBytes(Uint8Array.from([guard.flags & 0xff, guard.maxChainLength & 0xff, 0, 0]));
+function settingsHex(guard: PortGuard): string {
+  return hex(Uint8Array.from([guard.flags & 0xff, guard.maxChainLength & 0xff, 0, 0]));
 }
 
-/** A `bpftool batch file -` line setting a port's guard. */
-export function settingsUpdateLine(mapPath: string, ifindex: number, guard: PortGuard): string {
-  return [
-    "map",
-    "update",
-    "pinned",
-    mapPath,
-    "key",
-    ...keyBytes(ifindex),
-    "value",
-    ...settingsBytes(guard),
-  ].join(" ");
+// Lines of native/guard-ports (its words separated by spaces: the paths are metald's own pins).
+
+/** Sets a port's guard. */
+export function settingsUpdateOp(mapPath: string, ifindex: number, guard: PortGuard): string {
+  return `update ${mapPath} ${keyHex(ifindex)} ${settingsHex(guard)}`;
 }
 
-/** A `bpftool batch file -` line removing a port's guard settings. */
-export function settingsDeleteLine(mapPath: string, ifindex: number): string {
-  return ["map", "delete", "pinned", mapPath, "key", ...keyBytes(ifindex)].join(" ");
+/** Removes a port's guard settings. */
+export function settingsDeleteOp(mapPath: string, ifindex: number): string {
+  return `delete ${mapPath} ${keyHex(ifindex)}`;
 }
 
-/** A `bpftool batch file -` line removing one drop counter (struct drop_key). */
-export function dropDeleteLine(mapPath: string, ifindex: number, reason: number): string {
+/** Removes one drop counter (struct drop_key { u32 ifindex; u32 reason; }). */
+export function dropDeleteOp(mapPath: string, ifindex: number, reason: number): string {
   const key = new Uint8Array(8);
   const view = new DataView(key.buffer);
   view.setUint32(0, ifindex, true);
   view.setUint32(4, reason, true);
-  return ["map", "delete", "pinned", mapPath, "key", ...hexBytes(key)].join(" ");
+  return `delete ${mapPath} ${hex(key)}`;
 }
 
-/** `tc -batch -` lines attaching the two programs to a port (replacing any earlier ones). */
+/** Attaches from_vm at ingress and to_vm at egress of the host-side port. */
+export function attachOp(ifindex: number, pinDir: string): string {
+  return `attach ${ifindex} ${pinDir}/from_vm ${pinDir}/to_vm`;
+}
+
+/** Detaches the guard from a port (its clsact qdisc holds only it). */
+export function detachOp(ifindex: number): string {
+  return `detach ${ifindex}`;
+}
+
+/**
+ * `tc -batch -` lines attaching the two programs to a port (replacing any earlier ones), as
+ * attachOp does, for the benchmarks that attach the guard without metald.
+ */
 export function attachLines(port: string, pinDir: string): string[] {
   return [
     `qdisc replace dev ${port} clsact`,

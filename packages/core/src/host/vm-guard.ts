@@ -1,18 +1,20 @@
 // The eBPF port guard on the host: loads the clang-built classifier once per metald host side
 // (its programs and maps pinned under bpffs, in a directory named after that side), attaches
-// it with tc to the ports whose VM has one of its settings, and keeps each port's settings and
-// drop counters in the pinned maps (bpftool). One `tc -batch` and one `bpftool batch` per change.
+// it to the ports whose VM has one of its settings, and keeps each port's settings and drop
+// counters in the pinned maps. A change is one native/guard-ports process (settings, then
+// attachments): not `tc`, which lists every link of the namespace before it resolves one name
+// (~40 ms at 6,000 links), nor a second process for bpftool. Counters are read with bpftool.
 import { access, mkdir, rm, statfs } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import {
-  attachLines,
-  detachLine,
-  dropDeleteLine,
+  attachOp,
+  detachOp,
+  dropDeleteOp,
   guardCounters,
   type PortGuard,
   parseGuardDrops,
-  settingsDeleteLine,
-  settingsUpdateLine,
+  settingsDeleteOp,
+  settingsUpdateOp,
 } from "../bpf/port-guard.js";
 import type { CommandRunner } from "./command-runner.js";
 import type { PortCounters } from "./set-counters.js";
@@ -20,6 +22,10 @@ import type { PortCounters } from "./set-counters.js";
 /** Where the build puts the object (packages/core/dist/bpf), from src/ and dist/ alike. */
 export const DEFAULT_GUARD_OBJECT = fileURLToPath(
   new URL("../../dist/bpf/vm_guard.o", import.meta.url),
+);
+/** The program that attaches it and writes its settings (native/guard-ports.c), built beside. */
+export const DEFAULT_GUARD_PORTS = fileURLToPath(
+  new URL("../../dist/native/guard-ports", import.meta.url),
 );
 const BPFFS = "/sys/fs/bpf";
 const BPF_FS_MAGIC = 0xcafe4a11;
@@ -30,6 +36,8 @@ export interface VmGuardOptions {
   namespace: string | undefined;
   /** The compiled classifier (default: DEFAULT_GUARD_OBJECT). */
   object?: string;
+  /** The compiled guard-ports (default: DEFAULT_GUARD_PORTS). */
+  guardPorts?: string;
   /** bpffs directory of this host side's pins (default /sys/fs/bpf/metald/<namespace|host>). */
   pinDir?: string;
 }
@@ -62,31 +70,26 @@ export interface VmGuard {
 export function createVmGuard(options: VmGuardOptions): VmGuard {
   const { runner, namespace } = options;
   const object = options.object ?? DEFAULT_GUARD_OBJECT;
+  const guardPorts = options.guardPorts ?? DEFAULT_GUARD_PORTS;
   const pinDir = options.pinDir ?? `${BPFFS}/metald/${namespace ?? "host"}`;
+  // guard-ports takes words separated by spaces.
+  if (/\s/.test(pinDir))
+    throw new Error(`guard pin directory ${JSON.stringify(pinDir)}: no spaces`);
   const settingsMap = `${pinDir}/settings`;
   const dropsMap = `${pinDir}/drops`;
   // ifindex → the port's name and the settings line last written for it (a change that leaves
-  // a port's settings as they are writes nothing, no bpftool process); ports the program is
-  // attached to.
+  // a port's settings as they are writes nothing); ports the program is attached to.
   const written = new Map<number, { name: string; line: string }>();
   const attached = new Set<string>();
   let loaded = false;
   let lastReading: PortCounters = new Map();
   let problem: Promise<string | undefined> | undefined;
 
-  // tc must see bpffs: `tc -n`/`ip netns exec` remount /sys, the runner's netns changes only
-  // the network.
-  const tcBatch = (lines: string[], force = false) =>
+  // In the ports' namespace (the runner's netns changes only the network: the pins stay seen).
+  const program = (lines: string[]) =>
     lines.length === 0
       ? Promise.resolve("")
-      : runner.run("tc", [...(force ? ["-force"] : []), "-batch", "-"], {
-          input: `${lines.join("\n")}\n`,
-          netns: namespace,
-        });
-  const bpftoolBatch = (lines: string[]) =>
-    lines.length === 0
-      ? Promise.resolve("")
-      : runner.run("bpftool", ["batch", "file", "-"], { input: `${lines.join("\n")}\n` });
+      : runner.run(guardPorts, [], { input: `${lines.join("\n")}\n`, netns: namespace });
 
   async function mountBpffs(): Promise<void> {
     const fs = await statfs(BPFFS).catch(() => undefined);
@@ -115,10 +118,15 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
   }
 
   async function probe(): Promise<string | undefined> {
-    try {
-      await access(object);
-    } catch {
-      return `the classifier ${object} was not built (clang missing at build time?)`;
+    for (const [file, what] of [
+      [object, "the classifier"],
+      [guardPorts, "guard-ports"],
+    ] as const) {
+      try {
+        await access(file);
+      } catch {
+        return `${what} ${file} was not built (clang missing at build time?)`;
+      }
     }
     try {
       if (!loaded) await load();
@@ -131,25 +139,24 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
   async function apply(ports: GuardedPort[]): Promise<void> {
     if (ports.every((p) => p.guard === undefined && !attached.has(p.name))) return;
     if (!loaded) await load();
-    const tc: string[] = [];
-    const maps: string[] = [];
+    // Settings first: a program attached before its port's settings would pass everything
+    // meanwhile, as no program would.
+    const settings: string[] = [];
+    const attachments: string[] = [];
     const detached: GuardedPort[] = [];
     const guarded = new Map<number, { name: string; line: string }>();
     for (const port of ports) {
       if (port.guard) {
-        const line = settingsUpdateLine(settingsMap, port.ifindex, port.guard);
+        const line = settingsUpdateOp(settingsMap, port.ifindex, port.guard);
         guarded.set(port.ifindex, { name: port.name, line });
-        if (written.get(port.ifindex)?.line !== line) maps.push(line);
-        if (!attached.has(port.name)) tc.push(...attachLines(port.name, pinDir));
+        if (written.get(port.ifindex)?.line !== line) settings.push(line);
+        if (!attached.has(port.name)) attachments.push(attachOp(port.ifindex, pinDir));
       } else if (attached.has(port.name)) {
-        tc.push(detachLine(port.name));
+        attachments.push(detachOp(port.ifindex));
         detached.push(port);
       }
     }
-    // Both processes at once: a program attached before its port's settings are written passes
-    // everything meanwhile, as no program would, and the change answers after both.
-    const done = await Promise.allSettled([bpftoolBatch(maps), tcBatch(tc)]);
-    for (const result of done) if (result.status === "rejected") throw result.reason;
+    await program([...settings, ...attachments]);
     for (const [ifindex, settings] of guarded) {
       written.set(ifindex, settings);
       attached.add(settings.name);
@@ -162,14 +169,14 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
     const gone = new Set(ports.map((p) => p.ifindex));
     const lines = ports
       .filter((p) => written.has(p.ifindex))
-      .map((p) => settingsDeleteLine(settingsMap, p.ifindex));
+      .map((p) => settingsDeleteOp(settingsMap, p.ifindex));
     // An interface index is reused by a later link: its counts must not carry over.
     const drops = parseGuardDrops(
       await runner.run("bpftool", ["-j", "map", "dump", "pinned", dropsMap]),
     );
     for (const drop of drops)
-      if (gone.has(drop.ifindex)) lines.push(dropDeleteLine(dropsMap, drop.ifindex, drop.reason));
-    await bpftoolBatch(lines);
+      if (gone.has(drop.ifindex)) lines.push(dropDeleteOp(dropsMap, drop.ifindex, drop.reason));
+    await program(lines);
     for (const port of ports) {
       written.delete(port.ifindex);
       attached.delete(port.name);
@@ -187,10 +194,9 @@ export function createVmGuard(options: VmGuardOptions): VmGuard {
     async reload(ports) {
       await load();
       // Ports that had the old program keep it until detached: detach from every port
-      // without settings (-force: most have no clsact qdisc).
-      await tcBatch(
-        ports.filter((p) => p.guard === undefined).map((p) => detachLine(p.name)),
-        true,
+      // without settings (most have no clsact qdisc: nothing to do for those).
+      await program(
+        ports.filter((p) => p.guard === undefined).map((p) => detachOp(p.ifindex)),
       ).catch(() => undefined);
       await apply(ports);
     },

@@ -4,7 +4,7 @@
 // silently.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { DEFAULT_GUARD_OBJECT } from "../host/vm-guard.js";
+import { DEFAULT_GUARD_OBJECT, DEFAULT_GUARD_PORTS } from "../host/vm-guard.js";
 
 /** Debian's python3, the one with scapy (the python3 first on PATH may lack it). */
 export const SCAPY_PYTHON = "/usr/bin/python3";
@@ -36,8 +36,12 @@ const PROBES: Record<KernelRequirement, { present: () => boolean; missing: strin
     missing: "the sysctl command (procps)",
   },
   bpf: {
-    present: () => existsSync(DEFAULT_GUARD_OBJECT) && succeeds("bpftool", ["version"]),
-    missing: "the eBPF port guard: bpftool and vm_guard.o built with clang (scripts/setup.sh)",
+    present: () =>
+      existsSync(DEFAULT_GUARD_OBJECT) &&
+      existsSync(DEFAULT_GUARD_PORTS) &&
+      succeeds("bpftool", ["version"]),
+    missing:
+      "the eBPF port guard: bpftool, and vm_guard.o and guard-ports built with clang (scripts/setup.sh)",
   },
 };
 
