@@ -119,6 +119,8 @@ async function main(): Promise<void> {
         // Restart after a kill: a new process on the same database rebuilds the host (links,
         // sets) before it reports ready.
         row.restartMs = Math.round(await timed(() => metald.crashAndRestart()));
+        // The new process's totals so far: its start, with the host rebuilt.
+        row.restartWork = workPerOperation(new Map(), await work(), 1);
         const restarted = await procStat(metald.pid ?? 0);
         row.restartPeakRssMb = restarted.peakRssMb;
         const health = await fetch(`${metald.url}/health`);

@@ -118,6 +118,24 @@ describe("counter observer", () => {
     expect(observer.lastActive().size).toBe(0);
   });
 
+  it("a set listed again replaces only that set's counts: keys it lost go, other sets' counts of a key stay", async () => {
+    const fake = fakeNft();
+    fake.sets.rl_pps_burst?.elems.push(["tapa0", 0]);
+    fake.hit("rl_pps_burst", "tapa0", 2);
+    const observer = createCounterObserver({ nft: fake.nft });
+    await observer.read();
+    fake.sets.source_guard = { family: "bridge", elems: [["tapd0", 0]] };
+    fake.hit("source_guard", "tapd0", 5);
+    await observer.read();
+    expect(observer.last().get("tapa0")).toEqual({ rl_pps_burst: { packets: 2, bytes: 200 } });
+    expect(observer.last().get("tapd0")).toEqual({ source_guard: { packets: 5, bytes: 500 } });
+    expect([...observer.lastActive().keys()].sort()).toEqual(["tapa0", "tapd0"]);
+    // A VM whose only counted element goes leaves no key behind, active or not.
+    observer.changed({ source_guard: ['"tapd0"'] }, {});
+    expect(observer.last().has("tapd0")).toBe(false);
+    expect([...observer.lastActive().keys()]).toEqual(["tapa0"]);
+  });
+
   it("lists a set again when a key loses one of its elements, and after clear everything", async () => {
     const fake = fakeNft();
     const observer = createCounterObserver({ nft: fake.nft });

@@ -29,7 +29,7 @@ export function createProcSysWriter(root = "/proc/sys"): SysctlWriter {
 }
 
 /**
- * `sysctl -q -p -` inside `namespace` (`ip netns exec`): every key in one process, read from
+ * `sysctl -q -p -` inside `namespace` (the runner's netns): every key in one process, read from
  * its input as `key = value` lines (a restart with 5,000 VMs writes ~20,000; as arguments that
  * took one process per 1,000). A key that cannot be written does not stop the others; the run
  * then fails naming it, as `sysctl -w` with many keys does.
@@ -44,9 +44,7 @@ export function createNamespaceSysctlWriter(
       const input = entries.map(
         ({ key, value }) => `${checkedKey(key)} = ${checkedValue(value)}\n`,
       );
-      await runner.run("ip", ["netns", "exec", namespace, "sysctl", "-q", "-p", "-"], {
-        input: input.join(""),
-      });
+      await runner.run("sysctl", ["-q", "-p", "-"], { input: input.join(""), netns: namespace });
     },
   };
 }
