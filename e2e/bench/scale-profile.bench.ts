@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { Pool } from "undici";
 import { startMetald } from "../harness/metald-process.js";
 import { callVmService, scaleVmBody } from "./create-vm-load.js";
+import { parseWorkTotals, workPerOperation } from "./host-work-breakdown.js";
 
 const SIZES = (process.env.BENCH_PROFILE_SIZES ?? "1000,2000").split(",").map(Number);
 // A new directory per run: the profiles are told apart by their order in it.
@@ -152,6 +153,12 @@ async function main(): Promise<void> {
       const startUs = nowUs();
       await metald.restart();
       restartPhase = { name: `restart with ${vms} VMs, to ready`, startUs, endUs: nowUs() };
+      // What the start waited on besides CPU: its host commands and SQL statements so far.
+      const work = parseWorkTotals(await (await fetch(metald.metricsUrl)).text());
+      console.log(
+        `restart: ${Math.round((restartPhase.endUs - startUs) / 1000)} ms; host commands and SQL`,
+        JSON.stringify(workPerOperation(new Map(), work, 1)),
+      );
     }
   } finally {
     await pool.close();

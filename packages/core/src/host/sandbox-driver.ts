@@ -595,6 +595,37 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
   }
 
   /** Makes the host match exactly `plans`; callers hold NFT and the plans' bridge keys. */
+  /**
+   * One transaction rebuilds the tables with every VM and blocked source: there is no moment
+   * at which a VM's traffic passes unfiltered.
+   */
+  async function rebuildTables(plans: HostPlan[], blockedSources: string[]): Promise<void> {
+    const blocked =
+      blockedSources.length > 0
+        ? `add element ${IP6_FAMILY} ${TABLE_NAME} blocked_sources { ${blockedSources.join(", ")} }\n`
+        : "";
+    classes.clear();
+    // The rate classes first (their chains and sets), then every VM's elements set by set.
+    const classScripts = plans.map((plan) => {
+      const change = classes.change(plan.vmId, plan.rateClasses);
+      classes.commit(plan.vmId, plan.rateClasses);
+      return createScript(change);
+    });
+    const elements = [
+      ...classScripts,
+      renderElementChanges({ add: mergeSetElements(plans.map((p) => p.elements)), remove: {} }),
+    ];
+    applied.clear();
+    try {
+      await nft(baseScript() + elements.join("") + blocked + boostScript());
+    } catch (error) {
+      // The old tables stay as they were; what the driver knows of them is gone: rebuild.
+      classes.clear();
+      throw error;
+    }
+    for (const plan of plans) applied.set(plan.vmId, plan.elements);
+  }
+
   async function reconcileHost(
     plans: HostPlan[],
     blockedSources: string[],
@@ -662,41 +693,22 @@ export function createSandboxDriver(options: SandboxDriverOptions): SandboxDrive
           guestAddresses.set(`${plan.guestNamespace}/${port.guestInterface}`, [...port.addresses]);
     // Every port's VLANs as planned (nothing runs where the kernel has no VLAN filtering).
     await vlans.reload(plans.flatMap(vlanPorts));
-    // Every plan's sysctls again, a few commands in all: a port made just before metald was
-    // killed may lack them (the host end would accept router advertisements from its guest).
-    await sysctls.write(plans.flatMap((plan) => plan.sysctls));
-    // One transaction rebuilds the tables with every VM and blocked source: there is no
-    // moment at which a VM's traffic passes unfiltered.
-    const blocked =
-      blockedSources.length > 0
-        ? `add element ${IP6_FAMILY} ${TABLE_NAME} blocked_sources { ${blockedSources.join(", ")} }\n`
-        : "";
-    classes.clear();
-    // The rate classes first (their chains and sets), then every VM's elements set by set.
-    const classScripts = plans.map((plan) => {
-      const change = classes.change(plan.vmId, plan.rateClasses);
-      classes.commit(plan.vmId, plan.rateClasses);
-      return createScript(change);
-    });
-    const elements = [
-      ...classScripts,
-      renderElementChanges({ add: mergeSetElements(plans.map((p) => p.elements)), remove: {} }),
-    ];
-    applied.clear();
-    try {
-      await nft(baseScript() + elements.join("") + blocked + boostScript());
-    } catch (error) {
-      // The old tables stay as they were; what the driver knows of them is gone: rebuild.
-      classes.clear();
-      throw error;
-    }
-    for (const plan of plans) applied.set(plan.vmId, plan.elements);
-    // The guard loaded afresh, on exactly the plans' ports that need it.
-    if (guard && (await guardReady())) {
-      const ports: GuardedPort[] = [];
-      for (const plan of plans) ports.push(...(await guardedPorts(plan)));
-      await owners.run([GUARD], () => guard.reload(ports));
-    }
+    // Three independent parts of the kernel at once (at 5,000 VMs: ~1.1 s of sysctls, ~2.7 s
+    // of nft, ~0.5 s of guard); the reconcile answers after all three, and fails if one did.
+    const done = await Promise.allSettled([
+      // Every plan's sysctls again, a few commands in all: a port made just before metald was
+      // killed may lack them (the host end would accept router advertisements from its guest).
+      sysctls.write(plans.flatMap((plan) => plan.sysctls)),
+      rebuildTables(plans, blockedSources),
+      // The guard loaded afresh, on exactly the plans' ports that need it.
+      (async () => {
+        if (!guard || !(await guardReady())) return;
+        const ports: GuardedPort[] = [];
+        for (const plan of plans) ports.push(...(await guardedPorts(plan)));
+        await owners.run([GUARD], () => guard.reload(ports));
+      })(),
+    ]);
+    for (const result of done) if (result.status === "rejected") throw result.reason;
     // Leftovers of VMs that no longer exist (deleted while metald was down, or half-created),
     // in one batch.
     const removed: string[] = [];
